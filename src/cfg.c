@@ -1,0 +1,240 @@
+/*
+ * cfg.c - process configuration from the environment; see cfg.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "limits.h"
+#include "log.h"
+
+#define KEYFILE_MAX	4096
+
+static int
+parse_long(const char *(*get)(const char *), const char *name, long min,
+    long max, long *out, char *err, size_t errsz)
+{
+	const char	*s;
+	char		*end;
+	long		 v;
+
+	s = get(name);
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max) {
+		snprintf(err, errsz, "%s must be an integer from %ld to %ld",
+		    name, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static char *
+dup_or(const char *(*get)(const char *), const char *name, const char *def)
+{
+	const char *s;
+
+	s = get(name);
+	if (s == NULL || *s == '\0')
+		s = def;
+	return s == NULL ? NULL : strdup(s);
+}
+
+/* Read the key from a file: first line, surrounding whitespace cut. */
+static enum cfg_status
+read_keyfile(const char *path, char **out, char *err, size_t errsz)
+{
+	FILE	*f;
+	char	 line[KEYFILE_MAX];
+	size_t	 n;
+	char	*p;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errsz, "OPENAI_API_KEY_FILE: cannot open %s: %s",
+		    path, strerror(errno));
+		return CFG_ERR_KEYFILE;
+	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	n = strlen(line);
+	while (n > 0 && strchr(" \t\r\n", line[n - 1]) != NULL)
+		line[--n] = '\0';
+	p = line;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0') {
+		snprintf(err, errsz, "OPENAI_API_KEY_FILE: %s is empty", path);
+		return CFG_ERR_KEYFILE;
+	}
+	*out = strdup(p);
+	explicit_bzero(line, sizeof(line));
+	return *out == NULL ? CFG_ERR_NOMEM : CFG_OK;
+}
+
+enum cfg_status
+cfg_load(struct config *c, const char *(*get)(const char *), char *err,
+    size_t errsz)
+{
+	const char	*s, *engine;
+	long		 v;
+	size_t		 n;
+	enum cfg_status	 rc;
+
+	memset(c, 0, sizeof(*c));
+	c->body_max = MJ_BODY_MAX_DEFAULT;
+	c->jobs_max = MJ_JOBS_MAX_DEFAULT;
+	c->concurrency = MJ_CONCURRENCY_DEFAULT;
+	c->requests_max = MJ_REQUESTS_MAX_DEFAULT;
+	c->connect_timeout_ms = MJ_CONNECT_TIMEOUT_MS;
+	c->first_token_timeout_ms = MJ_FIRST_TOKEN_TIMEOUT_MS;
+	c->idle_timeout_ms = MJ_IDLE_TIMEOUT_MS;
+	c->total_timeout_ms = MJ_TOTAL_TIMEOUT_MS;
+	c->keepalive_ms = MJ_KEEPALIVE_MS;
+	c->grace_ms = MJ_GRACE_MS;
+	c->pdf_timeout_ms = MJ_PDF_WALL_MS;
+	c->pdf_pages_max = MJ_PDF_PAGES_MAX;
+	c->stream_usage = 1;
+	c->log_level = LOG_INFO;
+	rc = CFG_ERR_VALUE;
+
+	s = get("OPENAI_API_KEY_FILE");
+	if (s != NULL && *s != '\0') {
+		rc = read_keyfile(s, &c->api_key, err, errsz);
+		if (rc != CFG_OK)
+			goto err;
+		rc = CFG_ERR_VALUE;
+	} else {
+		s = get("OPENAI_API_KEY");
+		if (s != NULL && *s != '\0') {
+			c->api_key = strdup(s);
+			if (c->api_key == NULL)
+				goto nomem;
+		}
+	}
+	c->base_url = dup_or(get, "OPENAI_BASE_URL",
+	    "https://api.openai.com/v1");
+	c->model = dup_or(get, "MATCHJOBS_MODEL", "gpt-4o-mini");
+	c->max_tokens_field = dup_or(get, "MATCHJOBS_MAX_TOKENS_FIELD",
+	    "max_completion_tokens");
+	c->cors_origins = dup_or(get, "MATCHJOBS_CORS_ORIGINS", NULL);
+	if (c->base_url == NULL || c->model == NULL ||
+	    c->max_tokens_field == NULL)
+		goto nomem;
+	n = strlen(c->base_url);
+	while (n > 0 && c->base_url[n - 1] == '/')
+		c->base_url[--n] = '\0';
+	if (strncmp(c->base_url, "http://", 7) != 0 &&
+	    strncmp(c->base_url, "https://", 8) != 0) {
+		snprintf(err, errsz, "OPENAI_BASE_URL must start with "
+		    "http:// or https://");
+		goto err;
+	}
+
+	engine = get("MATCHJOBS_ENGINE");
+	if (engine == NULL || *engine == '\0' || strcmp(engine, "auto") == 0)
+		c->local = c->api_key == NULL;
+	else if (strcmp(engine, "local") == 0)
+		c->local = 1;
+	else if (strcmp(engine, "openai") == 0) {
+		if (c->api_key == NULL) {
+			snprintf(err, errsz, "MATCHJOBS_ENGINE=openai needs "
+			    "OPENAI_API_KEY or OPENAI_API_KEY_FILE");
+			goto err;
+		}
+		c->local = 0;
+	} else {
+		snprintf(err, errsz, "MATCHJOBS_ENGINE must be auto, local "
+		    "or openai");
+		goto err;
+	}
+
+	s = get("MATCHJOBS_LOG_LEVEL");
+	if (s != NULL && *s != '\0') {
+		c->log_level = log_level_parse(s);
+		if (c->log_level < 0) {
+			snprintf(err, errsz, "MATCHJOBS_LOG_LEVEL must be "
+			    "error, warn, info or debug");
+			goto err;
+		}
+	}
+
+#define LNUM(name, min, max, field) do {				\
+	v = (long)(field);						\
+	if (parse_long(get, name, min, max, &v, err, errsz) != 0)	\
+		goto err;						\
+	(field) = v;							\
+} while (0)
+	LNUM("MATCHJOBS_MAX_BODY", 1024, (long)MJ_BODY_MAX_CEILING,
+	    c->body_max);
+	LNUM("MATCHJOBS_MAX_JOBS", 1, MJ_JOBS_MAX_CEILING, c->jobs_max);
+	LNUM("MATCHJOBS_CONCURRENCY", 1, MJ_CONCURRENCY_MAX, c->concurrency);
+	LNUM("MATCHJOBS_MAX_REQUESTS", 1, 100000, c->requests_max);
+	LNUM("MATCHJOBS_CONNECT_TIMEOUT_MS", 100, 600000,
+	    c->connect_timeout_ms);
+	LNUM("MATCHJOBS_FIRST_TOKEN_TIMEOUT_MS", 100, 3600000,
+	    c->first_token_timeout_ms);
+	LNUM("MATCHJOBS_IDLE_TIMEOUT_MS", 100, 3600000, c->idle_timeout_ms);
+	LNUM("MATCHJOBS_TOTAL_TIMEOUT_MS", 100, 3600000,
+	    c->total_timeout_ms);
+	LNUM("MATCHJOBS_KEEPALIVE_MS", 100, 3600000, c->keepalive_ms);
+	LNUM("MATCHJOBS_GRACE_MS", 0, 3600000, c->grace_ms);
+	LNUM("MATCHJOBS_PDF_TIMEOUT_MS", 100, 600000, c->pdf_timeout_ms);
+	LNUM("MATCHJOBS_PDF_MAX_PAGES", 1, 10000, c->pdf_pages_max);
+	LNUM("MATCHJOBS_STREAM_USAGE", 0, 1, c->stream_usage);
+	LNUM("MATCHJOBS_MAX_TOKENS", 0, 1000000, c->max_tokens);
+#undef LNUM
+	return CFG_OK;
+
+nomem:
+	rc = CFG_ERR_NOMEM;
+	snprintf(err, errsz, "out of memory");
+err:
+	cfg_free(c);
+	return rc;
+}
+
+void
+cfg_free(struct config *c)
+{
+	if (c->api_key != NULL)
+		explicit_bzero(c->api_key, strlen(c->api_key));
+	free(c->api_key);
+	free(c->base_url);
+	free(c->model);
+	free(c->max_tokens_field);
+	free(c->cors_origins);
+	c->api_key = c->base_url = c->model = NULL;
+	c->max_tokens_field = c->cors_origins = NULL;
+}
+
+int
+cfg_cors_allows(const struct config *c, const char *origin)
+{
+	const char	*p, *e;
+	size_t		 n;
+
+	if (c->cors_origins == NULL || origin == NULL || *origin == '\0')
+		return 0;
+	if (strcmp(c->cors_origins, "*") == 0)
+		return 1;
+	n = strlen(origin);
+	for (p = c->cors_origins; *p != '\0'; p = e) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		e = p;
+		while (*e != '\0' && *e != ',' && *e != ' ')
+			e++;
+		if ((size_t)(e - p) == n && strncmp(p, origin, n) == 0)
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * cfg.h - the process configuration, read once at startup from the
+ * environment (and OPENAI_API_KEY_FILE).  After cfg_load() the struct is
+ * read-only and shared by every thread.  Variables and defaults are
+ * listed in README.md and matchjobs-fcgi(8).
+ */
+#ifndef MJ_CFG_H
+#define MJ_CFG_H
+
+#include <stddef.h>
+
+enum cfg_status {
+	CFG_OK = 0,
+	CFG_ERR_VALUE,		/* a variable has a bad value */
+	CFG_ERR_KEYFILE,	/* OPENAI_API_KEY_FILE unreadable */
+	CFG_ERR_NOMEM,
+	CFG__MAX
+};
+
+struct config {
+	char	*api_key;	/* owned; NULL: local engine */
+	char	*base_url;	/* owned; no trailing slash */
+	char	*model;		/* owned */
+	int	 local;		/* 1: local engine (no key or forced) */
+	size_t	 body_max;	/* request body bytes */
+	size_t	 jobs_max;	/* jobs per request */
+	int	 concurrency;	/* jobs in flight per request */
+	int	 requests_max;	/* requests at once before 503 */
+	long	 connect_timeout_ms;
+	long	 first_token_timeout_ms;
+	long	 idle_timeout_ms;	/* gap between upstream bytes */
+	long	 total_timeout_ms;	/* one upstream call, whole */
+	long	 keepalive_ms;		/* SSE comment interval */
+	long	 grace_ms;		/* shutdown grace period */
+	long	 pdf_timeout_ms;
+	int	 pdf_pages_max;
+	int	 stream_usage;	/* send stream_options.include_usage */
+	long	 max_tokens;	/* 0: not sent */
+	char	*max_tokens_field; /* owned: "max_completion_tokens" */
+	char	*cors_origins;	/* owned; NULL: no CORS; "*" or a list */
+	int	 log_level;
+};
+
+/*
+ * Fill *c from the variables that get(name) returns (getenv in the
+ * program, a table in tests).  On error, err (size errsz) names the
+ * variable and the accepted range, and *c is freed.  The caller frees a
+ * loaded config with cfg_free().
+ */
+enum cfg_status cfg_load(struct config *c, const char *(*get)(const char *),
+	    char *err, size_t errsz)
+	__attribute__((warn_unused_result));
+void	cfg_free(struct config *c);
+/* Is origin one of the configured CORS origins? */
+int	cfg_cors_allows(const struct config *c, const char *origin);
+
+#endif /* MJ_CFG_H */

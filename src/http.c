@@ -1,0 +1,576 @@
+/*
+ * http.c - one request from route to answer; see http.h.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "clock.h"
+#include "engine.h"
+#include "http.h"
+#include "limits.h"
+#include "log.h"
+#include "multipart.h"
+#include "output.h"
+#include "pdf.h"
+#include "request.h"
+
+/* Bytes read from stdin at a time. */
+#define READ_CHUNK	16384
+/* After a 413, read and drop at most this much before answering. */
+#define DRAIN_MAX	(64u * 1024 * 1024)
+#define PATH_MAX_LEN	4096
+
+static const char *const route_paths[ROUTE__MAX] = {
+	NULL,				/* ROUTE_NONE */
+	"/api/match-jobs",		/* ROUTE_MATCH */
+	"/api/match-jobs/stream",	/* ROUTE_STREAM */
+	"/api/health",			/* ROUTE_HEALTH */
+};
+
+/* The route whose path ends p[0..n), at a segment boundary. */
+static enum route
+route_of(const char *p, size_t n)
+{
+	size_t	 l;
+	int	 i;
+
+	if (n > 1 && p[n - 1] == '/')
+		n--;
+	for (i = ROUTE__MAX - 1; i > ROUTE_NONE; i--) {
+		l = strlen(route_paths[i]);
+		if (n >= l && memcmp(p + n - l, route_paths[i], l) == 0)
+			return (enum route)i;
+	}
+	return ROUTE_NONE;
+}
+
+enum route
+http_route(const char *sn, const char *pi, const char *du, const char *ru)
+{
+	char		 both[PATH_MAX_LEN];
+	enum route	 r;
+	size_t		 n;
+
+	if (pi != NULL && *pi != '\0') {
+		r = route_of(pi, strlen(pi));
+		if (r != ROUTE_NONE)
+			return r;
+	}
+	if (sn != NULL && *sn != '\0') {
+		n = (size_t)snprintf(both, sizeof(both), "%s%s", sn,
+		    pi != NULL ? pi : "");
+		if (n < sizeof(both)) {
+			r = route_of(both, n);
+			if (r != ROUTE_NONE)
+				return r;
+		}
+	}
+	if (du != NULL && *du != '\0') {
+		r = route_of(du, strlen(du));
+		if (r != ROUTE_NONE)
+			return r;
+	}
+	if (ru != NULL && *ru != '\0')
+		return route_of(ru, strcspn(ru, "?#"));
+	return ROUTE_NONE;
+}
+
+/* The parts of a request body we keep. */
+struct form {
+	int		 multipart;
+	struct buf	 json;		/* JSON document */
+	struct buf	 pdf;		/* pdf_file bytes */
+	struct buf	 resume;	/* resume_text field */
+	int		 have_json, have_pdf, have_resume;
+	struct buf	*target;	/* current part's buffer, or NULL */
+	const char	*target_name;
+	/* The first fault, answered once the body is drained. */
+	int		 err_status;
+	const char	*err_code;
+	char		 err_msg[256];
+};
+
+static void
+form_init(struct form *f, const struct config *cfg)
+{
+	memset(f, 0, sizeof(*f));
+	buf_init(&f->json, MJ_JSON_MAX);
+	buf_init(&f->pdf, cfg->body_max);
+	buf_init(&f->resume, MJ_MP_FIELD_MAX);
+}
+
+static void
+form_free(struct form *f)
+{
+	buf_free(&f->json);
+	buf_free(&f->pdf);
+	buf_free(&f->resume);
+}
+
+__attribute__((format(printf, 4, 5)))
+static void
+form_fail(struct form *f, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->err_status != 0)
+		return;
+	f->err_status = status;
+	f->err_code = code;
+	va_start(ap, fmt);
+	vsnprintf(f->err_msg, sizeof(f->err_msg), fmt, ap);
+	va_end(ap);
+}
+
+static int
+part_begin(void *arg, const char *name, const char *filename,
+    const char *ctype)
+{
+	struct form	*f = arg;
+	int		*have;
+
+	(void)filename;
+	(void)ctype;
+	f->target = NULL;
+	have = NULL;
+	if (strcmp(name, "json_body") == 0) {
+		f->target = &f->json;
+		have = &f->have_json;
+	} else if (strcmp(name, "pdf_file") == 0) {
+		f->target = &f->pdf;
+		have = &f->have_pdf;
+	} else if (strcmp(name, "resume_text") == 0) {
+		f->target = &f->resume;
+		have = &f->have_resume;
+	}
+	if (have == NULL)
+		return 0;	/* unknown fields are ignored */
+	if (*have) {
+		form_fail(f, 400, "bad_request", "the form has more than one "
+		    "%s field", name);
+		return 1;
+	}
+	*have = 1;
+	f->target_name = f->target == &f->json ? "json_body" :
+	    f->target == &f->pdf ? "pdf_file" : "resume_text";
+	return 0;
+}
+
+static int
+part_data(void *arg, const char *p, size_t n)
+{
+	struct form		*f = arg;
+	enum buf_status		 st;
+
+	if (f->target == NULL)
+		return 0;
+	st = buf_add(f->target, p, n);
+	if (st == BUF_OK)
+		return 0;
+	if (st == BUF_TOO_BIG)
+		form_fail(f, 413, "too_large", "the %s field is larger than "
+		    "%zu bytes", f->target_name, f->target->max);
+	else
+		form_fail(f, 500, "internal", "out of memory");
+	return 1;
+}
+
+static int
+part_end(void *arg)
+{
+	struct form *f = arg;
+
+	f->target = NULL;
+	return 0;
+}
+
+/* The media type of a Content-Type value, compared case-blind. */
+static int
+is_type(const char *ct, const char *type)
+{
+	size_t n;
+
+	n = strlen(type);
+	while (*ct == ' ')
+		ct++;
+	return strncasecmp(ct, type, n) == 0 &&
+	    (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/*
+ * Read the body into f under the size limit.  Reads to EOF whatever
+ * CONTENT_LENGTH says (it may be missing or empty).  Returns 0, or the
+ * HTTP status of the fault recorded in f.
+ */
+static int
+read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
+    struct form *f)
+{
+	static const struct mp_callbacks cb = {
+		part_begin, part_data, part_end
+	};
+	struct mp_parser	 mp;
+	char			 boundary[MJ_MP_BOUNDARY_MAX + 1];
+	char			 chunk[READ_CHUNK];
+	const char		*cl;
+	char			*end;
+	unsigned long long	 total, declared;
+	enum mp_status		 ms;
+	int			 n, parsing;
+
+	if (ctype == NULL || *ctype == '\0') {
+		form_fail(f, 415, "unsupported_media_type", "send "
+		    "multipart/form-data or application/json (no "
+		    "Content-Type was given)");
+		return f->err_status;
+	}
+	if (is_type(ctype, "multipart/form-data")) {
+		f->multipart = 1;
+		ms = mp_boundary(ctype, boundary, sizeof(boundary));
+		if (ms != MP_OK) {
+			form_fail(f, 400, "bad_request", "%s",
+			    mp_strerror(ms));
+			return f->err_status;
+		}
+		mp_init(&mp, boundary, &cb, f);
+	} else if (!is_type(ctype, "application/json")) {
+		form_fail(f, 415, "unsupported_media_type", "send "
+		    "multipart/form-data or application/json");
+		return f->err_status;
+	}
+
+	cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+	if (cl != NULL && *cl != '\0') {
+		declared = strtoull(cl, &end, 10);
+		if (*end == '\0' && declared > cfg->body_max)
+			form_fail(f, 413, "too_large", "the request body is "
+			    "larger than the limit of %zu bytes",
+			    cfg->body_max);
+	}
+	parsing = f->err_status == 0;
+	total = 0;
+	for (;;) {
+		n = FCGX_GetStr(chunk, sizeof(chunk), r->in);
+		if (n <= 0)
+			break;
+		total += (unsigned)n;
+		if (total > DRAIN_MAX)
+			break;
+		if (!parsing)
+			continue;
+		if (total > cfg->body_max) {
+			form_fail(f, 413, "too_large", "the request body is "
+			    "larger than the limit of %zu bytes",
+			    cfg->body_max);
+			parsing = 0;
+			continue;
+		}
+		if (f->multipart) {
+			ms = mp_feed(&mp, chunk, (size_t)n);
+			if (ms != MP_OK) {
+				form_fail(f, 400, "bad_request",
+				    "malformed multipart body: %s",
+				    mp_strerror(ms));
+				parsing = 0;
+			}
+		} else if (buf_add(&f->json, chunk, (size_t)n) != BUF_OK) {
+			form_fail(f, 413, "too_large", "the JSON body is "
+			    "larger than %zu bytes", f->json.max);
+			parsing = 0;
+		}
+	}
+	if (f->err_status != 0)
+		return f->err_status;
+	if (FCGX_GetError(r->in) != 0) {
+		form_fail(f, 400, "bad_request", "the request body could not "
+		    "be read");
+		return f->err_status;
+	}
+	if (f->multipart) {
+		ms = mp_finish(&mp);
+		if (ms != MP_OK) {
+			form_fail(f, 400, "bad_request", "malformed multipart "
+			    "body: %s", mp_strerror(ms));
+			return f->err_status;
+		}
+		if (!f->have_json) {
+			form_fail(f, 400, "bad_request", "the form has no "
+			    "json_body field");
+			return f->err_status;
+		}
+	} else if (total == 0) {
+		form_fail(f, 400, "bad_request", "the request body is empty");
+		return f->err_status;
+	}
+	return 0;
+}
+
+static int
+blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static void
+health(struct app *app, struct out *o)
+{
+	json_object *h;
+
+	h = json_object_new_object();
+	json_object_object_add(h, "status", json_object_new_string("ok"));
+	json_object_object_add(h, "engine", json_object_new_string(
+	    app->cfg->local ? "local" : "openai"));
+	json_object_object_add(h, "model", json_object_new_string(
+	    app->cfg->local ? "local-lexical-1" : app->cfg->model));
+	json_object_object_add(h, "version", json_object_new_string(VERSION));
+	json_object_object_add(h, "active_requests",
+	    json_object_new_int(atomic_load(&app->active)));
+	json_object_object_add(h, "uptime_ms",
+	    json_object_new_int64(clock_ms() - app->started_ms));
+	(void)out_json(o, 200, "Cache-Control: no-store\r\n", h);
+	json_object_put(h);
+}
+
+static int
+wants_stream(FCGX_Request *r)
+{
+	const char *a;
+
+	a = FCGX_GetParam("HTTP_ACCEPT", r->envp);
+	return a != NULL && strstr(a, "text/event-stream") != NULL;
+}
+
+/* Everything after routing for POST match requests. */
+static void
+match(struct app *app, FCGX_Request *r, struct out *o, int stream,
+    const char *reqid, long long t0)
+{
+	const struct config	*cfg = app->cfg;
+	struct form		 f;
+	struct req		 rq;
+	struct req_limits	 lim;
+	struct pdf_limits	 pl;
+	struct buf		 text;
+	struct eng_request	 er;
+	struct eng_writer	 w;
+	struct collect		 col;
+	const char		*resume;
+	size_t			 resume_len;
+	char			 msg[MJ_ERRMSG_MAX];
+	int			 pages, st;
+	enum req_status		 rs;
+	enum pdf_status		 ps;
+	enum eng_status		 es;
+
+	form_init(&f, cfg);
+	memset(&rq, 0, sizeof(rq));
+	buf_init(&text, MJ_RESUME_TEXT_MAX);
+	collect_init(&col);
+	pages = 0;
+
+	st = read_body(r, cfg, FCGX_GetParam("CONTENT_TYPE", r->envp), &f);
+	if (st != 0) {
+		(void)out_error(o, f.err_status, f.err_code, f.err_msg, NULL);
+		goto out;
+	}
+	req_limits_default(&lim);
+	lim.jobs_max = cfg->jobs_max;
+	rs = req_parse(f.json.data != NULL ? f.json.data : "", f.json.len,
+	    &lim, &rq, msg, sizeof(msg));
+	if (rs != REQ_OK) {
+		(void)out_error(o, rs == REQ_ERR_NOMEM ? 500 : 400,
+		    rs == REQ_ERR_NOMEM ? "internal" : "bad_request", msg,
+		    NULL);
+		goto out;
+	}
+
+	if (f.have_pdf) {
+		pl.pages_max = cfg->pdf_pages_max;
+		pl.text_max = MJ_RESUME_TEXT_MAX;
+		pl.wall_ms = cfg->pdf_timeout_ms;
+		pl.cpu_s = MJ_PDF_CPU_S;
+		pl.as_bytes = MJ_PDF_AS_BYTES;
+		ps = f.pdf.len == 0 ? PDF_ERR_NOT_PDF :
+		    pdf_extract(f.pdf.data, f.pdf.len, &pl, &text, &pages);
+		if (ps != PDF_OK) {
+			log_msg(LOG_INFO, reqid, "pdf rejected: %d", (int)ps);
+			(void)out_error(o, ps == PDF_ERR_INTERNAL ? 500 : 422,
+			    ps == PDF_ERR_INTERNAL ? "internal" :
+			    "unreadable_pdf", pdf_strerror(ps), NULL);
+			goto out;
+		}
+		resume = text.data;
+		resume_len = text.len;
+	} else if (f.have_resume) {
+		resume = f.resume.data != NULL ? f.resume.data : "";
+		resume_len = f.resume.len;
+	} else {
+		resume = rq.resume_text;
+		resume_len = rq.resume_len;
+	}
+	if (resume == NULL || blank(resume, resume_len)) {
+		(void)out_error(o, 400, "bad_request", resume == NULL ?
+		    "no resume: send a pdf_file or a resume_text" :
+		    "the resume_text is empty", NULL);
+		goto out;
+	}
+
+	memset(&er, 0, sizeof(er));
+	er.cfg = cfg;
+	er.share = app->share;
+	er.reqid = reqid;
+	er.user_id = rq.user_id;
+	er.resume = resume;
+	er.resume_len = resume_len;
+	er.jobs = rq.jobs;
+	er.njobs = rq.njobs;
+	er.client_fd = r->ipcFd;
+	er.started_ms = t0;
+
+	if (stream) {
+		if (out_sse_begin(o) != OUT_OK)
+			goto out;
+		out_sse_writer(o, &w);
+		if (f.have_pdf)
+			snprintf(msg, sizeof(msg), "Resume read: %zu "
+			    "characters from %d page%s of PDF", resume_len,
+			    pages, pages == 1 ? "" : "s");
+		else
+			snprintf(msg, sizeof(msg), "Resume read: %zu "
+			    "characters of text", resume_len);
+		if (eng_status_event(&w, "resume", msg) != 0)
+			goto out;
+		es = eng_run(&er, &w);
+	} else {
+		out_collect_writer(&col, &w);
+		es = eng_run(&er, &w);
+		if (es == ENG_OK && !col.failed)
+			(void)out_json(o, 200, NULL, col.response);
+		else if (es == ENG_OK) {
+			json_object *root, *err;
+
+			root = json_object_new_object();
+			err = json_object_new_object();
+			json_object_object_add(err, "code",
+			    json_object_new_string(col.code));
+			json_object_object_add(err, "message",
+			    json_object_new_string(col.message));
+			json_object_object_add(root, "error", err);
+			json_object_object_add(root, "response",
+			    json_object_get(col.response));
+			(void)out_json(o, strcmp(col.code,
+			    "upstream_timeout") == 0 ? 504 : 502, NULL, root);
+			json_object_put(root);
+		}
+	}
+	if (es == ENG_ERR_CLIENT_GONE)
+		log_msg(LOG_INFO, reqid, "client went away; model calls "
+		    "aborted");
+	else if (es == ENG_ERR_NOMEM && o->state == OUT_HEAD)
+		(void)out_error(o, 500, "internal", "out of memory", NULL);
+out:
+	collect_free(&col);
+	buf_free(&text);
+	req_free(&rq);
+	form_free(&f);
+}
+
+static void
+drain(FCGX_Request *r)
+{
+	char		 chunk[READ_CHUNK];
+	unsigned long	 total;
+	int		 n;
+
+	total = 0;
+	while (total < DRAIN_MAX &&
+	    (n = FCGX_GetStr(chunk, sizeof(chunk), r->in)) > 0)
+		total += (unsigned long)n;
+}
+
+void
+http_handle(struct app *app, FCGX_Request *r)
+{
+	const char	*method, *origin, *cors;
+	char		 reqid[32], esc[256];
+	const char	*uri;
+	struct out	 o;
+	enum route	 route;
+	long long	 t0;
+	int		 counted, stream;
+
+	t0 = clock_ms();
+	snprintf(reqid, sizeof(reqid), "%lx-%lu", (unsigned long)getpid(),
+	    atomic_fetch_add(&app->seq, 1) + 1);
+	method = FCGX_GetParam("REQUEST_METHOD", r->envp);
+	if (method == NULL)
+		method = "GET";
+	uri = FCGX_GetParam("REQUEST_URI", r->envp);
+	origin = FCGX_GetParam("HTTP_ORIGIN", r->envp);
+	cors = cfg_cors_allows(app->cfg, origin) ? origin : NULL;
+	out_init(&o, r->out, cors, reqid);
+	route = http_route(FCGX_GetParam("SCRIPT_NAME", r->envp),
+	    FCGX_GetParam("PATH_INFO", r->envp),
+	    FCGX_GetParam("DOCUMENT_URI", r->envp), uri);
+	counted = 0;
+	stream = 0;
+
+	if (route == ROUTE_NONE) {
+		drain(r);
+		(void)out_error(&o, 404, "not_found", "no such route; try "
+		    "POST /api/match-jobs, POST /api/match-jobs/stream or "
+		    "GET /api/health", NULL);
+	} else if (route == ROUTE_HEALTH) {
+		drain(r);
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			health(app, &o);
+		else
+			(void)out_error(&o, 405, "method_not_allowed",
+			    "use GET", "Allow: GET, HEAD\r\n");
+	} else if (strcmp(method, "OPTIONS") == 0) {
+		drain(r);
+		(void)out_empty(&o, 204, cors != NULL ?
+		    "Allow: POST, OPTIONS\r\n"
+		    "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
+		    "Access-Control-Allow-Headers: Content-Type, Accept\r\n"
+		    "Access-Control-Max-Age: 600\r\n" :
+		    "Allow: POST, OPTIONS\r\n");
+	} else if (strcmp(method, "POST") != 0) {
+		drain(r);
+		(void)out_error(&o, 405, "method_not_allowed", "use POST",
+		    "Allow: POST, OPTIONS\r\n");
+	} else {
+		counted = 1;
+		stream = route == ROUTE_STREAM || wants_stream(r);
+		if (atomic_fetch_add(&app->active, 1) >=
+		    app->cfg->requests_max) {
+			drain(r);
+			(void)out_error(&o, 503, "overloaded", "the server "
+			    "is busy; try again shortly",
+			    "Retry-After: 5\r\n");
+		} else
+			match(app, r, &o, stream, reqid, t0);
+	}
+	if (counted)
+		atomic_fetch_sub(&app->active, 1);
+	log_msg(LOG_INFO, reqid, "%s %s %d%s %lldms", method,
+	    log_escape(uri != NULL ? uri : "-", uri != NULL ? strlen(uri) : 1,
+	    esc, sizeof(esc)), o.status, o.state == OUT_FAILED ?
+	    " (client gone)" : "", clock_ms() - t0);
+	out_free(&o);
+}

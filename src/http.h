@@ -1,0 +1,49 @@
+/*
+ * http.h - routes, request bodies and answers for one FastCGI request.
+ *
+ * http_handle() is the whole life of a request: find the route from the
+ * CGI variables, check method and content type, read the body under the
+ * size limit (multipart through multipart.c, JSON as is), validate it
+ * (request.c), read the resume (pdf.c), then run the engine with the
+ * plain or the SSE writer.  Errors before the stream starts are plain
+ * HTTP answers with a JSON body; after, they are `error` events.
+ */
+#ifndef MJ_HTTP_H
+#define MJ_HTTP_H
+
+#include <stdatomic.h>
+
+#include <fcgiapp.h>
+
+struct config;
+struct up_share;
+
+enum route {
+	ROUTE_NONE = 0,		/* unknown path: 404 */
+	ROUTE_MATCH,		/* /api/match-jobs */
+	ROUTE_STREAM,		/* /api/match-jobs/stream */
+	ROUTE_HEALTH,		/* /api/health */
+	ROUTE__MAX
+};
+
+/* What every request shares: read-only config and counters. */
+struct app {
+	const struct config	*cfg;
+	struct up_share		*share;
+	atomic_int		 active;	/* match requests in flight */
+	atomic_ulong		 seq;		/* request counter, for ids */
+	long long		 started_ms;	/* process start */
+};
+
+/*
+ * The route named by the CGI variables (any may be NULL or ""), tried
+ * in order PATH_INFO, SCRIPT_NAME+PATH_INFO, DOCUMENT_URI, REQUEST_URI;
+ * the route is matched as a path suffix, so any mount prefix works.
+ */
+enum route	 http_route(const char *script_name, const char *path_info,
+		    const char *document_uri, const char *request_uri);
+
+/* Serve one accepted request to completion. Thread-safe. */
+void		 http_handle(struct app *, FCGX_Request *);
+
+#endif /* MJ_HTTP_H */

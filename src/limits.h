@@ -1,0 +1,85 @@
+/*
+ * limits.h - every bound the responder enforces, in one place.
+ *
+ * Each constant says what it bounds and why it has this value.  Runtime
+ * configuration (config.c) may lower or raise some of them within the
+ * ranges given here; the parsers take their limits as arguments so they
+ * stay pure and testable.
+ */
+#ifndef MJ_LIMITS_H
+#define MJ_LIMITS_H
+
+/* Request body, default: a resume PDF of a few MB plus the JSON jobs. */
+#define MJ_BODY_MAX_DEFAULT	(10u * 1024 * 1024)
+/* Hard ceiling for MATCHJOBS_MAX_BODY. */
+#define MJ_BODY_MAX_CEILING	(256u * 1024 * 1024)
+
+/* Multipart: number of parts; a legitimate form has two or three. */
+#define MJ_MP_PARTS_MAX		16
+/* Multipart: bytes of one part's header block (all header lines). */
+#define MJ_MP_HEADER_MAX	8192
+/* Multipart: boundary length, RFC 2046 §5.1.1 says 1..70 characters. */
+#define MJ_MP_BOUNDARY_MAX	70
+/* Multipart: a text field (json_body, resume_text). */
+#define MJ_MP_FIELD_MAX		(2u * 1024 * 1024)
+
+/* JSON document: nesting depth. Jobs are objects in an array: 3 levels. */
+#define MJ_JSON_DEPTH_MAX	32
+/* JSON document size in bytes. */
+#define MJ_JSON_MAX		(2u * 1024 * 1024)
+/* Jobs per request, default (MATCHJOBS_MAX_JOBS). */
+#define MJ_JOBS_MAX_DEFAULT	50
+/* Hard ceiling for MATCHJOBS_MAX_JOBS. */
+#define MJ_JOBS_MAX_CEILING	1000
+/* user_id length. */
+#define MJ_USER_ID_MAX		256
+
+/* Prompt cuts (bytes, cut at a UTF-8 boundary). */
+#define MJ_PROMPT_RESUME_MAX	20000
+#define MJ_PROMPT_JOBDATA_MAX	8000
+#define MJ_PROMPT_TITLE_MAX	300
+#define MJ_PROMPT_LINK_MAX	1000
+
+/* Resume text kept from a PDF or a field before the prompt cut. */
+#define MJ_RESUME_TEXT_MAX	(1u * 1024 * 1024)
+/* PDF pages read. */
+#define MJ_PDF_PAGES_MAX	200
+
+/* Upstream: one SSE event's data, and the whole answer of one job. */
+#define MJ_SSE_EVENT_MAX	(256u * 1024)
+#define MJ_ANSWER_MAX		(256u * 1024)
+/* Upstream: error body kept for the message. */
+#define MJ_UPSTREAM_ERRBODY_MAX	4096
+/* Length of an upstream error message passed on to the client. */
+#define MJ_ERRMSG_MAX		300
+
+/* Concurrency: jobs in flight per request. */
+#define MJ_CONCURRENCY_DEFAULT	4
+#define MJ_CONCURRENCY_MAX	64
+
+/* Requests served at once; more get 503. */
+#define MJ_REQUESTS_MAX_DEFAULT	2048
+/* Idle accepting threads kept ready. */
+#define MJ_SPARE_THREADS_MIN	4
+#define MJ_SPARE_THREADS_MAX	32
+/* Worker thread stack: poppler runs in a child, json-c depth is capped. */
+#define MJ_THREAD_STACK		(256u * 1024)
+
+/* Timeouts in milliseconds (defaults; see config.c for the variables). */
+#define MJ_CONNECT_TIMEOUT_MS	10000
+#define MJ_FIRST_TOKEN_TIMEOUT_MS 60000
+#define MJ_IDLE_TIMEOUT_MS	30000
+#define MJ_TOTAL_TIMEOUT_MS	300000
+/* SSE comment sent when nothing else went out for this long. */
+#define MJ_KEEPALIVE_MS		15000
+/* Graceful stop: in-flight requests get this long after SIGTERM. */
+#define MJ_GRACE_MS		30000
+/* PDF helper: wall clock, CPU seconds, address space. */
+#define MJ_PDF_WALL_MS		10000
+#define MJ_PDF_CPU_S		10
+#define MJ_PDF_AS_BYTES		(1024u * 1024 * 1024)
+
+/* Listening socket backlog. */
+#define MJ_LISTEN_BACKLOG	1024
+
+#endif /* MJ_LIMITS_H */

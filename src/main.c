@@ -1,0 +1,165 @@
+/*
+ * main.c - matchjobs-fcgi: command line, configuration, and the serve
+ * loop.  Only startup may be fatal; see server.c for the process model
+ * and http.c for what happens to each request.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cfg.h"
+#include "clock.h"
+#include "http.h"
+#include "log.h"
+#include "pdf.h"
+#include "server.h"
+#include "upstream.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: matchjobs-fcgi [--listen unix:/path | HOST:PORT] "
+	    "[--socket-mode MODE]\n"
+	    "                      [--workers N] [--check-config] "
+	    "[--version]\n"
+	    "Serves the FastCGI socket on standard input when spawned by a "
+	    "web server,\nor the socket given with --listen. Configuration "
+	    "comes from the environment;\nsee matchjobs-fcgi(8).\n");
+}
+
+static const char *
+env(const char *name)
+{
+	return getenv(name);
+}
+
+static long
+num(const char *opt, const char *s, long min, long max)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno != 0 || *end != '\0' || v < min || v > max) {
+		fprintf(stderr, "matchjobs-fcgi: %s must be a number from %ld "
+		    "to %ld\n", opt, min, max);
+		exit(2);
+	}
+	return v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "check-config", no_argument, NULL, 'c' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct config	 cfg;
+	struct app	 app;
+	struct srv_opts	 so;
+	struct up_share	*share;
+	char		 err[512];
+	int		 ch, fd, check;
+	enum srv_status	 ss;
+
+	/* The PDF child: nothing else of the server runs in it. */
+	if (argc > 1 && strcmp(argv[1], "--pdf-extract") == 0)
+		return pdf_child_main(argc, argv);
+
+	memset(&so, 0, sizeof(so));
+	so.socket_mode = 0660;
+	check = 0;
+	while ((ch = getopt_long(argc, argv, "l:m:w:cVh", longopts, NULL))
+	    != -1) {
+		switch (ch) {
+		case 'l':
+			so.listen = optarg;
+			break;
+		case 'm':
+			so.socket_mode = (int)num("--socket-mode", optarg, 0,
+			    0777);
+			break;
+		case 'w':
+			so.workers = (int)num("--workers", optarg, 1, 100000);
+			break;
+		case 'c':
+			check = 1;
+			break;
+		case 'V':
+			printf("matchjobs-fcgi %s\n", VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	if (cfg_load(&cfg, env, err, sizeof(err)) != CFG_OK) {
+		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
+		return 1;
+	}
+	log_set_level((enum log_level)cfg.log_level);
+	if (check) {
+		printf("configuration ok: engine %s, model %s, concurrency %d\n",
+		    cfg.local ? "local" : "openai", cfg.model,
+		    cfg.concurrency);
+		cfg_free(&cfg);
+		return 0;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    up_share_new(&share) != 0) {
+		fprintf(stderr, "matchjobs-fcgi: cannot initialise libcurl\n");
+		cfg_free(&cfg);
+		return 1;
+	}
+
+	memset(&app, 0, sizeof(app));
+	app.cfg = &cfg;
+	app.share = share;
+	app.started_ms = clock_ms();
+	so.max_busy = cfg.requests_max;
+	so.grace_ms = cfg.grace_ms;
+	so.handle = (void (*)(void *, FCGX_Request *))http_handle;
+	so.ctx = &app;
+
+	ss = srv_listen(&so, &fd, err, sizeof(err));
+	if (ss != SRV_OK) {
+		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
+		usage(stderr);
+		return 1;
+	}
+	log_msg(LOG_INFO, NULL, "matchjobs-fcgi %s: engine %s%s%s", VERSION,
+	    cfg.local ? "local" : "openai", cfg.local ? "" : ", model ",
+	    cfg.local ? "" : cfg.model);
+	ss = srv_run(&so, fd);
+	if (so.listen != NULL && strncmp(so.listen, "unix:", 5) == 0)
+		unlink(so.listen + 5);
+	/*
+	 * Idle workers may still sit in accept(); exit without tearing
+	 * down what they could touch (the share, the config).
+	 */
+	fflush(NULL);
+	_exit(ss == SRV_OK ? 0 : 1);
+}

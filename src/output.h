@@ -1,0 +1,78 @@
+/*
+ * output.h - writing the HTTP response to the FastCGI stream.
+ *
+ * "Headers, then body" is an explicit state: once the first body byte
+ * of a stream went out, errors can only be in-band events, never a
+ * second status line (out_* return OUT_ERR_STATE instead).  Two engine
+ * writers live here: the SSE writer (each event becomes a frame, flushed
+ * at once) and the collector of the plain route (keeps the final
+ * response or error).
+ */
+#ifndef MJ_OUTPUT_H
+#define MJ_OUTPUT_H
+
+#include <stddef.h>
+
+#include <fcgiapp.h>
+
+#include "buf.h"
+#include "engine.h"
+#include "limits.h"
+
+struct json_object;
+
+enum out_state {
+	OUT_HEAD = 0,		/* nothing sent yet */
+	OUT_BODY,		/* headers sent; body may follow */
+	OUT_FAILED,		/* a write failed: the client is gone */
+	OUT_STATE__MAX
+};
+
+enum out_status {
+	OUT_OK = 0,
+	OUT_ERR_GONE,		/* writing to the client failed */
+	OUT_ERR_STATE,		/* headers were already sent */
+	OUT_ERR_NOMEM,
+	OUT__MAX
+};
+
+struct out {
+	FCGX_Stream	*os;		/* borrowed request stdout */
+	enum out_state	 state;
+	const char	*cors_origin;	/* echoed origin, or NULL */
+	const char	*reqid;		/* X-Request-Id */
+	int		 status;	/* HTTP status sent, for the log */
+	struct buf	 frame;		/* scratch for one SSE frame */
+	struct buf	 tok;		/* scratch for one token's JSON */
+};
+
+void	out_init(struct out *, FCGX_Stream *, const char *cors_origin,
+	    const char *reqid);
+void	out_free(struct out *);
+
+/* Send a complete JSON response; extra_headers ends in "\r\n" or NULL. */
+enum out_status out_json(struct out *, int status, const char *extra_headers,
+	    struct json_object *body);
+/* Send {"error":{"code":..,"message":..}} with status. */
+enum out_status out_error(struct out *, int status, const char *code,
+	    const char *message, const char *extra_headers);
+/* Send a response without a body (204, OPTIONS). */
+enum out_status out_empty(struct out *, int status, const char *headers);
+/* Send the event-stream headers; then use out_sse_writer(). */
+enum out_status out_sse_begin(struct out *);
+/* An engine writer that sends SSE frames through o. */
+void	out_sse_writer(struct out *o, struct eng_writer *w);
+
+/* What the plain route's writer keeps of the event stream. */
+struct collect {
+	struct json_object *response;	/* owned: the match response */
+	int		 failed;	/* an error event arrived */
+	char		 code[64];	/* its code */
+	char		 message[MJ_ERRMSG_MAX];
+};
+void	collect_init(struct collect *);
+void	collect_free(struct collect *);
+/* An engine writer that fills c (tokens are dropped). */
+void	out_collect_writer(struct collect *c, struct eng_writer *w);
+
+#endif /* MJ_OUTPUT_H */

@@ -1,0 +1,66 @@
+/*
+ * pdf.h - resume text from PDF bytes, with poppler-glib, in a child.
+ *
+ * poppler parses hostile input and has a history of crashes and hangs,
+ * so the responder never runs it in a worker thread: pdf_extract() runs
+ * this same binary as "matchjobs-fcgi --pdf-extract" with the PDF on its
+ * stdin, under CPU, memory and wall-clock limits, and reads back a framed
+ * result.  A PDF that crashes, loops or balloons costs one 422.
+ * pdf_text() is the in-process extraction the child runs (and the unit
+ * tests call); no temp files are written by either.
+ */
+#ifndef MJ_PDF_H
+#define MJ_PDF_H
+
+#include <stddef.h>
+
+struct buf;
+
+enum pdf_status {
+	PDF_OK = 0,
+	PDF_ERR_NOT_PDF,	/* no %PDF- header */
+	PDF_ERR_CORRUPT,	/* poppler could not open it */
+	PDF_ERR_ENCRYPTED,	/* needs a password */
+	PDF_ERR_NO_TEXT,	/* opened, but no extractable text */
+	PDF_ERR_TIMEOUT,	/* the child ran out of time */
+	PDF_ERR_CRASH,		/* the child died or broke the protocol */
+	PDF_ERR_INTERNAL,	/* could not start the child, or no memory */
+	PDF__MAX
+};
+
+struct pdf_limits {
+	int	 pages_max;	/* pages read; later pages are ignored */
+	size_t	 text_max;	/* text bytes kept; the rest is cut */
+	long	 wall_ms;	/* child wall clock */
+	int	 cpu_s;		/* child CPU seconds */
+	size_t	 as_bytes;	/* child address space */
+};
+
+/* A message a person understands, for the 422 body. */
+const char	*pdf_strerror(enum pdf_status);
+
+/*
+ * Extract text in this process.  Appends to out (text cut at
+ * lim->text_max on a UTF-8 boundary) and sets *pages to the page count.
+ * Returns PDF_OK or PDF_ERR_NOT_PDF/CORRUPT/ENCRYPTED/NO_TEXT/INTERNAL.
+ */
+enum pdf_status	 pdf_text(const void *data, size_t len,
+		    const struct pdf_limits *lim, struct buf *out, int *pages)
+		    __attribute__((warn_unused_result));
+
+/*
+ * Extract text in a limited child process (see above).  Same contract
+ * as pdf_text(), plus PDF_ERR_TIMEOUT and PDF_ERR_CRASH.  Thread-safe.
+ */
+enum pdf_status	 pdf_extract(const void *data, size_t len,
+		    const struct pdf_limits *lim, struct buf *out, int *pages)
+		    __attribute__((warn_unused_result));
+
+/*
+ * The child's main: reads the PDF from stdin, applies the limits passed
+ * in argv by pdf_extract(), writes the framed result to stdout.
+ * Returns the process exit status.
+ */
+int		 pdf_child_main(int argc, char **argv);
+
+#endif /* MJ_PDF_H */

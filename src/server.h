@@ -1,0 +1,51 @@
+/*
+ * server.h - the FastCGI listening socket and the pool of worker threads.
+ *
+ * The socket comes from --listen (unix:/path or HOST:PORT), from systemd
+ * socket activation (LISTEN_FDS), or is the one a web server passed on
+ * fd 0 (mod_fcgid, spawn-fcgi).  Workers each block in FCGX_Accept_r and
+ * serve one request at a time; the pool keeps a few idle workers ready
+ * and grows on demand up to the request limit (plus a few to answer
+ * 503), so a thousand long streams hold a thousand small threads.
+ * SIGTERM/SIGINT stop accepting and give in-flight requests a grace
+ * period.
+ */
+#ifndef MJ_SERVER_H
+#define MJ_SERVER_H
+
+#include <fcgiapp.h>
+
+enum srv_status {
+	SRV_OK = 0,
+	SRV_ERR_LISTEN,		/* bad --listen value, or bind/listen failed */
+	SRV_ERR_NOT_FCGI,	/* no --listen and fd 0 is no socket */
+	SRV_ERR_THREAD,		/* could not start workers */
+	SRV__MAX
+};
+
+struct srv_opts {
+	const char	*listen;	/* NULL: fd 0 or LISTEN_FDS */
+	int		 socket_mode;	/* unix socket permissions */
+	int		 workers;	/* threads started at once */
+	int		 max_busy;	/* requests served at once */
+	long		 grace_ms;	/* shutdown grace period */
+	void		(*handle)(void *ctx, FCGX_Request *);
+	void		*ctx;
+};
+
+/*
+ * Open the socket as opts says.  *fd gets it; *unlink_path (static
+ * storage in opts->listen, or NULL) is the unix path to remove at exit.
+ * On error, err (size errsz) says why.  Call before srv_run().
+ */
+enum srv_status	 srv_listen(const struct srv_opts *, int *fd, char *err,
+		    size_t errsz) __attribute__((warn_unused_result));
+
+/*
+ * Serve on fd until SIGTERM or SIGINT, then stop accepting, wait up to
+ * grace_ms for busy workers and return SRV_OK.  Blocks those signals in
+ * every thread; FCGX_Init() must not have been called yet.
+ */
+enum srv_status	 srv_run(const struct srv_opts *, int fd);
+
+#endif /* MJ_SERVER_H */

@@ -1,0 +1,569 @@
+/*
+ * upstream.c - one streamed chat-completions call; see upstream.h.
+ *
+ * Wire format: OpenAI's chat.completion.chunk events in an SSE body,
+ * ended by "data: [DONE]" (or a clean EOF after a finish_reason, for
+ * servers that omit it), with an optional usage chunk whose choices
+ * are empty.  After a 200, errors come in-band as {"error": {...}}.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "chunk.h"
+#include "clock.h"
+#include "request.h"
+#include "sseparse.h"
+#include "upstream.h"
+#include "utf8.h"
+
+struct up_share {
+	CURLSH		*sh;
+	pthread_mutex_t	 locks[CURL_LOCK_DATA_LAST]; /* one per data kind */
+};
+
+struct up_transfer {
+	CURL			*easy;
+	struct curl_slist	*headers;	/* owned; holds the key */
+	char			*body;		/* owned request JSON */
+	const struct config	*cfg;		/* borrowed */
+	struct ssep		 sse;		/* parser of the response */
+	struct buf		 answer;	/* content deltas so far */
+	struct buf		 errbody;	/* body of a non-2xx answer */
+	up_token_fn		 on_token;
+	void			*arg;
+	long			 http_status;	/* from the status line */
+	long			 retry_after_ms; /* -1: none */
+	long long		 started;	/* clock_ms() at creation */
+	long long		 last_byte;	/* last body byte */
+	int			 got_token;	/* a content delta arrived */
+	int			 got_finish;	/* a finish_reason arrived */
+	int			 got_done;	/* [DONE] arrived */
+	long			 prompt_tokens;
+	long			 completion_tokens;
+	enum up_status		 fail;		/* set by callbacks */
+	char			 fail_msg[MJ_ERRMSG_MAX];
+};
+
+static const char *const codes[UP__MAX] = {
+	"",				/* UP_OK */
+	"upstream_auth",		/* UP_ERR_AUTH */
+	"upstream_rate_limited",	/* UP_ERR_RATE_LIMIT */
+	"upstream_bad_request",		/* UP_ERR_BAD_REQUEST */
+	"upstream_unavailable",		/* UP_ERR_UNAVAILABLE */
+	"upstream_connect",		/* UP_ERR_CONNECT */
+	"upstream_timeout",		/* UP_ERR_TIMEOUT */
+	"upstream_error",		/* UP_ERR_STREAM */
+	"upstream_protocol",		/* UP_ERR_PROTOCOL */
+	"upstream_truncated",		/* UP_ERR_TRUNCATED */
+	"answer_too_long",		/* UP_ERR_TOO_BIG */
+	"cancelled",			/* UP_ERR_CANCELLED */
+	"internal",			/* UP_ERR_NOMEM */
+};
+
+static void
+share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *arg)
+{
+	struct up_share *s = arg;
+
+	(void)h;
+	(void)a;
+	pthread_mutex_lock(&s->locks[d]);
+}
+
+static void
+share_unlock(CURL *h, curl_lock_data d, void *arg)
+{
+	struct up_share *s = arg;
+
+	(void)h;
+	pthread_mutex_unlock(&s->locks[d]);
+}
+
+int
+up_share_new(struct up_share **out)
+{
+	struct up_share	*s;
+	int		 i;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&s->locks[i], NULL);
+	s->sh = curl_share_init();
+	if (s->sh == NULL) {
+		up_share_free(s);
+		return -1;
+	}
+	curl_share_setopt(s->sh, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(s->sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	*out = s;
+	return 0;
+}
+
+void
+up_share_free(struct up_share *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	if (s->sh != NULL)
+		curl_share_cleanup(s->sh);
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&s->locks[i]);
+	free(s);
+}
+
+static const char system_prompt[] =
+    "You rate how well a candidate's resume fits a job posting. "
+    "Answer with exactly one JSON object and nothing else:\n"
+    "{\"score\": <integer 0-100>, \"summary\": \"<one paragraph>\", "
+    "\"matched_skills\": [\"...\"], \"missing_skills\": [\"...\"]}\n"
+    "score: 0 means no fit, 100 a perfect fit. matched_skills: skills "
+    "the job asks for that the resume shows. missing_skills: skills the "
+    "job asks for that the resume lacks. Write the summary for the "
+    "candidate, in the language of the job posting.";
+
+static json_object *
+cut_string(const char *s, size_t n, size_t max)
+{
+	if (n > max)
+		n = utf8_cut(s, max);
+	return json_object_new_string_len(s, (int)n);
+}
+
+int
+up_build_body(const struct config *cfg, const char *resume, size_t rlen,
+    const struct req_job *job, struct buf *out)
+{
+	json_object	*root, *msgs, *m, *so;
+	struct buf	 user;
+	const char	*s;
+	size_t		 n;
+	int		 rc;
+
+	rc = -1;
+	buf_init(&user, MJ_PROMPT_RESUME_MAX + MJ_PROMPT_JOBDATA_MAX +
+	    MJ_PROMPT_TITLE_MAX + MJ_PROMPT_LINK_MAX + 256);
+	n = strlen(job->title);
+	if (n > MJ_PROMPT_TITLE_MAX)
+		n = utf8_cut(job->title, MJ_PROMPT_TITLE_MAX);
+	if (buf_adds(&user, "Job title: ") != BUF_OK ||
+	    buf_add(&user, job->title, n) != BUF_OK)
+		goto out;
+	n = strlen(job->link);
+	if (n > MJ_PROMPT_LINK_MAX)
+		n = utf8_cut(job->link, MJ_PROMPT_LINK_MAX);
+	if (n > 0 && (buf_adds(&user, "\nJob link: ") != BUF_OK ||
+	    buf_add(&user, job->link, n) != BUF_OK))
+		goto out;
+	n = job->data_len;
+	if (n > MJ_PROMPT_JOBDATA_MAX)
+		n = utf8_cut(job->data, MJ_PROMPT_JOBDATA_MAX);
+	if (buf_adds(&user, "\n\nJob description:\n") != BUF_OK ||
+	    buf_add(&user, job->data, n) != BUF_OK)
+		goto out;
+	n = rlen;
+	if (n > MJ_PROMPT_RESUME_MAX)
+		n = utf8_cut(resume, MJ_PROMPT_RESUME_MAX);
+	if (buf_adds(&user, "\n\nResume:\n") != BUF_OK ||
+	    buf_add(&user, resume, n) != BUF_OK)
+		goto out;
+
+	root = json_object_new_object();
+	json_object_object_add(root, "model",
+	    json_object_new_string(cfg->model));
+	json_object_object_add(root, "stream", json_object_new_boolean(1));
+	if (cfg->stream_usage) {
+		so = json_object_new_object();
+		json_object_object_add(so, "include_usage",
+		    json_object_new_boolean(1));
+		json_object_object_add(root, "stream_options", so);
+	}
+	if (cfg->max_tokens > 0)
+		json_object_object_add(root, cfg->max_tokens_field,
+		    json_object_new_int64(cfg->max_tokens));
+	msgs = json_object_new_array();
+	m = json_object_new_object();
+	json_object_object_add(m, "role", json_object_new_string("system"));
+	json_object_object_add(m, "content",
+	    json_object_new_string(system_prompt));
+	json_object_array_add(msgs, m);
+	m = json_object_new_object();
+	json_object_object_add(m, "role", json_object_new_string("user"));
+	json_object_object_add(m, "content",
+	    cut_string(user.data, user.len, user.len));
+	json_object_array_add(msgs, m);
+	json_object_object_add(root, "messages", msgs);
+	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = s != NULL && buf_adds(out, s) == BUF_OK ? 0 : -1;
+	json_object_put(root);
+out:
+	buf_free(&user);
+	return rc;
+}
+
+/* Remove anything that looks like a key from a message shown to users. */
+static void
+scrub(char *msg, const char *key)
+{
+	char	*p, *e;
+	size_t	 klen;
+
+	if (key != NULL && (klen = strlen(key)) >= 4) {
+		while ((p = strstr(msg, key)) != NULL) {
+			memset(p, '*', klen);
+		}
+	}
+	for (p = msg; (p = strstr(p, "sk-")) != NULL; p = e) {
+		e = p + 3;
+		while (isalnum((unsigned char)*e) || *e == '-' || *e == '_' ||
+		    *e == '*')
+			e++;
+		if (e - p > 10)
+			memset(p + 3, '*', (size_t)(e - p - 3));
+	}
+}
+
+/* Record the first failure: msg, then detail if not NULL. */
+static void
+set_fail(struct up_transfer *t, enum up_status st, const char *msg,
+    const char *detail)
+{
+	if (t->fail != UP_OK)
+		return;
+	t->fail = st;
+	snprintf(t->fail_msg, sizeof(t->fail_msg), "%s%s", msg,
+	    detail != NULL ? detail : "");
+}
+
+/* One SSE event of the response body. */
+static int
+on_event(void *arg, const char *event, const char *data, size_t len)
+{
+	struct up_transfer	*t = arg;
+	struct chunk		 c;
+	int			 stop;
+
+	(void)event;
+	memset(&c, 0, sizeof(c));
+	if (chunk_parse(data, len, &c) != CHUNK_OK) {
+		chunk_free(&c);
+		set_fail(t, UP_ERR_PROTOCOL, "the model server sent "
+		    "something that is not a chat completion chunk", NULL);
+		return 1;
+	}
+	stop = 0;
+	if (c.done) {
+		t->got_done = 1;
+	} else if (c.is_error) {
+		set_fail(t, UP_ERR_STREAM, "the model failed mid-answer: ",
+		    c.error_message != NULL ? c.error_message : "unknown");
+		stop = 1;
+	} else {
+		if (c.has_usage) {
+			t->prompt_tokens = c.prompt_tokens;
+			t->completion_tokens = c.completion_tokens;
+		}
+		if (c.finish_reason[0] != '\0')
+			t->got_finish = 1;
+		if (c.content != NULL && c.content_len > 0) {
+			t->got_token = 1;
+			if (buf_add(&t->answer, c.content, c.content_len)
+			    != BUF_OK) {
+				set_fail(t, UP_ERR_TOO_BIG, "the model's "
+				    "answer was too long", NULL);
+				stop = 1;
+			} else if (t->on_token(t->arg, c.content,
+			    c.content_len) != 0) {
+				set_fail(t, UP_ERR_CANCELLED,
+				    "cancelled", NULL);
+				stop = 1;
+			}
+		}
+		if (c.refusal != NULL && c.content == NULL)
+			set_fail(t, UP_ERR_STREAM, "the model refused: ",
+			    c.refusal);
+	}
+	chunk_free(&c);
+	return stop;
+}
+
+static size_t
+on_write(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct up_transfer	*t = arg;
+	size_t			 n = size * nmemb;
+	enum ssep_status	 st;
+
+	t->last_byte = clock_ms();
+	if (t->http_status < 200 || t->http_status > 299) {
+		/* Keep the start of an error body for its message. */
+		if (t->errbody.len < t->errbody.max) {
+			size_t room = t->errbody.max - t->errbody.len;
+
+			if (buf_add(&t->errbody, p, n < room ? n : room)
+			    != BUF_OK)
+				return 0;
+		}
+		return n;
+	}
+	st = ssep_feed(&t->sse, p, n, on_event, t);
+	if (st == SSEP_OK)
+		return n;
+	if (st == SSEP_ERR_TOO_BIG)
+		set_fail(t, UP_ERR_PROTOCOL, "the model server sent an "
+		    "oversized event", NULL);
+	else if (st != SSEP_ERR_CALLBACK)
+		set_fail(t, UP_ERR_NOMEM, "out of memory", NULL);
+	return 0;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct up_transfer	*t = arg;
+	size_t			 n = size * nmemb;
+	char			 line[128];
+	size_t			 l;
+	long			 v;
+	char			*end;
+
+	l = n < sizeof(line) - 1 ? n : sizeof(line) - 1;
+	memcpy(line, p, l);
+	line[l] = '\0';
+	if (strncmp(line, "HTTP/", 5) == 0) {
+		end = strchr(line, ' ');
+		if (end != NULL)
+			t->http_status = strtol(end + 1, NULL, 10);
+		t->retry_after_ms = -1;
+	} else if (strncasecmp(line, "retry-after-ms:", 15) == 0) {
+		v = strtol(line + 15, &end, 10);
+		if (end != line + 15 && v >= 0)
+			t->retry_after_ms = v;
+	} else if (strncasecmp(line, "retry-after:", 12) == 0 &&
+	    t->retry_after_ms < 0) {
+		v = strtol(line + 12, &end, 10);
+		if (end != line + 12 && v >= 0 && v < 86400)
+			t->retry_after_ms = v * 1000;
+	}
+	return n;
+}
+
+int
+up_new(struct up_transfer **out, const struct config *cfg,
+    struct up_share *share, const char *body, size_t len, up_token_fn fn,
+    void *arg)
+{
+	struct up_transfer	*t;
+	struct buf		 url, auth;
+	struct curl_slist	*h;
+	int			 rc;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -1;
+	t->cfg = cfg;
+	t->on_token = fn;
+	t->arg = arg;
+	t->retry_after_ms = -1;
+	t->started = t->last_byte = clock_ms();
+	ssep_init(&t->sse, MJ_SSE_EVENT_MAX);
+	buf_init(&t->answer, MJ_ANSWER_MAX);
+	buf_init(&t->errbody, MJ_UPSTREAM_ERRBODY_MAX);
+	buf_init(&url, 4096);
+	buf_init(&auth, 4096);
+	rc = -1;
+	t->body = malloc(len + 1);
+	t->easy = curl_easy_init();
+	if (t->body == NULL || t->easy == NULL)
+		goto out;
+	memcpy(t->body, body, len);
+	t->body[len] = '\0';
+	if (buf_printf(&url, "%s/chat/completions", cfg->base_url) != BUF_OK)
+		goto out;
+	h = curl_slist_append(NULL, "Content-Type: application/json");
+	if (h == NULL)
+		goto out;
+	t->headers = h;
+	if ((h = curl_slist_append(t->headers, "Accept: text/event-stream"))
+	    == NULL || (h = curl_slist_append(t->headers, "Expect:")) == NULL)
+		goto out;
+	if (cfg->api_key != NULL) {
+		if (buf_printf(&auth, "Authorization: Bearer %s",
+		    cfg->api_key) != BUF_OK)
+			goto out;
+		if (curl_slist_append(t->headers, auth.data) == NULL)
+			goto out;
+	}
+	curl_easy_setopt(t->easy, CURLOPT_URL, url.data);
+	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body);
+	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)len);
+	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    cfg->connect_timeout_ms);
+	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, cfg->total_timeout_ms);
+	curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(t->easy, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(t->easy, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(t->easy, CURLOPT_SHARE, share->sh);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+	curl_easy_setopt(t->easy, CURLOPT_USERAGENT, PACKAGE "/" VERSION);
+	rc = 0;
+out:
+	if (auth.data != NULL)
+		explicit_bzero(auth.data, auth.len);
+	buf_free(&auth);
+	buf_free(&url);
+	if (rc != 0)
+		up_free(t);
+	else
+		*out = t;
+	return rc;
+}
+
+CURL *
+up_easy(struct up_transfer *t)
+{
+	return t->easy;
+}
+
+long long
+up_deadline(const struct up_transfer *t)
+{
+	if (!t->got_token)
+		return t->started + t->cfg->first_token_timeout_ms;
+	return t->last_byte + t->cfg->idle_timeout_ms;
+}
+
+void
+up_timeout(struct up_transfer *t)
+{
+	if (!t->got_token)
+		set_fail(t, UP_ERR_TIMEOUT, "the model sent no answer in "
+		    "time (first-token timeout)", NULL);
+	else
+		set_fail(t, UP_ERR_TIMEOUT, "the model stopped sending "
+		    "(idle timeout)", NULL);
+}
+
+/* The message of an OpenAI-style error body, or a generic one. */
+static void
+http_message(struct up_transfer *t, char *msg, size_t sz)
+{
+	json_object	*root, *err, *m;
+	const char	*s;
+
+	s = NULL;
+	root = NULL;
+	if (t->errbody.data != NULL)
+		root = json_tokener_parse(t->errbody.data);
+	if (root != NULL && json_object_object_get_ex(root, "error", &err)) {
+		if (json_object_is_type(err, json_type_string))
+			s = json_object_get_string(err);
+		else if (json_object_object_get_ex(err, "message", &m) &&
+		    json_object_is_type(m, json_type_string))
+			s = json_object_get_string(m);
+	}
+	snprintf(msg, sz, "the model server answered HTTP %ld%s%s",
+	    t->http_status, s != NULL ? ": " : "", s != NULL ? s : "");
+	if (root != NULL)
+		json_object_put(root);
+}
+
+void
+up_finish(struct up_transfer *t, CURLcode cc, struct up_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->http_status = t->http_status;
+	r->retry_after_ms = t->retry_after_ms;
+	r->prompt_tokens = t->prompt_tokens;
+	r->completion_tokens = t->completion_tokens;
+	r->text = t->answer.data != NULL ? t->answer.data : "";
+	r->text_len = t->answer.len;
+
+	if (t->fail != UP_OK) {
+		r->status = t->fail;
+		snprintf(r->message, sizeof(r->message), "%s", t->fail_msg);
+	} else if (t->http_status >= 400 ||
+	    (cc == CURLE_OK && (t->http_status < 200 ||
+	    t->http_status > 299))) {
+		if (t->http_status == 401 || t->http_status == 403)
+			r->status = UP_ERR_AUTH;
+		else if (t->http_status == 429)
+			r->status = UP_ERR_RATE_LIMIT;
+		else if (t->http_status >= 500)
+			r->status = UP_ERR_UNAVAILABLE;
+		else
+			r->status = UP_ERR_BAD_REQUEST;
+		http_message(t, r->message, sizeof(r->message));
+	} else if (cc == CURLE_OK) {
+		if (t->got_done || t->got_finish)
+			r->status = UP_OK;
+		else {
+			r->status = t->got_token ? UP_ERR_TRUNCATED :
+			    UP_ERR_PROTOCOL;
+			snprintf(r->message, sizeof(r->message), "%s",
+			    t->got_token ? "the model's answer ended early" :
+			    "the model server sent no answer");
+		}
+	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
+		r->status = UP_ERR_TIMEOUT;
+		snprintf(r->message, sizeof(r->message), "%s",
+		    t->http_status == 0 ? "could not reach the model server "
+		    "in time" : "the model took too long (total timeout)");
+	} else if (cc == CURLE_COULDNT_CONNECT ||
+	    cc == CURLE_COULDNT_RESOLVE_HOST ||
+	    cc == CURLE_COULDNT_RESOLVE_PROXY ||
+	    cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_PEER_FAILED_VERIFICATION) {
+		r->status = UP_ERR_CONNECT;
+		snprintf(r->message, sizeof(r->message), "could not connect "
+		    "to the model server: %s", curl_easy_strerror(cc));
+	} else {
+		r->status = t->got_token ? UP_ERR_TRUNCATED : UP_ERR_CONNECT;
+		snprintf(r->message, sizeof(r->message), "the connection to "
+		    "the model server failed: %s", curl_easy_strerror(cc));
+	}
+	r->code = codes[r->status];
+	scrub(r->message, t->cfg->api_key);
+}
+
+void
+up_free(struct up_transfer *t)
+{
+	if (t == NULL)
+		return;
+	if (t->easy != NULL)
+		curl_easy_cleanup(t->easy);
+	curl_slist_free_all(t->headers);
+	free(t->body);
+	ssep_free(&t->sse);
+	buf_free(&t->answer);
+	buf_free(&t->errbody);
+	free(t);
+}
