@@ -435,7 +435,11 @@ static const struct band {
 #define T_SIM		0x04	/* counts in the similarity */
 
 #define NO_TERM		UINT32_MAX
+#define LISTWORD_MAX	16	/* longest word of stopwords[], ctxwords[] */
 #define TABLE_MIN	1024	/* initial slots of the term table */
+/* A slot: the high half of the hash, to skip most mismatches without
+ * touching the term, and the term index + 1 (0 is a free slot). */
+#define SLOT(h, i)	(((h) >> 32 << 32) | (uint64_t)((i) + 1))
 
 struct term {
 	const unsigned char *p;		/* bytes, borrowed from a text */
@@ -480,7 +484,7 @@ struct state {
 	struct term	*terms;		/* owned, insertion order */
 	size_t		 nterms;
 	size_t		 capterms;
-	uint32_t	*slots;		/* owned; term index + 1, 0 = free */
+	uint64_t	*slots;		/* owned; hash >> 32 << 32 | index + 1 */
 	size_t		 nslots;	/* power of two */
 	uint64_t	 seed;		/* hash seed, see table_init() */
 	struct doc	 doc[2];	/* resume, job */
@@ -615,14 +619,15 @@ lex_next(const unsigned char *s, size_t n, size_t *pos, size_t *start,
 static int
 wordcmp(const unsigned char *p, size_t len, const char *w)
 {
-	size_t	 wl;
-	int	 r;
+	const unsigned char	*u = (const unsigned char *)w;
+	size_t			 i;
 
-	wl = strlen(w);
-	r = memcmp(p, w, len < wl ? len : wl);
-	if (r != 0)
-		return r;
-	return len < wl ? -1 : len > wl;
+	for (i = 0; i < len && u[i] != '\0'; i++)
+		if (p[i] != u[i])
+			return p[i] < u[i] ? -1 : 1;
+	if (i < len)
+		return 1;
+	return u[i] == '\0' ? 0 : -1;
 }
 
 /* Whether p[0..len) is in the sorted list l[0..n). */
@@ -655,10 +660,12 @@ term_flags(const unsigned char *p, size_t len)
 	int		 letter;
 
 	f = 0;
-	if (inlist(p, len, stopwords, NELEM(stopwords)))
-		f |= T_STOP;
-	if (inlist(p, len, ctxwords, NELEM(ctxwords)))
-		f |= T_CTX;
+	if (len <= LISTWORD_MAX && p[0] < 0x80) {
+		if (inlist(p, len, stopwords, NELEM(stopwords)))
+			f |= T_STOP;
+		if (inlist(p, len, ctxwords, NELEM(ctxwords)))
+			f |= T_CTX;
+	}
 	letter = 0;
 	for (i = 0; i < len && !letter; i++)
 		letter = (p[i] >= 'a' && p[i] <= 'z') || p[i] >= 0x80;
@@ -738,7 +745,7 @@ table_init(struct state *st)
 static enum loc_status
 table_grow(struct state *st)
 {
-	uint32_t	*ns;
+	uint64_t	*ns;
 	size_t		 nn, i, j, mask;
 
 	if (st->nslots > SIZE_MAX / 2 / sizeof(ns[0]))
@@ -752,7 +759,7 @@ table_grow(struct state *st)
 		j = (size_t)st->terms[i].hash & mask;
 		while (ns[j] != 0)
 			j = (j + 1) & mask;
-		ns[j] = (uint32_t)(i + 1);
+		ns[j] = SLOT(st->terms[i].hash, i);
 	}
 	free(st->slots);
 	st->slots = ns;
@@ -771,15 +778,19 @@ intern(struct state *st, const unsigned char *p, size_t len, int add,
 	struct term	*t;
 	uint64_t	 h;
 	size_t		 j, mask;
+	uint32_t	 i;
 	enum loc_status	 rc;
 
 	h = hash_bytes(st->seed, p, len);
 	mask = st->nslots - 1;
 	for (j = (size_t)h & mask; st->slots[j] != 0; j = (j + 1) & mask) {
-		t = &st->terms[st->slots[j] - 1];
+		if ((st->slots[j] ^ h) >> 32 != 0)
+			continue;
+		i = (uint32_t)st->slots[j] - 1;
+		t = &st->terms[i];
 		if (t->hash == h && t->len == len &&
 		    memcmp(t->p, p, len) == 0) {
-			*idx = st->slots[j] - 1;
+			*idx = i;
 			return LOC_OK;
 		}
 	}
@@ -798,7 +809,7 @@ intern(struct state *st, const unsigned char *p, size_t len, int add,
 	t->alias = -1;
 	t->flags = term_flags(p, len);
 	t->hash = h;
-	st->slots[j] = (uint32_t)(st->nterms + 1);
+	st->slots[j] = SLOT(h, st->nterms);
 	*idx = (uint32_t)st->nterms;
 	st->nterms++;
 	if (st->nterms * 2 > st->nslots)
@@ -1367,14 +1378,19 @@ err:
 	return rc;
 }
 
+/* Whether l[0..n) is strictly ascending, ASCII, at most LISTWORD_MAX. */
 static int
 sorted(const char *const *l, size_t n)
 {
 	size_t	 i;
 
-	for (i = 1; i < n; i++)
-		if (strcmp(l[i - 1], l[i]) >= 0)
+	for (i = 0; i < n; i++) {
+		if (strlen(l[i]) > LISTWORD_MAX ||
+		    (unsigned char)l[i][0] >= 0x80)
 			return 0;
+		if (i > 0 && strcmp(l[i - 1], l[i]) >= 0)
+			return 0;
+	}
 	return 1;
 }
 

@@ -15,7 +15,7 @@
  *     begin with '.' before a letter (.net), and a run of '+' or '#' ends a
  *     word (c++, c#).  '/' and '-' separate words (ci/cd -> ci cd).  A
  *     sentence ends at . ! ? ; or a blank line.
- *  2. Skills.  A static dictionary of about 250 skills (languages,
+ *  2. Skills.  A static dictionary of about 260 skills (languages,
  *     frameworks, databases, cloud, devops, data/ML, testing, methods,
  *     design, business, healthcare and soft skills), each with a display
  *     name and aliases matched as whole token sequences, longest first

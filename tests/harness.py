@@ -1,0 +1,271 @@
+"""Shared harness for the integration tests (tests/it_*.test).
+
+Each test file is a Python script that prints TAP.  It starts our fake
+OpenAI-compatible upstream in-process (tests/fake_openai.py), starts the
+real responder binary ($MJ_BIN, built by make) on a unix socket in a
+temporary directory, waits until it answers GET /api/health (not a
+sleep), and talks FastCGI to it with tests/fcgi_client.py.
+
+    from harness import TAP, Stack, form_body
+    t = TAP()
+    with Stack(env={"MATCHJOBS_CONCURRENCY": "2"}) as s:
+        r = s.post_form("/api/match-jobs", doc, pdf="resume.pdf")
+        t.eq(r.status, 200, "plain route answers 200")
+    sys.exit(t.done())
+
+Environment: MJ_BIN (the binary), MJ_TESTS (this directory), and
+MJ_WRAPPER (optional command prefix, e.g. "valgrind -q --error-exitcode=99").
+The fake API key is TEST_KEY; every test checks it never shows up in a
+response or in the responder's log (Stack.leaked_key()).
+"""
+
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.environ.get("MJ_TESTS") or os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import fcgi_client  # noqa: E402
+from fake_openai import FakeOpenAI  # noqa: E402
+
+BIN = os.environ.get("MJ_BIN") or os.path.join(HERE, "..", "matchjobs-fcgi")
+PDF = os.path.join(HERE, "pdf")
+TEST_KEY = "sk-test-DO-NOT-LEAK-4f9c2a7e1b"
+
+
+class TAP:
+    """Minimal TAP producer; every check prints one line at once."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, msg, detail=None):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n,
+                                msg.replace("\n", " ")), flush=True)
+        if not cond and detail is not None:
+            for line in str(detail)[:3000].splitlines():
+                print("#   " + line, flush=True)
+        return bool(cond)
+
+    def eq(self, got, want, msg):
+        return self.ok(got == want, msg, "got:  %r\nwant: %r" % (got, want))
+
+    def diag(self, msg):
+        for line in str(msg).splitlines():
+            print("# " + line, flush=True)
+
+    def run(self, fn, *args):
+        """Run one test function; an exception is one failed check."""
+        try:
+            fn(*args)
+        except Exception:  # noqa: BLE001 - reported as a TAP failure
+            self.ok(False, "%s raised" % fn.__name__, traceback.format_exc())
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        return 1 if self.failed else 0
+
+
+def job(title="Developer", data="Python developer with SQL and Docker.",
+        link="https://example.com/job", **extra):
+    j = {"jobtitle": title, "joblink": link, "jobdata": data}
+    j.update(extra)
+    return j
+
+
+def doc(jobs=None, user_id="test", **extra):
+    d = {"user_id": user_id,
+         "jobs": jobs if jobs is not None else job()}
+    d.update(extra)
+    return d
+
+
+def pdf_bytes(name):
+    with open(os.path.join(PDF, name), "rb") as f:
+        return f.read()
+
+
+def form_body(document, pdf=None, resume_text=None, raw_json=None,
+              extra=None):
+    """(content_type, body) of a multipart form like curl -F makes."""
+    fields = [("json_body", raw_json if raw_json is not None
+               else json.dumps(document))]
+    if pdf is not None:
+        fields.append(("pdf_file", (os.path.basename(pdf)
+                                    if isinstance(pdf, str) else "r.pdf",
+                                    pdf_bytes(pdf) if isinstance(pdf, str)
+                                    else pdf, "application/pdf")))
+    if resume_text is not None:
+        fields.append(("resume_text", resume_text))
+    for f in extra or []:
+        fields.append(f)
+    return fcgi_client.multipart(fields)
+
+
+class Responder:
+    """The real binary on a unix socket in a temp dir."""
+
+    def __init__(self, env=None, args=None, tmp=None):
+        self.tmp = tmp or tempfile.mkdtemp(prefix="mj-it-")
+        self.sock = os.path.join(self.tmp, "mj.sock")
+        self.addr = "unix:" + self.sock
+        self.logpath = os.path.join(self.tmp, "responder.log")
+        self.env = dict(os.environ)
+        for k in list(self.env):
+            if k.startswith(("MATCHJOBS_", "OPENAI_", "LISTEN_")):
+                del self.env[k]
+        self.env.update(env or {})
+        self.args = args
+        self.proc = None
+
+    def start(self, wait=True):
+        wrapper = shlex.split(os.environ.get("MJ_WRAPPER", ""))
+        args = self.args if self.args is not None else \
+            ["--listen", self.addr]
+        self.log = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(wrapper + [BIN] + args, env=self.env,
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self.log, stderr=self.log)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=20.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("responder exited %s:\n%s" %
+                                   (self.proc.returncode, self.logtext()))
+            try:
+                r = fcgi_client.request(self.addr, "GET", "/api/health",
+                                        timeout=5)
+                if r.status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError("responder not ready:\n" + self.logtext())
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+    def logtext(self):
+        try:
+            with open(self.logpath, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+class Stack:
+    """Fake upstream + responder.  key=None runs the local engine."""
+
+    def __init__(self, env=None, key=TEST_KEY, fake=True, args=None):
+        self.fake = FakeOpenAI(expect_key=key) if fake else None
+        e = {}
+        if key is not None:
+            e["OPENAI_API_KEY"] = key
+        if self.fake is not None:
+            e["OPENAI_BASE_URL"] = self.fake.base_url
+        e.update(env or {})
+        self.responder = Responder(env=e, args=args)
+        self.addr = self.responder.addr
+        self.seen = []          # response bodies, for the key check
+
+    def __enter__(self):
+        if self.fake is not None:
+            self.fake.start()
+        self.responder.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.exit_code = self.responder.stop()
+        if self.fake is not None:
+            self.fake.stop()
+
+    # -- requests ---------------------------------------------------------
+    def request(self, method, path, headers=None, body=b"", **kw):
+        r = fcgi_client.request(self.addr, method, path, headers, body,
+                                timeout=kw.pop("timeout", 60), **kw)
+        self.seen.append(r.stdout)
+        return r
+
+    def post_json(self, path, document, headers=None, **kw):
+        h = {"Content-Type": "application/json"}
+        h.update(headers or {})
+        body = document if isinstance(document, (bytes, str)) \
+            else json.dumps(document)
+        return self.request("POST", path, h, body, **kw)
+
+    def post_form(self, path, document, pdf=None, resume_text=None,
+                  headers=None, raw_json=None, extra=None, **kw):
+        ctype, body = form_body(document, pdf, resume_text, raw_json, extra)
+        h = {"Content-Type": ctype}
+        h.update(headers or {})
+        return self.request("POST", path, h, body, **kw)
+
+    def stream(self, path, document, pdf=None, resume_text=None,
+               headers=None, **kw):
+        """An open fcgi_client.Stream for a multipart POST."""
+        ctype, body = form_body(document, pdf, resume_text)
+        h = {"Content-Type": ctype}
+        h.update(headers or {})
+        return fcgi_client.Stream(self.addr, "POST", path, h, body,
+                                  timeout=kw.pop("timeout", 60), **kw)
+
+    def upstream_log(self):
+        return self.fake.log()["requests"] if self.fake else []
+
+    def leaked_key(self):
+        """True if TEST_KEY appears in any response or the log."""
+        k = TEST_KEY.encode()
+        if any(k in s for s in self.seen):
+            return True
+        return TEST_KEY in self.responder.logtext()
+
+
+def events(resp):
+    """[(event, data_dict)] of an SSE response body."""
+    out = []
+    for ev, data in resp.sse():
+        out.append((ev, json.loads(data)))
+    return out
+
+
+def wait_until(pred, timeout=5.0, step=0.02):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
