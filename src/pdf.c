@@ -30,6 +30,21 @@
 
 extern char **environ;
 
+/*
+ * AddressSanitizer reserves terabytes of address space, so RLIMIT_AS
+ * can't apply to a sanitizer build; the other limits still do.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define LIMIT_AS	0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LIMIT_AS	0
+#endif
+#endif
+#ifndef LIMIT_AS
+#define LIMIT_AS	1
+#endif
+
 #define HEADER_MAX	64	/* the child's status line */
 #define IO_CHUNK	65536
 
@@ -188,8 +203,10 @@ pdf_child_main(int argc, char **argv)
 
 	rl.rlim_cur = rl.rlim_max = (rlim_t)lim.cpu_s;
 	setrlimit(RLIMIT_CPU, &rl);
-	rl.rlim_cur = rl.rlim_max = (rlim_t)lim.as_bytes;
-	setrlimit(RLIMIT_AS, &rl);
+	if (LIMIT_AS) {
+		rl.rlim_cur = rl.rlim_max = (rlim_t)lim.as_bytes;
+		setrlimit(RLIMIT_AS, &rl);
+	}
 	rl.rlim_cur = rl.rlim_max = 0;
 	setrlimit(RLIMIT_CORE, &rl);
 	setrlimit(RLIMIT_NPROC, &rl);
