@@ -435,9 +435,9 @@ am__DIST_COMMON = $(srcdir)/Makefile.in $(srcdir)/config.h.in \
 	$(top_srcdir)/build-aux/depcomp \
 	$(top_srcdir)/build-aux/install-sh \
 	$(top_srcdir)/build-aux/missing \
-	$(top_srcdir)/build-aux/tap-driver.sh build-aux/ar-lib \
-	build-aux/compile build-aux/depcomp build-aux/install-sh \
-	build-aux/missing
+	$(top_srcdir)/build-aux/tap-driver.sh README.md \
+	build-aux/ar-lib build-aux/compile build-aux/depcomp \
+	build-aux/install-sh build-aux/missing
 DISTFILES = $(DIST_COMMON) $(DIST_SOURCES) $(TEXINFOS) $(EXTRA_DIST)
 distdir = $(PACKAGE)-$(VERSION)
 top_distdir = $(distdir)
@@ -569,7 +569,7 @@ AM_CPPFLAGS = -iquote $(top_srcdir)/src -iquote $(top_srcdir)/tests
 LDADD_COMMON = $(FCGI_LIBS) $(CURL_LIBS) $(JSONC_LIBS) $(POPPLER_LIBS) -lpthread -lm
 noinst_LIBRARIES = libmj.a
 libmj_a_SOURCES = \
-	src/limits.h src/clock.h src/utf8.h \
+	src/bounds.h src/clock.h src/utf8.h \
 	src/buf.c src/buf.h \
 	src/multipart.c src/multipart.h \
 	src/sseparse.c src/sseparse.h \
@@ -613,11 +613,10 @@ tests_unit_request_LDADD = libmj.a $(LDADD_COMMON)
 # Integration tests: the real binary, a FastCGI client of ours, and the
 # fake OpenAI-compatible upstream in tests/.
 INTEGRATION_TESTS = \
-	tests/it_routes.test \
+	tests/tools_selfcheck.test \
 	tests/it_stream.test \
 	tests/it_upstream.test \
-	tests/it_pdf.test \
-	tests/it_process.test
+	tests/it_pdf.test
 
 TEST_EXTENSIONS = .test
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,7 +44,6 @@ answer_free(struct answer *a)
  * <limits.h> is shadowed by src/limits.h when src is on the -I path, so
  * spell out the maximum we need.
  */
-#define INT_MAX_		((int)((unsigned)-1 >> 1))
 
 static const char *const errs[ANS__MAX] = {
 	"ok",						/* ANS_OK */
@@ -271,8 +271,8 @@ ans_parse(const char *text, size_t len, struct answer *out)
 			break;
 		i = (size_t)(p - text);
 		rest = len - i;
-		if (rest > (size_t)INT_MAX_)
-			rest = (size_t)INT_MAX_;
+		if (rest > (size_t)INT_MAX)
+			rest = (size_t)INT_MAX;
 		json_tokener_reset(tok);
 		obj = json_tokener_parse_ex(tok, p, (int)rest);
 		used = json_tokener_get_parse_end(tok);

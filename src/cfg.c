@@ -9,20 +9,40 @@
 #include <string.h>
 
 #include "cfg.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 
 #define KEYFILE_MAX	4096
+/* A config file: at most this many lines of at most this length. */
+#define FILE_LINES_MAX	256
+#define FILE_LINE_MAX	4096
+
+/* Where values come from: the environment first, then the file. */
+struct src {
+	const char		*(*env)(const char *);
+	const struct cfg_file	*file;		/* may be NULL */
+};
+
+static const char *
+lookup(const struct src *src, const char *name)
+{
+	const char *v;
+
+	v = src->env(name);
+	if (v == NULL && src->file != NULL)
+		v = cfg_file_get(src->file, name);
+	return v;
+}
 
 static int
-parse_long(const char *(*get)(const char *), const char *name, long min,
+parse_long(const struct src *src, const char *name, long min,
     long max, long *out, char *err, size_t errsz)
 {
 	const char	*s;
 	char		*end;
 	long		 v;
 
-	s = get(name);
+	s = lookup(src, name);
 	if (s == NULL || *s == '\0')
 		return 0;
 	errno = 0;
@@ -37,11 +57,11 @@ parse_long(const char *(*get)(const char *), const char *name, long min,
 }
 
 static char *
-dup_or(const char *(*get)(const char *), const char *name, const char *def)
+dup_or(const struct src *src, const char *name, const char *def)
 {
 	const char *s;
 
-	s = get(name);
+	s = lookup(src, name);
 	if (s == NULL || *s == '\0')
 		s = def;
 	return s == NULL ? NULL : strdup(s);
@@ -81,9 +101,11 @@ read_keyfile(const char *path, char **out, char *err, size_t errsz)
 }
 
 enum cfg_status
-cfg_load(struct config *c, const char *(*get)(const char *), char *err,
-    size_t errsz)
+cfg_load(struct config *c, const char *(*env)(const char *),
+    const struct cfg_file *file, char *err, size_t errsz)
 {
+	struct src	 srcv = { env, file };
+	const struct src *src = &srcv;
 	const char	*s, *engine;
 	long		 v;
 	size_t		 n;
@@ -106,26 +128,26 @@ cfg_load(struct config *c, const char *(*get)(const char *), char *err,
 	c->log_level = LOG_INFO;
 	rc = CFG_ERR_VALUE;
 
-	s = get("OPENAI_API_KEY_FILE");
+	s = lookup(src, "OPENAI_API_KEY_FILE");
 	if (s != NULL && *s != '\0') {
 		rc = read_keyfile(s, &c->api_key, err, errsz);
 		if (rc != CFG_OK)
 			goto err;
 		rc = CFG_ERR_VALUE;
 	} else {
-		s = get("OPENAI_API_KEY");
+		s = lookup(src, "OPENAI_API_KEY");
 		if (s != NULL && *s != '\0') {
 			c->api_key = strdup(s);
 			if (c->api_key == NULL)
 				goto nomem;
 		}
 	}
-	c->base_url = dup_or(get, "OPENAI_BASE_URL",
+	c->base_url = dup_or(src, "OPENAI_BASE_URL",
 	    "https://api.openai.com/v1");
-	c->model = dup_or(get, "MATCHJOBS_MODEL", "gpt-4o-mini");
-	c->max_tokens_field = dup_or(get, "MATCHJOBS_MAX_TOKENS_FIELD",
+	c->model = dup_or(src, "MATCHJOBS_MODEL", "gpt-4o-mini");
+	c->max_tokens_field = dup_or(src, "MATCHJOBS_MAX_TOKENS_FIELD",
 	    "max_completion_tokens");
-	c->cors_origins = dup_or(get, "MATCHJOBS_CORS_ORIGINS", NULL);
+	c->cors_origins = dup_or(src, "MATCHJOBS_CORS_ORIGINS", NULL);
 	if (c->base_url == NULL || c->model == NULL ||
 	    c->max_tokens_field == NULL)
 		goto nomem;
@@ -139,7 +161,7 @@ cfg_load(struct config *c, const char *(*get)(const char *), char *err,
 		goto err;
 	}
 
-	engine = get("MATCHJOBS_ENGINE");
+	engine = lookup(src, "MATCHJOBS_ENGINE");
 	if (engine == NULL || *engine == '\0' || strcmp(engine, "auto") == 0)
 		c->local = c->api_key == NULL;
 	else if (strcmp(engine, "local") == 0)
@@ -157,7 +179,7 @@ cfg_load(struct config *c, const char *(*get)(const char *), char *err,
 		goto err;
 	}
 
-	s = get("MATCHJOBS_LOG_LEVEL");
+	s = lookup(src, "MATCHJOBS_LOG_LEVEL");
 	if (s != NULL && *s != '\0') {
 		c->log_level = log_level_parse(s);
 		if (c->log_level < 0) {
@@ -169,7 +191,7 @@ cfg_load(struct config *c, const char *(*get)(const char *), char *err,
 
 #define LNUM(name, min, max, field) do {				\
 	v = (long)(field);						\
-	if (parse_long(get, name, min, max, &v, err, errsz) != 0)	\
+	if (parse_long(src, name, min, max, &v, err, errsz) != 0)	\
 		goto err;						\
 	(field) = v;							\
 } while (0)
@@ -237,4 +259,110 @@ cfg_cors_allows(const struct config *c, const char *origin)
 			return 1;
 	}
 	return 0;
+}
+
+void
+cfg_file_free(struct cfg_file *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++) {
+		explicit_bzero(f->lines[i], strlen(f->lines[i]));
+		free(f->lines[i]);
+	}
+	free(f->lines);
+	f->lines = NULL;
+	f->n = 0;
+}
+
+enum cfg_status
+cfg_file_load(struct cfg_file *f, const char *path, char *err, size_t errsz)
+{
+	FILE		*fp;
+	char		 line[FILE_LINE_MAX];
+	char		*p, *eq, *e;
+	size_t		 lineno, n;
+	enum cfg_status	 rc;
+
+	memset(f, 0, sizeof(*f));
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		snprintf(err, errsz, "config file %s: %s", path,
+		    strerror(errno));
+		return CFG_ERR_VALUE;
+	}
+	f->lines = calloc(FILE_LINES_MAX, sizeof(*f->lines));
+	rc = CFG_ERR_NOMEM;
+	if (f->lines == NULL)
+		goto out;
+	rc = CFG_ERR_VALUE;
+	lineno = 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		n = strlen(line);
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+			snprintf(err, errsz, "config file %s:%zu: line too "
+			    "long", path, lineno);
+			goto out;
+		}
+		while (n > 0 && strchr(" \t\r\n", line[n - 1]) != NULL)
+			line[--n] = '\0';
+		p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		eq = strchr(p, '=');
+		if (eq == NULL || eq == p) {
+			snprintf(err, errsz, "config file %s:%zu: expected "
+			    "NAME=value", path, lineno);
+			goto out;
+		}
+		for (e = eq; e > p && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		eq++;
+		while (*eq == ' ' || *eq == '\t')
+			eq++;
+		n = strlen(eq);
+		if (n >= 2 && (eq[0] == '"' || eq[0] == '\'') &&
+		    eq[n - 1] == eq[0]) {
+			eq[n - 1] = '\0';
+			eq++;
+		}
+		if (f->n == FILE_LINES_MAX) {
+			snprintf(err, errsz, "config file %s: more than %d "
+			    "settings", path, FILE_LINES_MAX);
+			goto out;
+		}
+		/* Stored as "NAME\0value". */
+		n = strlen(p);
+		f->lines[f->n] = malloc(n + 1 + strlen(eq) + 1);
+		if (f->lines[f->n] == NULL) {
+			rc = CFG_ERR_NOMEM;
+			goto out;
+		}
+		memcpy(f->lines[f->n], p, n + 1);
+		strcpy(f->lines[f->n] + n + 1, eq);
+		f->n++;
+	}
+	rc = CFG_OK;
+out:
+	explicit_bzero(line, sizeof(line));
+	fclose(fp);
+	if (rc != CFG_OK)
+		cfg_file_free(f);
+	return rc;
+}
+
+const char *
+cfg_file_get(const struct cfg_file *f, const char *name)
+{
+	size_t i;
+
+	/* The last setting of a name wins. */
+	for (i = f->n; i > 0; i--)
+		if (strcmp(f->lines[i - 1], name) == 0)
+			return f->lines[i - 1] + strlen(name) + 1;
+	return NULL;
 }

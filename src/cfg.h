@@ -1,7 +1,9 @@
 /*
  * cfg.h - the process configuration, read once at startup from the
  * environment (and OPENAI_API_KEY_FILE).  After cfg_load() the struct is
- * read-only and shared by every thread.  Variables and defaults are
+ * read-only and shared by every thread.  A config file (--config, or
+ * matchjobs.conf beside the executable, for shared hosts) may supply
+ * the same names; the environment wins.  Variables and defaults are
  * listed in README.md and matchjobs-fcgi(8).
  */
 #ifndef MJ_CFG_H
@@ -42,13 +44,33 @@ struct config {
 };
 
 /*
- * Fill *c from the variables that get(name) returns (getenv in the
- * program, a table in tests).  On error, err (size errsz) names the
- * variable and the accepted range, and *c is freed.  The caller frees a
- * loaded config with cfg_free().
+ * A config file: lines NAME=value (value optionally quoted), blank lines
+ * and # comments, with the same names as the environment variables.
  */
-enum cfg_status cfg_load(struct config *c, const char *(*get)(const char *),
-	    char *err, size_t errsz)
+struct cfg_file {
+	char	**lines;	/* owned; each "NAME\0value" */
+	size_t	  n;
+};
+
+/*
+ * Read a config file.  On error, err says which line and why, and *f is
+ * empty.  The caller frees *f with cfg_file_free() (it may hold the key).
+ */
+enum cfg_status cfg_file_load(struct cfg_file *f, const char *path,
+	    char *err, size_t errsz) __attribute__((warn_unused_result));
+void	cfg_file_free(struct cfg_file *f);
+/* The value of name in f, or NULL. */
+const char *cfg_file_get(const struct cfg_file *f, const char *name);
+
+/*
+ * Fill *c from the variables env(name) returns (getenv in the program,
+ * a table in tests), falling back to file (may be NULL) for names the
+ * environment lacks.  On error, err (size errsz) names the variable and
+ * the accepted range, and *c is freed.  The caller frees a loaded config
+ * with cfg_free().
+ */
+enum cfg_status cfg_load(struct config *c, const char *(*env)(const char *),
+	    const struct cfg_file *file, char *err, size_t errsz)
 	__attribute__((warn_unused_result));
 void	cfg_free(struct config *c);
 /* Is origin one of the configured CORS origins? */

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +12,6 @@
 #include <json-c/json.h>
 
 #include "chunk.h"
-
-/*
- * <limits.h> is shadowed by src/limits.h when src is on the -I path, so
- * spell out the two maxima we need.
- */
-#define INT_MAX_	((int)((unsigned)-1 >> 1))
-#define LONG_MAX_	((long)((unsigned long)-1 >> 1))
 
 static const char *const errs[CHUNK__MAX] = {
 	"ok",					/* CHUNK_OK */
@@ -92,8 +86,8 @@ get_count(struct json_object *o, const char *key)
 	n = json_object_get_int64(v);
 	if (n < 0)
 		return 0;
-	if (n > LONG_MAX_)
-		return LONG_MAX_;
+	if (n > LONG_MAX)
+		return LONG_MAX;
 	return (long)n;
 }
 
@@ -220,7 +214,7 @@ chunk_parse(const char *data, size_t len, struct chunk *out)
 		out->done = 1;
 		return CHUNK_OK;
 	}
-	if (len == 0 || data[0] != '{' || len > (size_t)INT_MAX_)
+	if (len == 0 || data[0] != '{' || len > (size_t)INT_MAX)
 		return CHUNK_ERR_JSON;
 	tok = json_tokener_new_ex(CHUNK_DEPTH_MAX);
 	if (tok == NULL)

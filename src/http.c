@@ -17,7 +17,7 @@
 #include "clock.h"
 #include "engine.h"
 #include "http.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "multipart.h"
 #include "output.h"
@@ -446,7 +446,11 @@ match(struct app *app, FCGX_Request *r, struct out *o, int stream,
 		if (out_sse_begin(o) != OUT_OK)
 			goto out;
 		out_sse_writer(o, &w);
-		if (f.have_pdf)
+		if (f.have_pdf && pages > cfg->pdf_pages_max)
+			snprintf(msg, sizeof(msg), "Resume read: %zu "
+			    "characters from the first %d of %d pages of PDF",
+			    resume_len, cfg->pdf_pages_max, pages);
+		else if (f.have_pdf)
 			snprintf(msg, sizeof(msg), "Resume read: %zu "
 			    "characters from %d page%s of PDF", resume_len,
 			    pages, pages == 1 ? "" : "s");

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,17 +29,41 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: matchjobs-fcgi [--listen unix:/path | HOST:PORT] "
 	    "[--socket-mode MODE]\n"
-	    "                      [--workers N] [--check-config] "
-	    "[--version]\n"
+	    "                      [--workers N] [--config FILE] "
+	    "[--check-config] [--version]\n"
 	    "Serves the FastCGI socket on standard input when spawned by a "
 	    "web server,\nor the socket given with --listen. Configuration "
-	    "comes from the environment;\nsee matchjobs-fcgi(8).\n");
+	    "comes from the environment\nand an optional config file "
+	    "(--config, $MATCHJOBS_CONFIG, or matchjobs.conf\nbeside the "
+	    "executable); see matchjobs-fcgi(8).\n");
 }
 
 static const char *
 env(const char *name)
 {
 	return getenv(name);
+}
+
+/*
+ * matchjobs.conf beside the executable, if there is one: on a shared
+ * host the binary is ~/public_html/.../matchjobs.fcgi and its settings
+ * can't come from the web server's environment.
+ */
+static int
+default_config(char *path, size_t sz)
+{
+	ssize_t	 n;
+	char	*slash;
+
+	n = readlink("/proc/self/exe", path, sz - 1);
+	if (n <= 0 || (size_t)n >= sz - 16)
+		return 0;
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		return 0;
+	strcpy(slash + 1, "matchjobs.conf");
+	return access(path, R_OK) == 0;
 }
 
 static long
@@ -65,11 +90,15 @@ main(int argc, char **argv)
 		{ "socket-mode", required_argument, NULL, 'm' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "check-config", no_argument, NULL, 'c' },
+		{ "config", required_argument, NULL, 'f' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config	 cfg;
+	struct cfg_file	 file;
+	const char	*cfgpath;
+	char		 defpath[PATH_MAX];
 	struct app	 app;
 	struct srv_opts	 so;
 	struct up_share	*share;
@@ -84,7 +113,8 @@ main(int argc, char **argv)
 	memset(&so, 0, sizeof(so));
 	so.socket_mode = 0660;
 	check = 0;
-	while ((ch = getopt_long(argc, argv, "l:m:w:cVh", longopts, NULL))
+	cfgpath = NULL;
+	while ((ch = getopt_long(argc, argv, "l:m:w:cf:Vh", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'l':
@@ -99,6 +129,9 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			check = 1;
+			break;
+		case 'f':
+			cfgpath = optarg;
 			break;
 		case 'V':
 			printf("matchjobs-fcgi %s\n", VERSION);
@@ -116,10 +149,24 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	if (cfg_load(&cfg, env, err, sizeof(err)) != CFG_OK) {
+	if (cfgpath == NULL)
+		cfgpath = getenv("MATCHJOBS_CONFIG");
+	if (cfgpath == NULL && default_config(defpath, sizeof(defpath)))
+		cfgpath = defpath;
+	memset(&file, 0, sizeof(file));
+	if (cfgpath != NULL &&
+	    cfg_file_load(&file, cfgpath, err, sizeof(err)) != CFG_OK) {
 		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
 		return 1;
 	}
+	if (cfg_load(&cfg, env, &file, err, sizeof(err)) != CFG_OK) {
+		fprintf(stderr, "matchjobs-fcgi: %s%s%s\n", err,
+		    cfgpath != NULL ? " (config file " : "",
+		    cfgpath != NULL ? cfgpath : "");
+		cfg_file_free(&file);
+		return 1;
+	}
+	cfg_file_free(&file);
 	log_set_level((enum log_level)cfg.log_level);
 	if (check) {
 		printf("configuration ok: engine %s, model %s, concurrency %d\n",

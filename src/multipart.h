@@ -13,7 +13,7 @@
  * through mp_feed() and leave through callbacks.  Part bodies are passed
  * through, never buffered: only the length of a partial delimiter match
  * is kept across feeds.  A part's header block is buffered, bounded by
- * MJ_MP_HEADER_MAX; parts are bounded by MJ_MP_PARTS_MAX (src/limits.h).
+ * MJ_MP_HEADER_MAX; parts are bounded by MJ_MP_PARTS_MAX (src/bounds.h).
  *
  * It does not decode Content-Transfer-Encoding (RFC 7578 §4.7 deprecates
  * it), does not read filename* (RFC 7578 §4.2 says not to use it), and
@@ -25,7 +25,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 enum mp_status {
 	MP_OK = 0,

@@ -17,7 +17,7 @@
 
 #include "buf.h"
 #include "engine.h"
-#include "limits.h"
+#include "bounds.h"
 
 struct json_object;
 

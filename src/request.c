@@ -20,7 +20,7 @@
 
 #include <json-c/json.h>
 
-#include "limits.h"
+#include "bounds.h"
 #include "request.h"
 
 /* Room for a field's name, e.g. "jobs[18446744073709551615].jobtitle". */

@@ -78,7 +78,7 @@ struct req_limits {
 				   resume_text each (MJ_MP_FIELD_MAX) */
 };
 
-/* Fill *lim with the defaults from limits.h.  Never fails. */
+/* Fill *lim with the defaults from bounds.h.  Never fails. */
 void		 req_limits_default(struct req_limits *lim);
 
 /*

@@ -20,7 +20,7 @@
 #include <fcgiapp.h>
 
 #include "clock.h"
-#include "limits.h"
+#include "bounds.h"
 #include "log.h"
 #include "server.h"
 

@@ -19,7 +19,7 @@
 
 #include <curl/curl.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 struct buf;
 struct config;

@@ -236,7 +236,7 @@ class Stack:
                                   timeout=kw.pop("timeout", 60), **kw)
 
     def upstream_log(self):
-        return self.fake.log()["requests"] if self.fake else []
+        return self.fake.log() if self.fake else []
 
     def leaked_key(self):
         """True if TEST_KEY appears in any response or the log."""

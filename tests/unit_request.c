@@ -15,7 +15,7 @@
 #include <json-c/json.h>
 
 #include "buf.h"
-#include "limits.h"
+#include "bounds.h"
 #include "request.h"
 #include "tap.h"
 

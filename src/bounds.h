@@ -1,13 +1,13 @@
 /*
- * limits.h - every bound the responder enforces, in one place.
+ * bounds.h - every bound the responder enforces, in one place.
  *
  * Each constant says what it bounds and why it has this value.  Runtime
  * configuration (config.c) may lower or raise some of them within the
  * ranges given here; the parsers take their limits as arguments so they
  * stay pure and testable.
  */
-#ifndef MJ_LIMITS_H
-#define MJ_LIMITS_H
+#ifndef MJ_BOUNDS_H
+#define MJ_BOUNDS_H
 
 /* Request body, default: a resume PDF of a few MB plus the JSON jobs. */
 #define MJ_BODY_MAX_DEFAULT	(10u * 1024 * 1024)
@@ -82,4 +82,4 @@
 /* Listening socket backlog. */
 #define MJ_LISTEN_BACKLOG	1024
 
-#endif /* MJ_LIMITS_H */
+#endif /* MJ_BOUNDS_H */
