@@ -79,6 +79,18 @@
 #define MJ_PDF_CPU_S		10
 #define MJ_PDF_AS_BYTES		(1024u * 1024 * 1024)
 
+/*
+ * Retries of a model call that failed before its first token (429, 5xx,
+ * connection failure): attempts in all, the time all retries of one job
+ * may add, and the longest retry-after honoured (longer: give up).
+ */
+#define MJ_RETRY_ATTEMPTS	3
+#define MJ_RETRY_BUDGET_MS	30000
+#define MJ_RETRY_AFTER_MAX_MS	60000
+/* Exponential backoff without retry-after: base, doubling, capped. */
+#define MJ_RETRY_BASE_MS	500
+#define MJ_RETRY_CAP_MS		8000
+
 /* Listening socket backlog. */
 #define MJ_LISTEN_BACKLOG	1024
 

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,9 @@
 #define POLL_MAX_MS	1000
 
 enum job_state {
-	JOB_WAITING = 0,
-	JOB_RUNNING,
+	JOB_WAITING = 0,	/* not started */
+	JOB_RUNNING,		/* a model call is in flight */
+	JOB_RETRY,		/* waiting to call the model again */
 	JOB_DONE,
 	JOB__MAX
 };
@@ -46,6 +48,9 @@ struct job {
 	size_t			 index;
 	enum job_state		 state;
 	struct up_transfer	*t;	/* owned while running */
+	int			 attempts;	/* model calls made */
+	long long		 first_call;	/* clock_ms of the first */
+	long long		 retry_at;	/* JOB_RETRY: when */
 };
 
 struct engine {
@@ -64,6 +69,8 @@ struct engine {
 	int			 client_gone;
 	int			 watch_client;	/* client fd still polled */
 	long long		 last_write;	/* clock_ms of the last event */
+	size_t			 retrying;	/* jobs in JOB_RETRY */
+	unsigned int		 seed;		/* backoff jitter */
 };
 
 int
@@ -266,14 +273,16 @@ job_local(struct engine *e, struct job *j)
 	json_object_put(o);
 }
 
+/* Make one model call for job j. */
 static int
-job_launch(struct engine *e, struct job *j)
+job_call(struct engine *e, struct job *j)
 {
 	struct buf	 body;
 	int		 rc;
 
 	j->state = JOB_RUNNING;
-	job_start(e, j);
+	if (j->attempts++ == 0)
+		j->first_call = clock_ms();
 	buf_init(&body, MJ_PROMPT_RESUME_MAX + MJ_PROMPT_JOBDATA_MAX + 65536);
 	rc = up_build_body(e->rq->cfg, e->rq->resume, e->rq->resume_len,
 	    &e->rq->jobs[j->index], &body);
@@ -295,15 +304,76 @@ job_launch(struct engine *e, struct job *j)
 	return 0;
 }
 
-/* Start waiting jobs up to the concurrency limit. */
+/*
+ * Start calls up to the concurrency limit: jobs whose retry is due
+ * first, then jobs not started yet.
+ */
 static void
-fill(struct engine *e)
+fill(struct engine *e, long long now)
 {
+	struct job	*j;
+	size_t		 i;
+
+	for (i = 0; i < e->rq->njobs && e->retrying > 0; i++) {
+		j = &e->jobs[i];
+		if (e->running >= (size_t)e->rq->cfg->concurrency ||
+		    e->client_gone)
+			return;
+		if (j->state == JOB_RETRY && j->retry_at <= now) {
+			e->retrying--;
+			(void)job_call(e, j);
+		}
+	}
 	while (e->next < e->rq->njobs && !e->client_gone &&
 	    e->running < (size_t)e->rq->cfg->concurrency) {
-		(void)job_launch(e, &e->jobs[e->next]);
-		e->next++;
+		j = &e->jobs[e->next++];
+		job_start(e, j);
+		(void)job_call(e, j);
 	}
+}
+
+/*
+ * After a failed call: schedule another if it may help and the bounds
+ * allow it.  Returns 1 if the job will be retried.
+ */
+static int
+retry_later(struct engine *e, struct job *j, const struct up_result *r)
+{
+	json_object	*ev;
+	long long	 now, delay;
+	char		 msg[MJ_ERRMSG_MAX + 80];
+
+	if (!r->retryable || j->attempts >= MJ_RETRY_ATTEMPTS)
+		return 0;
+	if (r->retry_after_ms > MJ_RETRY_AFTER_MAX_MS)
+		return 0;
+	if (r->retry_after_ms >= 0)
+		delay = r->retry_after_ms;
+	else {
+		delay = (long long)MJ_RETRY_BASE_MS << (j->attempts - 1);
+		if (delay > MJ_RETRY_CAP_MS)
+			delay = MJ_RETRY_CAP_MS;
+		/* Jitter: up to a quarter less, so callers spread out. */
+		delay -= delay * (rand_r(&e->seed) % 250) / 1000;
+	}
+	now = clock_ms();
+	if (now + delay - j->first_call > MJ_RETRY_BUDGET_MS)
+		return 0;
+	j->state = JOB_RETRY;
+	j->retry_at = now + delay;
+	e->retrying++;
+	snprintf(msg, sizeof(msg), "Job %zu: %s; retrying in %.1f s "
+	    "(attempt %d of %d)", j->index, r->message, (double)delay / 1000,
+	    j->attempts + 1, MJ_RETRY_ATTEMPTS);
+	ev = event_new("status");
+	json_object_object_add(ev, "stage", json_object_new_string("retry"));
+	json_object_object_add(ev, "message", json_object_new_string(msg));
+	json_object_object_add(ev, "index",
+	    json_object_new_int64((int64_t)j->index));
+	emit(e, "status", ev);
+	log_msg(LOG_INFO, e->rq->reqid, "job %zu: %s, retry in %lld ms",
+	    j->index, r->code, delay);
+	return 1;
 }
 
 static void
@@ -321,7 +391,7 @@ job_finish(struct engine *e, struct job *j, CURLcode cc)
 		e->done++;
 	} else if (r.status == UP_OK)
 		job_answer(e, j, r.text, r.text_len);
-	else
+	else if (!retry_later(e, j, &r))
 		job_end(e, j, NULL, r.code, r.message,
 		    r.status == UP_ERR_TIMEOUT);
 	up_free(j->t);
@@ -363,7 +433,7 @@ run_upstream(struct engine *e)
 	int			 still, left, nfd;
 	size_t			 i;
 
-	fill(e);
+	fill(e, clock_ms());
 	while (e->done < e->rq->njobs && !e->client_gone) {
 		curl_multi_perform(e->multi, &still);
 		while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
@@ -393,7 +463,11 @@ run_upstream(struct engine *e)
 			if (d < wake)
 				wake = d;
 		}
-		fill(e);
+		fill(e, now);
+		for (i = 0; i < e->rq->njobs && e->retrying > 0; i++)
+			if (e->jobs[i].state == JOB_RETRY &&
+			    e->jobs[i].retry_at < wake)
+				wake = e->jobs[i].retry_at;
 		if (e->done >= e->rq->njobs || e->client_gone)
 			break;
 		if (now - e->last_write >= e->rq->cfg->keepalive_ms) {
@@ -550,6 +624,7 @@ eng_run(const struct eng_request *rq, const struct eng_writer *w)
 	e.w = w;
 	e.watch_client = rq->client_fd >= 0;
 	e.last_write = clock_ms();
+	e.seed = (unsigned int)e.last_write ^ (unsigned int)(uintptr_t)&e;
 	e.jobs = calloc(rq->njobs ? rq->njobs : 1, sizeof(*e.jobs));
 	e.matched = json_object_new_array();
 	e.errors = json_object_new_array();

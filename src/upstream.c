@@ -44,6 +44,7 @@ struct up_transfer {
 	void			*arg;
 	long			 http_status;	/* from the status line */
 	long			 retry_after_ms; /* -1: none */
+	int			 should_retry;	/* x-should-retry: -1 unset */
 	long long		 started;	/* clock_ms() at creation */
 	long long		 last_byte;	/* last body byte */
 	int			 got_token;	/* a content delta arrived */
@@ -355,6 +356,12 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 		if (end != NULL)
 			t->http_status = strtol(end + 1, NULL, 10);
 		t->retry_after_ms = -1;
+		t->should_retry = -1;
+	} else if (strncasecmp(line, "x-should-retry:", 15) == 0) {
+		end = line + 15;
+		while (*end == ' ')
+			end++;
+		t->should_retry = strncasecmp(end, "true", 4) == 0;
 	} else if (strncasecmp(line, "retry-after-ms:", 15) == 0) {
 		v = strtol(line + 15, &end, 10);
 		if (end != line + 15 && v >= 0)
@@ -386,6 +393,7 @@ up_new(struct up_transfer **out, const struct config *cfg,
 	t->on_token = fn;
 	t->arg = arg;
 	t->retry_after_ms = -1;
+	t->should_retry = -1;
 	t->started = t->last_byte = clock_ms();
 	ssep_init(&t->sse, MJ_SSE_EVENT_MAX);
 	buf_init(&t->answer, MJ_ANSWER_MAX);
@@ -471,14 +479,19 @@ up_timeout(struct up_transfer *t)
 		    "(idle timeout)", NULL);
 }
 
-/* The message of an OpenAI-style error body, or a generic one. */
-static void
+/*
+ * The message of an OpenAI-style error body, or a generic one.  Returns
+ * 1 if the body's error code says a retry can't help.
+ */
+static int
 http_message(struct up_transfer *t, char *msg, size_t sz)
 {
 	json_object	*root, *err, *m;
 	const char	*s;
+	int		 hopeless;
 
 	s = NULL;
+	hopeless = 0;
 	root = NULL;
 	if (t->errbody.data != NULL)
 		root = json_tokener_parse(t->errbody.data);
@@ -488,11 +501,19 @@ http_message(struct up_transfer *t, char *msg, size_t sz)
 		else if (json_object_object_get_ex(err, "message", &m) &&
 		    json_object_is_type(m, json_type_string))
 			s = json_object_get_string(m);
+		/* Out of quota is a 429 that no retry fixes. */
+		if (json_object_is_type(err, json_type_object) &&
+		    json_object_object_get_ex(err, "code", &m) &&
+		    json_object_is_type(m, json_type_string) &&
+		    strcmp(json_object_get_string(m), "insufficient_quota")
+		    == 0)
+			hopeless = 1;
 	}
 	snprintf(msg, sz, "the model server answered HTTP %ld%s%s",
 	    t->http_status, s != NULL ? ": " : "", s != NULL ? s : "");
 	if (root != NULL)
 		json_object_put(root);
+	return hopeless;
 }
 
 void
@@ -520,7 +541,9 @@ up_finish(struct up_transfer *t, CURLcode cc, struct up_result *r)
 			r->status = UP_ERR_UNAVAILABLE;
 		else
 			r->status = UP_ERR_BAD_REQUEST;
-		http_message(t, r->message, sizeof(r->message));
+		r->retryable = !http_message(t, r->message,
+		    sizeof(r->message)) && (r->status == UP_ERR_RATE_LIMIT ||
+		    r->status == UP_ERR_UNAVAILABLE);
 	} else if (cc == CURLE_OK) {
 		if (t->got_done || t->got_finish)
 			r->status = UP_OK;
@@ -548,6 +571,11 @@ up_finish(struct up_transfer *t, CURLcode cc, struct up_result *r)
 		snprintf(r->message, sizeof(r->message), "the connection to "
 		    "the model server failed: %s", curl_easy_strerror(cc));
 	}
+	if (r->status == UP_ERR_CONNECT && !t->got_token)
+		r->retryable = 1;
+	if (t->should_retry >= 0 && !t->got_token && r->status != UP_OK &&
+	    t->fail == UP_OK)
+		r->retryable = t->should_retry;
 	r->code = codes[r->status];
 	scrub(r->message, t->cfg->api_key);
 }

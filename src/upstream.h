@@ -58,6 +58,10 @@ struct up_result {
 	long		 prompt_tokens;	/* from the usage chunk, or 0 */
 	long		 completion_tokens;
 	long		 retry_after_ms; /* from retry-after(-ms), or -1 */
+	int		 retryable;	/* failed before any token, and a
+					   retry may help (429 but not
+					   insufficient_quota, 5xx, connect;
+					   x-should-retry overrides) */
 };
 
 /* Create the process-wide share. Returns 0, or -1 without memory. */
