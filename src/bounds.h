@@ -70,6 +70,14 @@
 #define MJ_FIRST_TOKEN_TIMEOUT_MS 60000
 #define MJ_IDLE_TIMEOUT_MS	30000
 #define MJ_TOTAL_TIMEOUT_MS	300000
+/*
+ * Slow clients: one read or write on the FastCGI connection may block
+ * this long (SO_RCVTIMEO/SO_SNDTIMEO), and the whole request body must
+ * arrive within MJ_BODY_DEADLINE_MS.  A client that never reads its
+ * stream, or trickles its upload, costs one worker for that long.
+ */
+#define MJ_CLIENT_TIMEOUT_MS	60000
+#define MJ_BODY_DEADLINE_MS	120000
 /* SSE comment sent when nothing else went out for this long. */
 #define MJ_KEEPALIVE_MS		15000
 /* Graceful stop: in-flight requests get this long after SIGTERM. */

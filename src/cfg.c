@@ -121,6 +121,8 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	c->idle_timeout_ms = MJ_IDLE_TIMEOUT_MS;
 	c->total_timeout_ms = MJ_TOTAL_TIMEOUT_MS;
 	c->keepalive_ms = MJ_KEEPALIVE_MS;
+	c->client_timeout_ms = MJ_CLIENT_TIMEOUT_MS;
+	c->body_deadline_ms = MJ_BODY_DEADLINE_MS;
 	c->grace_ms = MJ_GRACE_MS;
 	c->pdf_timeout_ms = MJ_PDF_WALL_MS;
 	c->pdf_pages_max = MJ_PDF_PAGES_MAX;
@@ -208,6 +210,9 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	LNUM("MATCHJOBS_TOTAL_TIMEOUT_MS", 100, 3600000,
 	    c->total_timeout_ms);
 	LNUM("MATCHJOBS_KEEPALIVE_MS", 100, 3600000, c->keepalive_ms);
+	LNUM("MATCHJOBS_CLIENT_TIMEOUT_MS", 100, 3600000,
+	    c->client_timeout_ms);
+	LNUM("MATCHJOBS_BODY_TIMEOUT_MS", 100, 3600000, c->body_deadline_ms);
 	LNUM("MATCHJOBS_GRACE_MS", 0, 3600000, c->grace_ms);
 	LNUM("MATCHJOBS_PDF_TIMEOUT_MS", 100, 600000, c->pdf_timeout_ms);
 	LNUM("MATCHJOBS_PDF_MAX_PAGES", 1, 10000, c->pdf_pages_max);

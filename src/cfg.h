@@ -33,6 +33,8 @@ struct config {
 	long	 idle_timeout_ms;	/* gap between upstream bytes */
 	long	 total_timeout_ms;	/* one upstream call, whole */
 	long	 keepalive_ms;		/* SSE comment interval */
+	long	 client_timeout_ms;	/* one blocked client read/write */
+	long	 body_deadline_ms;	/* whole request body */
 	long	 grace_ms;		/* shutdown grace period */
 	long	 pdf_timeout_ms;
 	int	 pdf_pages_max;

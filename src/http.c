@@ -4,10 +4,13 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -226,6 +229,7 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 	char			*end;
 	unsigned long long	 total, declared;
 	enum mp_status		 ms;
+	long long		 deadline;
 	int			 n, parsing;
 
 	if (ctype == NULL || *ctype == '\0') {
@@ -259,10 +263,17 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 	}
 	parsing = f->err_status == 0;
 	total = 0;
+	deadline = clock_ms() + cfg->body_deadline_ms;
 	for (;;) {
 		n = FCGX_GetStr(chunk, sizeof(chunk), r->in);
 		if (n <= 0)
 			break;
+		if (clock_ms() > deadline) {
+			form_fail(f, 408, "timeout", "the request body took "
+			    "longer than %ld ms to arrive",
+			    cfg->body_deadline_ms);
+			return f->err_status;
+		}
 		total += (unsigned)n;
 		if (total > DRAIN_MAX)
 			break;
@@ -292,8 +303,13 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 	if (f->err_status != 0)
 		return f->err_status;
 	if (FCGX_GetError(r->in) != 0) {
-		form_fail(f, 400, "bad_request", "the request body could not "
-		    "be read");
+		if (FCGX_GetError(r->in) == EAGAIN ||
+		    FCGX_GetError(r->in) == EWOULDBLOCK)
+			form_fail(f, 408, "timeout", "the request body stalled "
+			    "for more than %ld ms", cfg->client_timeout_ms);
+		else
+			form_fail(f, 400, "bad_request", "the request body "
+			    "could not be read");
 		return f->err_status;
 	}
 	if (f->multipart) {
@@ -507,6 +523,18 @@ drain(FCGX_Request *r)
 		total += (unsigned long)n;
 }
 
+/* Bound every blocking read and write on the client connection. */
+static void
+client_timeouts(int fd, long ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
 void
 http_handle(struct app *app, FCGX_Request *r)
 {
@@ -519,6 +547,7 @@ http_handle(struct app *app, FCGX_Request *r)
 	int		 counted, stream;
 
 	t0 = clock_ms();
+	client_timeouts(r->ipcFd, app->cfg->client_timeout_ms);
 	snprintf(reqid, sizeof(reqid), "%lx-%lu", (unsigned long)getpid(),
 	    atomic_fetch_add(&app->seq, 1) + 1);
 	method = FCGX_GetParam("REQUEST_METHOD", r->envp);

@@ -394,7 +394,7 @@ class Stream:
                 if delay:
                     time.sleep(delay)
             self.sock.sendall(record(STDIN, self.req_id))
-        except OSError as exc:       # the server answered and closed early
+        except (OSError, AttributeError) as exc:  # closed early
             self.send_error = exc
 
     def abort(self):
