@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "pdf.h"
+#include "sandbox.h"
 #include "utf8.h"
 
 extern char **environ;
@@ -224,6 +225,10 @@ pdf_child_main(int argc, char **argv)
 		if (buf_add(&in, chunk, (size_t)r) != BUF_OK)
 			return 3;
 	}
+	/* Warm poppler's global state, then shut the doors. */
+	if (getenv("MATCHJOBS_PDF_SANDBOX") == NULL ||
+	    strcmp(getenv("MATCHJOBS_PDF_SANDBOX"), "0") != 0)
+		(void)sandbox_enter();
 	rc = pdf_text(in.data == NULL ? "" : in.data, in.len, &lim, &out,
 	    &pages);
 	n = snprintf(hdr, sizeof(hdr), "%d %d\n", (int)rc, pages);
