@@ -163,6 +163,14 @@ add_skill(struct json_object *arr, const char *s, size_t n)
 	if (n == 0 || json_object_array_length(arr) >= ANS_SKILLS_MAX)
 		return ANS_OK;
 	n = utf8_cut(s, n, ANS_SKILL_LEN_MAX);
+	/*
+	 * The cut may end on inner whitespace ("aaa... b" cut after the
+	 * space): trim again, so a kept skill never ends in whitespace
+	 * (found by fuzz/fuzz_answer.c).  s[0] is not whitespace, so n
+	 * stays above 0.
+	 */
+	while (n > 0 && is_ws(s[n - 1]))
+		n--;
 	js = json_object_new_string_len(s, (int)n);
 	if (js == NULL)
 		return ANS_ERR_NOMEM;

@@ -82,6 +82,8 @@
 #define MJ_KEEPALIVE_MS		15000
 /* Graceful stop: in-flight requests get this long after SIGTERM. */
 #define MJ_GRACE_MS		30000
+/* After the grace period: time for cut streams to send error + done. */
+#define MJ_CUT_MS		2000
 /* PDF helper: wall clock, CPU seconds, address space. */
 #define MJ_PDF_WALL_MS		10000
 #define MJ_PDF_CPU_S		10

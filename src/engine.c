@@ -32,7 +32,7 @@
 #include "upstream.h"
 
 #define LOCAL_MODEL	"local-lexical-1"
-/* Longest wait in one poll, so a stop or clock step is seen. */
+/* Longest wait in one poll, so a shutdown or clock step is seen. */
 #define POLL_MAX_MS	1000
 
 enum job_state {
@@ -67,6 +67,7 @@ struct engine {
 	long			 prompt_tokens;
 	long			 completion_tokens;
 	int			 client_gone;
+	int			 cut;		/* shutdown: stop now */
 	int			 watch_client;	/* client fd still polled */
 	long long		 last_write;	/* clock_ms of the last event */
 	size_t			 retrying;	/* jobs in JOB_RETRY */
@@ -435,6 +436,10 @@ run_upstream(struct engine *e)
 
 	fill(e, clock_ms());
 	while (e->done < e->rq->njobs && !e->client_gone) {
+		if (e->rq->cut != NULL && atomic_load(e->rq->cut)) {
+			e->cut = 1;
+			break;
+		}
 		curl_multi_perform(e->multi, &still);
 		while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
@@ -497,7 +502,7 @@ run_upstream(struct engine *e)
 				e->watch_client = 0;
 		}
 	}
-	if (e->client_gone) {
+	if (e->client_gone || e->cut) {
 		/* Abort every call of this request at once. */
 		for (i = 0; i < e->rq->njobs; i++) {
 			j = &e->jobs[i];
@@ -591,7 +596,15 @@ finish(struct engine *e)
 
 	resp = response_new(e);
 	failed = json_object_array_length(e->errors);
-	if (failed > 0 && failed == e->rq->njobs) {
+	if (e->cut) {
+		ev = event_new("error");
+		json_object_object_add(ev, "code",
+		    json_object_new_string("shutdown"));
+		json_object_object_add(ev, "message", json_object_new_string(
+		    "the server is restarting; please try again"));
+		json_object_object_add(ev, "response", resp);
+		emit(e, "error", ev);
+	} else if (failed > 0 && failed == e->rq->njobs) {
 		ev = event_new("error");
 		json_object_object_add(ev, "code", json_object_new_string(
 		    e->timeouts == failed ? "upstream_timeout" :

@@ -17,6 +17,7 @@
 #ifndef MJ_ENGINE_H
 #define MJ_ENGINE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 struct config;
@@ -46,6 +47,7 @@ struct eng_request {
 	const struct req_job	*jobs;
 	size_t			 njobs;
 	int			 client_fd;	/* FastCGI fd, or -1 */
+	const atomic_int	*cut;		/* set: shut down now, or NULL */
 	long long		 started_ms;	/* clock_ms() at arrival */
 };
 
@@ -59,7 +61,8 @@ enum eng_status {
 /*
  * Score all jobs of rq, writing events to w, ending with `complete` (at
  * least one job scored, or no job failed) or `error` (every job failed;
- * its data carries "code", "message" and the "response"), then `done`.
+ * its data carries "code", "message" and the "response"; or the server
+ * is shutting down: code "shutdown"), then `done`.
  * Blocks until done or the client is gone.  Thread-safe: all state is
  * in rq and the call.
  */

@@ -456,6 +456,7 @@ match(struct app *app, FCGX_Request *r, struct out *o, int stream,
 	er.jobs = rq.jobs;
 	er.njobs = rq.njobs;
 	er.client_fd = r->ipcFd;
+	er.cut = &app->cut;
 	er.started_ms = t0;
 
 	if (stream) {
@@ -493,8 +494,9 @@ match(struct app *app, FCGX_Request *r, struct out *o, int stream,
 			json_object_object_add(root, "error", err);
 			json_object_object_add(root, "response",
 			    json_object_get(col.response));
-			(void)out_json(o, strcmp(col.code,
-			    "upstream_timeout") == 0 ? 504 : 502, NULL, root);
+			(void)out_json(o, strcmp(col.code, "shutdown") == 0 ?
+			    503 : strcmp(col.code, "upstream_timeout") == 0 ?
+			    504 : 502, NULL, root);
 			json_object_put(root);
 		}
 	}
@@ -606,4 +608,10 @@ http_handle(struct app *app, FCGX_Request *r)
 	    esc, sizeof(esc)), o.status, o.state == OUT_FAILED ?
 	    " (client gone)" : "", clock_ms() - t0);
 	out_free(&o);
+}
+
+void
+http_cut(struct app *app)
+{
+	atomic_store(&app->cut, 1);
 }

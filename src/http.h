@@ -32,6 +32,7 @@ struct app {
 	struct up_share		*share;
 	atomic_int		 active;	/* match requests in flight */
 	atomic_ulong		 seq;		/* request counter, for ids */
+	atomic_int		 cut;		/* shutting down: end now */
 	long long		 started_ms;	/* process start */
 };
 
@@ -45,5 +46,7 @@ enum route	 http_route(const char *script_name, const char *path_info,
 
 /* Serve one accepted request to completion. Thread-safe. */
 void		 http_handle(struct app *, FCGX_Request *);
+/* End the requests in flight (shutdown grace period over). */
+void		 http_cut(struct app *);
 
 #endif /* MJ_HTTP_H */

@@ -189,6 +189,7 @@ main(int argc, char **argv)
 	so.max_busy = cfg.requests_max;
 	so.grace_ms = cfg.grace_ms;
 	so.handle = (void (*)(void *, FCGX_Request *))http_handle;
+	so.cut = (void (*)(void *))http_cut;
 	so.ctx = &app;
 
 	ss = srv_listen(&so, &fd, err, sizeof(err));

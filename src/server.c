@@ -249,6 +249,23 @@ gone:
 	return NULL;
 }
 
+/* Wait, with pp->mu held, until no worker is busy or the deadline. */
+static void
+wait_idle(struct pool *pp, long long deadline)
+{
+	struct timespec	 ts;
+
+	while (pp->busy > 0 && clock_ms() < deadline) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&pp->idle_cv, &pp->mu, &ts);
+	}
+}
+
 /* Many long streams need many descriptors: take what we may. */
 static void
 raise_nofile(void)
@@ -265,7 +282,6 @@ enum srv_status
 srv_run(const struct srv_opts *o, int fd)
 {
 	struct pool	*pp;
-	struct timespec	 ts;
 	sigset_t	 set;
 	long long	 deadline;
 	int		 sig, i, n;
@@ -329,14 +345,15 @@ srv_run(const struct srv_opts *o, int fd)
 	shutdown(fd, SHUT_RDWR);
 	deadline = clock_ms() + o->grace_ms;
 	pthread_mutex_lock(&pp->mu);
-	while (pp->busy > 0 && clock_ms() < deadline) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&pp->idle_cv, &pp->mu, &ts);
+	wait_idle(pp, deadline);
+	if (pp->busy > 0 && o->cut != NULL) {
+		/* Tell the streams still open why they end, then end them. */
+		log_msg(LOG_WARN, NULL, "grace period over; cutting %d "
+		    "requests", pp->busy);
+		pthread_mutex_unlock(&pp->mu);
+		o->cut(o->ctx);
+		pthread_mutex_lock(&pp->mu);
+		wait_idle(pp, clock_ms() + MJ_CUT_MS);
 	}
 	n = pp->busy;
 	i = pp->total;

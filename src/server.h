@@ -30,6 +30,8 @@ struct srv_opts {
 	int		 max_busy;	/* requests served at once */
 	long		 grace_ms;	/* shutdown grace period */
 	void		(*handle)(void *ctx, FCGX_Request *);
+	/* Grace period over: end the requests in flight now. */
+	void		(*cut)(void *ctx);
 	void		*ctx;
 };
 
@@ -43,7 +45,8 @@ enum srv_status	 srv_listen(const struct srv_opts *, int *fd, char *err,
 
 /*
  * Serve on fd until SIGTERM or SIGINT, then stop accepting, wait up to
- * grace_ms for busy workers and return SRV_OK.  Blocks those signals in
+ * grace_ms for busy workers, then call opts->cut and wait up to
+ * MJ_CUT_MS more for them to close their streams, and return SRV_OK.  Blocks those signals in
  * every thread; FCGX_Init() must not have been called yet.
  */
 enum srv_status	 srv_run(const struct srv_opts *, int fd);
