@@ -129,14 +129,27 @@ listen_tcp(const char *spec, char *err, size_t errsz)
 	return fd;
 }
 
+/* Is fd a listening stream socket? */
+static int
+is_listener(int fd)
+{
+	int		 v;
+	socklen_t	 l;
+
+	l = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &l) != 0 ||
+	    v != SOCK_STREAM)
+		return 0;
+	l = sizeof(v);
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &l) == 0 && v;
+}
+
 enum srv_status
 srv_listen(const struct srv_opts *o, int *fdp, char *err, size_t errsz)
 {
 	const char	*s;
 	char		*end;
 	long		 n;
-	int		 type;
-	socklen_t	 tl;
 
 	*fdp = -1;
 	if (o->listen != NULL) {
@@ -156,15 +169,18 @@ srv_listen(const struct srv_opts *o, int *fdp, char *err, size_t errsz)
 		unsetenv("LISTEN_PID");
 		unsetenv("LISTEN_FDS");
 		unsetenv("LISTEN_FDNAMES");
-		if (n >= 1) {
+		if (n >= 1 && is_listener(3)) {
 			*fdp = 3;
 			return SRV_OK;
 		}
+		if (n >= 1) {
+			snprintf(err, errsz, "LISTEN_FDS: fd 3 is not a "
+			    "listening socket");
+			return SRV_ERR_NOT_FCGI;
+		}
 	}
 	/* Spawned by a web server: the listening socket is fd 0. */
-	tl = sizeof(type);
-	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 &&
-	    type == SOCK_STREAM) {
+	if (is_listener(0)) {
 		*fdp = 0;
 		return SRV_OK;
 	}
