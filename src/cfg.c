@@ -239,6 +239,8 @@ cfg_free(struct config *c)
 	free(c->model);
 	free(c->max_tokens_field);
 	free(c->cors_origins);
+	free(c->self_exe);
+	c->self_exe = NULL;
 	c->api_key = c->base_url = c->model = NULL;
 	c->max_tokens_field = c->cors_origins = NULL;
 }

@@ -43,6 +43,8 @@ struct config {
 	char	*max_tokens_field; /* owned: "max_completion_tokens" */
 	char	*cors_origins;	/* owned; NULL: no CORS; "*" or a list */
 	int	 log_level;
+	char	*self_exe;	/* owned: path of this program, for the
+				   PDF child (set by main, not the env) */
 };
 
 /*

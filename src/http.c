@@ -421,6 +421,7 @@ match(struct app *app, FCGX_Request *r, struct out *o, int stream,
 		pl.wall_ms = cfg->pdf_timeout_ms;
 		pl.cpu_s = MJ_PDF_CPU_S;
 		pl.as_bytes = MJ_PDF_AS_BYTES;
+		pl.exe = cfg->self_exe;
 		ps = f.pdf.len == 0 ? PDF_ERR_NOT_PDF :
 		    pdf_extract(f.pdf.data, f.pdf.len, &pl, &text, &pages);
 		if (ps != PDF_OK) {

@@ -168,6 +168,13 @@ main(int argc, char **argv)
 	}
 	cfg_file_free(&file);
 	log_set_level((enum log_level)cfg.log_level);
+	/*
+	 * The PDF child is this program.  Resolve the path now: the binary
+	 * may be replaced on disk later (an upgrade), and under valgrind
+	 * /proc/self/exe is the tool, not us.
+	 */
+	if (realpath("/proc/self/exe", defpath) != NULL)
+		cfg.self_exe = strdup(defpath);
 	if (check) {
 		printf("configuration ok: engine %s, model %s, concurrency %d\n",
 		    cfg.local ? "local" : "openai", cfg.model,

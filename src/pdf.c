@@ -375,7 +375,8 @@ pdf_extract(const void *data, size_t len, const struct pdf_limits *lim,
 	posix_spawn_file_actions_adddup2(&fa, outp[1], STDOUT_FILENO);
 	/* Nothing of the server's (client sockets, upstreams) leaks in. */
 	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-	r = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, environ);
+	r = posix_spawn(&pid, lim->exe != NULL ? lim->exe : "/proc/self/exe",
+	    &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(in[0]);
 	close(outp[1]);

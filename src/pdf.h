@@ -34,6 +34,8 @@ struct pdf_limits {
 	long	 wall_ms;	/* child wall clock */
 	int	 cpu_s;		/* child CPU seconds */
 	size_t	 as_bytes;	/* child address space */
+	const char *exe;	/* this program, run as the child; NULL:
+				   /proc/self/exe */
 };
 
 /* A message a person understands, for the 422 body. */
