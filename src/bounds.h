@@ -84,6 +84,8 @@
 #define MJ_GRACE_MS		30000
 /* After the grace period: time for cut streams to send error + done. */
 #define MJ_CUT_MS		2000
+/* Then the time idle workers get to leave accept() before exit. */
+#define MJ_EXIT_WAIT_MS		500
 /* PDF helper: wall clock, CPU seconds, address space. */
 #define MJ_PDF_WALL_MS		10000
 #define MJ_PDF_CPU_S		10

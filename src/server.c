@@ -372,10 +372,17 @@ srv_run(const struct srv_opts *o, int fd)
 		wait_idle(pp, clock_ms() + MJ_CUT_MS);
 	}
 	n = pp->busy;
+	/* Acceptors woken by the shutdown() leave; give them a moment. */
+	deadline = clock_ms() + MJ_EXIT_WAIT_MS;
+	while (pp->total > 0 && clock_ms() < deadline) {
+		pthread_mutex_unlock(&pp->mu);
+		usleep(10000);
+		pthread_mutex_lock(&pp->mu);
+	}
 	i = pp->total;
 	pthread_mutex_unlock(&pp->mu);
 	if (i == 0)
-		free(pp);	/* else idle workers still hold it */
+		free(pp);	/* else workers still hold it */
 	if (n > 0)
 		log_msg(LOG_WARN, NULL, "grace period over; %d requests cut",
 		    n);
