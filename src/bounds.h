@@ -20,8 +20,12 @@
 #define MJ_MP_HEADER_MAX	8192
 /* Multipart: boundary length, RFC 2046 §5.1.1 says 1..70 characters. */
 #define MJ_MP_BOUNDARY_MAX	70
-/* Multipart: a text field (json_body, resume_text). */
-#define MJ_MP_FIELD_MAX		(2u * 1024 * 1024)
+/*
+ * One text field: resume_text (a form field or in the JSON), and each
+ * job's jobdata, jobtitle and joblink.  1 MiB is ~200 pages of text;
+ * the prompt is cut far shorter (MJ_PROMPT_*) anyway.
+ */
+#define MJ_MP_FIELD_MAX		(1u * 1024 * 1024)
 
 /* JSON document: nesting depth. Jobs are objects in an array: 3 levels. */
 #define MJ_JSON_DEPTH_MAX	32
