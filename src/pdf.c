@@ -32,18 +32,19 @@
 extern char **environ;
 
 /*
- * AddressSanitizer reserves terabytes of address space, so RLIMIT_AS
+ * AddressSanitizer reserves terabytes of address space, and its leak
+ * checker needs a helper thread at exit, so RSTRICT_LIMITS and RLIMIT_NPROC
  * can't apply to a sanitizer build; the other limits still do.
  */
 #if defined(__SANITIZE_ADDRESS__)
-#define LIMIT_AS	0
+#define STRICT_LIMITS	0
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define LIMIT_AS	0
+#define STRICT_LIMITS	0
 #endif
 #endif
-#ifndef LIMIT_AS
-#define LIMIT_AS	1
+#ifndef STRICT_LIMITS
+#define STRICT_LIMITS	1
 #endif
 
 #define HEADER_MAX	64	/* the child's status line */
@@ -204,13 +205,14 @@ pdf_child_main(int argc, char **argv)
 
 	rl.rlim_cur = rl.rlim_max = (rlim_t)lim.cpu_s;
 	setrlimit(RLIMIT_CPU, &rl);
-	if (LIMIT_AS) {
+	if (STRICT_LIMITS) {
 		rl.rlim_cur = rl.rlim_max = (rlim_t)lim.as_bytes;
-		setrlimit(RLIMIT_AS, &rl);
+		setrlimit(RSTRICT_LIMITS, &rl);
 	}
 	rl.rlim_cur = rl.rlim_max = 0;
 	setrlimit(RLIMIT_CORE, &rl);
-	setrlimit(RLIMIT_NPROC, &rl);
+	if (STRICT_LIMITS)
+		setrlimit(RLIMIT_NPROC, &rl);
 
 	buf_init(&in, strtoul(argv[6], NULL, 10));
 	buf_init(&out, lim.text_max + 1);
