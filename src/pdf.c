@@ -33,7 +33,7 @@ extern char **environ;
 
 /*
  * AddressSanitizer reserves terabytes of address space, and its leak
- * checker needs a helper thread at exit, so RSTRICT_LIMITS and RLIMIT_NPROC
+ * checker needs a helper thread at exit, so RLIMIT_AS and RLIMIT_NPROC
  * can't apply to a sanitizer build; the other limits still do.
  */
 #if defined(__SANITIZE_ADDRESS__)
@@ -207,7 +207,7 @@ pdf_child_main(int argc, char **argv)
 	setrlimit(RLIMIT_CPU, &rl);
 	if (STRICT_LIMITS) {
 		rl.rlim_cur = rl.rlim_max = (rlim_t)lim.as_bytes;
-		setrlimit(RSTRICT_LIMITS, &rl);
+		setrlimit(RLIMIT_AS, &rl);
 	}
 	rl.rlim_cur = rl.rlim_max = 0;
 	setrlimit(RLIMIT_CORE, &rl);
