@@ -291,9 +291,13 @@ job_call(struct engine *e, struct job *j)
 		rc = up_new(&j->t, e->rq->cfg, e->rq->share, body.data,
 		    body.len, on_token, j);
 	buf_free(&body);
-	if (rc == 0 && curl_multi_add_handle(e->multi, up_easy(j->t))
-	    != CURLM_OK)
-		rc = -1;
+	if (rc == 0) {
+		/* The multi loop finds the job from the handle. */
+		curl_easy_setopt(up_easy(j->t), CURLOPT_PRIVATE, j);
+		if (curl_multi_add_handle(e->multi, up_easy(j->t)) !=
+		    CURLM_OK)
+			rc = -1;
+	}
 	if (rc != 0) {
 		up_free(j->t);
 		j->t = NULL;
@@ -441,17 +445,17 @@ run_upstream(struct engine *e)
 			break;
 		}
 		curl_multi_perform(e->multi, &still);
-		while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+		for (;;) {
+			msg = curl_multi_info_read(e->multi, &left);
+			if (msg == NULL)
+				break;
 			if (msg->msg != CURLMSG_DONE)
 				continue;
+			j = NULL;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
 			    (char **)&j);
-			for (i = 0; i < e->rq->njobs; i++)
-				if (e->jobs[i].t != NULL &&
-				    up_easy(e->jobs[i].t) == msg->easy_handle)
-					break;
-			if (i < e->rq->njobs)
-				job_finish(e, &e->jobs[i], msg->data.result);
+			if (j != NULL && j->t != NULL)
+				job_finish(e, j, msg->data.result);
 		}
 		now = clock_ms();
 		wake = now + POLL_MAX_MS;

@@ -520,10 +520,11 @@ drain(FCGX_Request *r)
 	unsigned long	 total;
 	int		 n;
 
-	total = 0;
-	while (total < DRAIN_MAX &&
-	    (n = FCGX_GetStr(chunk, sizeof(chunk), r->in)) > 0)
-		total += (unsigned long)n;
+	for (total = 0; total < DRAIN_MAX; total += (unsigned long)n) {
+		n = FCGX_GetStr(chunk, sizeof(chunk), r->in);
+		if (n <= 0)
+			break;
+	}
 }
 
 /* Bound every blocking read and write on the client connection. */

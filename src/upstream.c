@@ -229,11 +229,10 @@ scrub(char *msg, const char *key)
 	char	*p, *e;
 	size_t	 klen;
 
-	if (key != NULL && (klen = strlen(key)) >= 4) {
-		while ((p = strstr(msg, key)) != NULL) {
-			memset(p, '*', klen);
-		}
-	}
+	klen = key != NULL ? strlen(key) : 0;
+	for (p = klen >= 4 ? strstr(msg, key) : NULL; p != NULL;
+	    p = strstr(p + klen, key))
+		memset(p, '*', klen);
 	for (p = msg; (p = strstr(p, "sk-")) != NULL; p = e) {
 		e = p + 3;
 		while (isalnum((unsigned char)*e) || *e == '-' || *e == '_' ||
@@ -439,7 +438,6 @@ up_new(struct up_transfer **out, const struct config *cfg,
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
-	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
 	curl_easy_setopt(t->easy, CURLOPT_USERAGENT, PACKAGE "/" VERSION);
 	rc = 0;
 out:

@@ -79,7 +79,7 @@ int		 up_build_body(const struct config *, const char *resume,
 /*
  * Create a transfer posting body (copied) to cfg's base URL.  The
  * transfer's easy handle (up_easy) is ready to add to a multi handle;
- * its CURLOPT_PRIVATE is the transfer.  Returns 0 or -1 (no memory).
+ * CURLOPT_PRIVATE is left to the caller.  Returns 0 or -1 (no memory).
  */
 int		 up_new(struct up_transfer **out, const struct config *,
 		    struct up_share *, const char *body, size_t body_len,
