@@ -299,6 +299,33 @@ test_cuts(void)
 	    "semicolons and newlines split too (%s)", b1);
 	answer_free(&a);
 
+	/*
+	 * Regression (fuzz_answer): a skill whose cut at ANS_SKILL_LEN_MAX
+	 * ends just after inner whitespace kept that whitespace at its end.
+	 */
+	p = in;
+	p += sprintf(p, "{\"score\":1,\"matched_skills\":[\"");
+	for (i = 0; i < ANS_SKILL_LEN_MAX - 2; i++)
+		*p++ = 'a';
+	p += sprintf(p, " \\t  b\"],\"missing_skills\":\"");
+	for (i = 0; i < ANS_SKILL_LEN_MAX - 1; i++)
+		*p++ = 'c';
+	p += sprintf(p, " d\"}");
+	rc = ans_parse(in, (size_t)(p - in), &a);
+	good = rc == ANS_OK &&
+	    json_object_array_length(a.matched_skills) == 1 &&
+	    json_object_array_length(a.missing_skills) == 1;
+	if (good) {
+		n = (size_t)json_object_get_string_len(
+		    json_object_array_get_idx(a.matched_skills, 0));
+		good = n == ANS_SKILL_LEN_MAX - 2;
+		n = (size_t)json_object_get_string_len(
+		    json_object_array_get_idx(a.missing_skills, 0));
+		good = good && n == ANS_SKILL_LEN_MAX - 1;
+	}
+	ok(good, "skills cut after inner whitespace are trimmed again");
+	answer_free(&a);
+
 	rc = parse("{\"score\": 50, \"summary\": \"a\\u0000b\"}", &a);
 	ok(rc == ANS_OK && strcmp(a.summary, "a") == 0,
 	    "summary cut at an embedded NUL");
