@@ -84,6 +84,7 @@ head(struct out *o, int status, const char *ctype, const char *extra)
 	    buf_printf(&h, "X-Request-Id: %s\r\n", o->reqid) != BUF_OK) ||
 	    (o->cors_origin != NULL &&
 	    buf_printf(&h, "Access-Control-Allow-Origin: %s\r\n"
+	    "Access-Control-Expose-Headers: Retry-After, X-Request-Id\r\n"
 	    "Vary: Origin\r\n", o->cors_origin) != BUF_OK) ||
 	    (extra != NULL && buf_adds(&h, extra) != BUF_OK) ||
 	    buf_adds(&h, "\r\n") != BUF_OK) {
