@@ -107,6 +107,12 @@
 #define MJ_RETRY_BASE_MS	500
 #define MJ_RETRY_CAP_MS		8000
 
+/*
+ * Idle connections to the model server each worker thread keeps warm
+ * (CURLMOPT_MAXCONNECTS of its multi handle).
+ */
+#define MJ_UPSTREAM_CONNS	64
+
 /* Listening socket backlog. */
 #define MJ_LISTEN_BACKLOG	1024
 

@@ -57,7 +57,8 @@ struct engine {
 	const struct eng_request *rq;
 	const struct eng_writer	*w;
 	struct job		*jobs;		/* owned, rq->njobs */
-	CURLM			*multi;		/* owned */
+	CURLM			*multi;		/* see own_multi */
+	int			 own_multi;	/* multi made here, freed here */
 	json_object		*matched;	/* owned array of results */
 	json_object		*errors;	/* owned array */
 	size_t			 next;		/* next job to start */
@@ -665,7 +666,11 @@ eng_run(const struct eng_request *rq, const struct eng_writer *w)
 	if (rq->cfg->local) {
 		run_local(&e);
 	} else {
-		e.multi = curl_multi_init();
+		e.multi = rq->multi;
+		if (e.multi == NULL) {
+			e.multi = curl_multi_init();
+			e.own_multi = 1;
+		}
 		if (e.multi == NULL)
 			goto out;
 		run_upstream(&e);
@@ -674,7 +679,7 @@ eng_run(const struct eng_request *rq, const struct eng_writer *w)
 		finish(&e);
 	rc = e.client_gone ? ENG_ERR_CLIENT_GONE : ENG_OK;
 out:
-	if (e.multi != NULL)
+	if (e.multi != NULL && e.own_multi)
 		curl_multi_cleanup(e.multi);
 	free(e.jobs);
 	if (e.matched != NULL)

@@ -48,6 +48,8 @@ struct eng_request {
 	size_t			 njobs;
 	int			 client_fd;	/* FastCGI fd, or -1 */
 	const atomic_int	*cut;		/* set: shut down now, or NULL */
+	void			*multi;		/* CURLM to use (borrowed; left
+						   empty), or NULL: own one */
 	long long		 started_ms;	/* clock_ms() at arrival */
 };
 

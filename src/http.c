@@ -13,6 +13,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "buf.h"
@@ -39,6 +40,42 @@ static const char *const route_paths[ROUTE__MAX] = {
 	"/api/match-jobs/stream",	/* ROUTE_STREAM */
 	"/api/health",			/* ROUTE_HEALTH */
 };
+
+struct http_worker {
+	CURLM	*multi;		/* owned; made on first use */
+};
+
+struct http_worker *
+http_worker_new(struct app *app)
+{
+	(void)app;
+	return calloc(1, sizeof(struct http_worker));
+}
+
+void
+http_worker_free(struct http_worker *w)
+{
+	if (w == NULL)
+		return;
+	if (w->multi != NULL)
+		curl_multi_cleanup(w->multi);
+	free(w);
+}
+
+/* The worker's multi handle, made on first use; NULL without memory. */
+static CURLM *
+worker_multi(struct http_worker *w)
+{
+	if (w == NULL)
+		return NULL;
+	if (w->multi == NULL) {
+		w->multi = curl_multi_init();
+		if (w->multi != NULL)
+			curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
+			    (long)MJ_UPSTREAM_CONNS);
+	}
+	return w->multi;
+}
 
 /* The route whose path ends p[0..n), at a segment boundary. */
 static enum route
@@ -373,8 +410,8 @@ wants_stream(FCGX_Request *r)
 
 /* Everything after routing for POST match requests. */
 static void
-match(struct app *app, FCGX_Request *r, struct out *o, int stream,
-    const char *reqid, long long t0)
+match(struct app *app, struct http_worker *wk, FCGX_Request *r,
+    struct out *o, int stream, const char *reqid, long long t0)
 {
 	const struct config	*cfg = app->cfg;
 	struct form		 f;
@@ -458,6 +495,7 @@ match(struct app *app, FCGX_Request *r, struct out *o, int stream,
 	er.njobs = rq.njobs;
 	er.client_fd = r->ipcFd;
 	er.cut = &app->cut;
+	er.multi = worker_multi(wk);
 	er.started_ms = t0;
 
 	if (stream) {
@@ -540,7 +578,7 @@ client_timeouts(int fd, long ms)
 }
 
 void
-http_handle(struct app *app, FCGX_Request *r)
+http_handle(struct app *app, struct http_worker *wk, FCGX_Request *r)
 {
 	const char	*method, *origin, *cors;
 	char		 reqid[32], esc[256];
@@ -601,7 +639,7 @@ http_handle(struct app *app, FCGX_Request *r)
 			    "is busy; try again shortly",
 			    "Retry-After: 5\r\n");
 		} else
-			match(app, r, &o, stream, reqid, t0);
+			match(app, wk, r, &o, stream, reqid, t0);
 	}
 	if (counted)
 		atomic_fetch_sub(&app->active, 1);

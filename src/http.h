@@ -16,6 +16,7 @@
 #include <fcgiapp.h>
 
 struct config;
+struct http_worker;
 struct up_share;
 
 enum route {
@@ -44,8 +45,20 @@ struct app {
 enum route	 http_route(const char *script_name, const char *path_info,
 		    const char *document_uri, const char *request_uri);
 
-/* Serve one accepted request to completion. Thread-safe. */
-void		 http_handle(struct app *, FCGX_Request *);
+/*
+ * What one worker thread keeps between requests: its libcurl multi
+ * handle, and with it a cache of warm connections to the model server.
+ * libcurl doesn't support one connection cache used by threads at once,
+ * so each thread has its own; DNS and TLS sessions are shared.
+ * http_worker_new() returns NULL without memory (requests then build
+ * what they need each time).
+ */
+struct http_worker *http_worker_new(struct app *);
+void		 http_worker_free(struct http_worker *);
+
+/* Serve one accepted request to completion. w may be NULL. */
+void		 http_handle(struct app *, struct http_worker *w,
+		    FCGX_Request *);
 /* End the requests in flight (shutdown grace period over). */
 void		 http_cut(struct app *);
 

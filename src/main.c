@@ -195,7 +195,9 @@ main(int argc, char **argv)
 	app.started_ms = clock_ms();
 	so.max_busy = cfg.requests_max;
 	so.grace_ms = cfg.grace_ms;
-	so.handle = (void (*)(void *, FCGX_Request *))http_handle;
+	so.worker_new = (void *(*)(void *))http_worker_new;
+	so.worker_free = (void (*)(void *))http_worker_free;
+	so.handle = (void (*)(void *, void *, FCGX_Request *))http_handle;
 	so.cut = (void (*)(void *))http_cut;
 	so.ctx = &app;
 

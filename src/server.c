@@ -212,8 +212,11 @@ worker(void *arg)
 {
 	struct pool	*p = arg;
 	FCGX_Request	 r;
+	void		*w;
 	int		 grow, leave;
 
+	w = p->opts->worker_new != NULL ? p->opts->worker_new(p->opts->ctx) :
+	    NULL;
 	if (FCGX_InitRequest(&r, p->fd, 0) != 0)
 		goto gone;
 	for (;;) {
@@ -238,7 +241,7 @@ worker(void *arg)
 			pthread_mutex_unlock(&p->mu);
 		}
 
-		p->opts->handle(p->opts->ctx, &r);
+		p->opts->handle(p->opts->ctx, w, &r);
 		FCGX_Finish_r(&r);
 
 		pthread_mutex_lock(&p->mu);
@@ -252,11 +255,15 @@ worker(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (leave) {
 			FCGX_Free(&r, 1);
+			if (p->opts->worker_free != NULL)
+				p->opts->worker_free(w);
 			return NULL;
 		}
 	}
 	FCGX_Free(&r, 1);
 gone:
+	if (p->opts->worker_free != NULL)
+		p->opts->worker_free(w);
 	pthread_mutex_lock(&p->mu);
 	p->idle--;
 	p->total--;

@@ -29,7 +29,10 @@ struct srv_opts {
 	int		 workers;	/* threads started at once */
 	int		 max_busy;	/* requests served at once */
 	long		 grace_ms;	/* shutdown grace period */
-	void		(*handle)(void *ctx, FCGX_Request *);
+	/* Per-thread state: made when a worker starts, freed when it ends. */
+	void		*(*worker_new)(void *ctx);
+	void		(*worker_free)(void *worker);
+	void		(*handle)(void *ctx, void *worker, FCGX_Request *);
 	/* Grace period over: end the requests in flight now. */
 	void		(*cut)(void *ctx);
 	void		*ctx;

@@ -111,7 +111,6 @@ up_share_new(struct up_share **out)
 	curl_share_setopt(s->sh, CURLSHOPT_LOCKFUNC, share_lock);
 	curl_share_setopt(s->sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
 	curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s);
-	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
 	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	*out = s;

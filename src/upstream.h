@@ -8,9 +8,12 @@
  * status, in-band errors, [DONE]) into one status and a message that is
  * safe to show a client: it never contains the API key.
  *
- * The share (struct up_share) holds the libcurl connection cache, DNS
- * cache and TLS sessions used by every transfer of the process, so a job
- * reuses a warm connection instead of paying a new handshake.
+ * The share (struct up_share) holds the DNS cache and TLS sessions used
+ * by every transfer of the process.  Connections are cached per worker
+ * thread, in the multi handle it keeps across requests (http.c): libcurl
+ * doesn't support one connection cache used by threads at once.  So a
+ * job reuses a warm connection (and a new one resumes a TLS session)
+ * instead of paying a full handshake.
  */
 #ifndef MJ_UPSTREAM_H
 #define MJ_UPSTREAM_H

@@ -483,6 +483,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def completions(self, path):
         entry = self.state.new_entry(path)
+        # Which TCP connection carried the call: equal ports = reuse.
+        self.state.update(entry, peer_port=self.client_address[1])
         try:
             self.completions_inner(entry)
         except ClientGone:
