@@ -453,12 +453,14 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 	}
 
 	if (f.have_pdf) {
+		memset(&pl, 0, sizeof(pl));
 		pl.pages_max = cfg->pdf_pages_max;
 		pl.text_max = MJ_RESUME_TEXT_MAX;
 		pl.wall_ms = cfg->pdf_timeout_ms;
 		pl.cpu_s = MJ_PDF_CPU_S;
 		pl.as_bytes = MJ_PDF_AS_BYTES;
 		pl.exe = cfg->self_exe;
+		pl.zygote = app->zygote;
 		ps = f.pdf.len == 0 ? PDF_ERR_NOT_PDF :
 		    pdf_extract(f.pdf.data, f.pdf.len, &pl, &text, &pages);
 		if (ps != PDF_OK) {

@@ -17,6 +17,7 @@
 
 struct config;
 struct http_worker;
+struct pdf_zygote;
 struct up_share;
 
 enum route {
@@ -34,6 +35,7 @@ struct app {
 	atomic_int		 active;	/* match requests in flight */
 	atomic_ulong		 seq;		/* request counter, for ids */
 	atomic_int		 cut;		/* shutting down: end now */
+	struct pdf_zygote	*zygote;	/* PDF children, or NULL */
 	long long		 started_ms;	/* process start */
 };
 

@@ -190,6 +190,10 @@ main(int argc, char **argv)
 	}
 
 	memset(&app, 0, sizeof(app));
+	/* Before any thread: the zygote is a fork of this process. */
+	if (pdf_zygote_start(&app.zygote) != PDF_OK)
+		log_msg(LOG_WARN, NULL, "no PDF zygote; PDF children will be "
+		    "exec'd");
 	app.cfg = &cfg;
 	app.share = share;
 	app.started_ms = clock_ms();

@@ -12,12 +12,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +28,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "log.h"
 #include "pdf.h"
 #include "sandbox.h"
 #include "utf8.h"
@@ -181,32 +185,26 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-int
-pdf_child_main(int argc, char **argv)
+/*
+ * The child's work once its limits are known: limits on itself, read
+ * the PDF from stdin, the seccomp filter, extract, answer on stdout.
+ * Returns the exit status.
+ */
+static int
+child_run(const struct pdf_limits *lim, size_t in_max)
 {
-	struct pdf_limits	 lim;
 	struct buf		 in, out;
 	struct rlimit		 rl;
 	char			 chunk[IO_CHUNK], hdr[HEADER_MAX];
+	const char		*sb;
 	ssize_t			 r;
 	int			 pages, n;
 	enum pdf_status		 rc;
 
-	/* argv: --pdf-extract PAGES TEXT_MAX CPU_S AS_BYTES IN_MAX */
-	if (argc < 7)
-		return 2;
-	memset(&lim, 0, sizeof(lim));
-	lim.pages_max = atoi(argv[2]);
-	lim.text_max = strtoul(argv[3], NULL, 10);
-	lim.cpu_s = atoi(argv[4]);
-	lim.as_bytes = strtoul(argv[5], NULL, 10);
-	if (lim.pages_max <= 0 || lim.text_max == 0)
-		return 2;
-
-	rl.rlim_cur = rl.rlim_max = (rlim_t)lim.cpu_s;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)lim->cpu_s;
 	setrlimit(RLIMIT_CPU, &rl);
 	if (STRICT_LIMITS) {
-		rl.rlim_cur = rl.rlim_max = (rlim_t)lim.as_bytes;
+		rl.rlim_cur = rl.rlim_max = (rlim_t)lim->as_bytes;
 		setrlimit(RLIMIT_AS, &rl);
 	}
 	rl.rlim_cur = rl.rlim_max = 0;
@@ -214,8 +212,8 @@ pdf_child_main(int argc, char **argv)
 	if (STRICT_LIMITS)
 		setrlimit(RLIMIT_NPROC, &rl);
 
-	buf_init(&in, strtoul(argv[6], NULL, 10));
-	buf_init(&out, lim.text_max + 1);
+	buf_init(&in, in_max);
+	buf_init(&out, lim->text_max + 1);
 	for (;;) {
 		r = read(STDIN_FILENO, chunk, sizeof(chunk));
 		if (r < 0 && errno == EINTR)
@@ -227,11 +225,11 @@ pdf_child_main(int argc, char **argv)
 		if (buf_add(&in, chunk, (size_t)r) != BUF_OK)
 			return 3;
 	}
-	/* Warm poppler's global state, then shut the doors. */
-	if (getenv("MATCHJOBS_PDF_SANDBOX") == NULL ||
-	    strcmp(getenv("MATCHJOBS_PDF_SANDBOX"), "0") != 0)
+	/* Everything is read: from here on, no network, no new files. */
+	sb = getenv("MATCHJOBS_PDF_SANDBOX");
+	if (sb == NULL || strcmp(sb, "0") != 0)
 		(void)sandbox_enter();
-	rc = pdf_text(in.data == NULL ? "" : in.data, in.len, &lim, &out,
+	rc = pdf_text(in.data == NULL ? "" : in.data, in.len, lim, &out,
 	    &pages);
 	n = snprintf(hdr, sizeof(hdr), "%d %d\n", (int)rc, pages);
 	if (write_all(STDOUT_FILENO, hdr, (size_t)n) != 0)
@@ -241,6 +239,244 @@ pdf_child_main(int argc, char **argv)
 	buf_free(&in);
 	buf_free(&out);
 	return 0;
+}
+
+int
+pdf_child_main(int argc, char **argv)
+{
+	struct pdf_limits	 lim;
+
+	/* argv: --pdf-extract PAGES TEXT_MAX CPU_S AS_BYTES IN_MAX */
+	if (argc < 7)
+		return 2;
+	memset(&lim, 0, sizeof(lim));
+	lim.pages_max = atoi(argv[2]);
+	lim.text_max = strtoul(argv[3], NULL, 10);
+	lim.cpu_s = atoi(argv[4]);
+	lim.as_bytes = strtoul(argv[5], NULL, 10);
+	if (lim.pages_max <= 0 || lim.text_max == 0)
+		return 2;
+	return child_run(&lim, strtoul(argv[6], NULL, 10));
+}
+
+/*
+ * The zygote: a process forked at startup, before any thread exists,
+ * with poppler already loaded and warmed.  For each PDF the parent sends
+ * it the limits and two pipe ends; it forks a child that runs
+ * child_run() on them and answers with the child's pid.  A fork of a
+ * small single-threaded process costs well under a millisecond, where
+ * exec'ing this binary and loading its ~80 libraries costs 10 or more.
+ */
+struct pdf_zygote {
+	int		 sock;	/* SOCK_SEQPACKET to the zygote */
+	pid_t		 pid;
+	pthread_mutex_t	 mu;	/* one request/answer at a time */
+};
+
+/* What the parent sends with the two descriptors. */
+struct zreq {
+	struct pdf_limits	 lim;	/* exe unused */
+	size_t			 in_max;
+};
+
+/* A one-page PDF to warm poppler's global state in the zygote. */
+static const char warm_pdf[] =
+	"%PDF-1.4\n"
+	"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+	"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+	"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 50] "
+	"/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>\n"
+	"endobj\n"
+	"4 0 obj\n<< /Length 34 >>\nstream\n"
+	"BT /F1 12 Tf 10 20 Td (warm) Tj ET\nendstream\nendobj\n"
+	"5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\n"
+	"endobj\n"
+	"xref\n0 6\n0000000000 65535 f \n0000000009 00000 n \n"
+	"0000000058 00000 n \n0000000115 00000 n \n0000000240 00000 n \n"
+	"0000000324 00000 n \n"
+	"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n394\n%%EOF\n";
+
+static void
+zygote_loop(int sock, pid_t parent)
+{
+	struct pdf_limits	 wl;
+	struct zreq		 zr;
+	struct msghdr		 mh;
+	struct iovec		 iov;
+	struct cmsghdr		*cm;
+	union {
+		char		 buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr	 align;
+	}			 cbuf;
+	struct buf		 t;
+	int			 fds[2], pages;
+	ssize_t			 n;
+	pid_t			 pid;
+
+	signal(SIGCHLD, SIG_IGN);	/* children reap themselves */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);	/* the parent decides when to stop */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(0);	/* it died before the line above */
+	memset(&wl, 0, sizeof(wl));
+	wl.pages_max = 1;
+	wl.text_max = 64;
+	buf_init(&t, 64);
+	if (pdf_text(warm_pdf, sizeof(warm_pdf) - 1, &wl, &t, &pages) !=
+	    PDF_OK)
+		log_msg(LOG_WARN, NULL, "PDF zygote: poppler warm-up failed");
+	buf_free(&t);
+	for (;;) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = &zr;
+		iov.iov_len = sizeof(zr);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0);	/* the parent is gone */
+		cm = CMSG_FIRSTHDR(&mh);
+		if (n != (ssize_t)sizeof(zr) || cm == NULL ||
+		    cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len != CMSG_LEN(2 * sizeof(int)))
+			_exit(1);
+		memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+		pid = fork();
+		if (pid == 0) {
+			close(sock);
+			if (dup2(fds[0], STDIN_FILENO) < 0 ||
+			    dup2(fds[1], STDOUT_FILENO) < 0)
+				_exit(3);
+			close(fds[0]);
+			close(fds[1]);
+			signal(SIGCHLD, SIG_DFL);
+			/* A backstop if the parent can't kill us. */
+			alarm((unsigned)(zr.lim.wall_ms / 1000 + 2));
+			_exit(child_run(&zr.lim, zr.in_max));
+		}
+		close(fds[0]);
+		close(fds[1]);
+		if (send(sock, &pid, sizeof(pid), 0) != (ssize_t)sizeof(pid))
+			_exit(0);
+	}
+}
+
+enum pdf_status
+pdf_zygote_start(struct pdf_zygote **out)
+{
+	struct pdf_zygote	*z;
+	int			 sv[2], devnull;
+	pid_t			 pid, parent;
+
+	*out = NULL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return PDF_ERR_INTERNAL;
+	z = calloc(1, sizeof(*z));
+	if (z == NULL) {
+		close(sv[0]);
+		close(sv[1]);
+		return PDF_ERR_INTERNAL;
+	}
+	fflush(NULL);
+	parent = getpid();
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		free(z);
+		return PDF_ERR_INTERNAL;
+	}
+	if (pid == 0) {
+		/* Keep stderr (the log) and the socket, as fd 3; drop all
+		 * else, the FastCGI listener on fd 0 included. */
+		if (dup2(sv[1], 3) < 0)
+			_exit(1);
+		close_range(4, ~0U, 0);
+		devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			if (devnull > 3)
+				close(devnull);
+		}
+		zygote_loop(3, parent);
+		_exit(0);
+	}
+	close(sv[1]);
+	z->sock = sv[0];
+	z->pid = pid;
+	pthread_mutex_init(&z->mu, NULL);
+	*out = z;
+	return PDF_OK;
+}
+
+void
+pdf_zygote_free(struct pdf_zygote *z)
+{
+	if (z == NULL)
+		return;
+	close(z->sock);
+	kill(z->pid, SIGKILL);
+	while (waitpid(z->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_destroy(&z->mu);
+	free(z);
+}
+
+/* Have the zygote fork a child on these pipe ends; its pid, or -1. */
+static pid_t
+zygote_fork(struct pdf_zygote *z, const struct pdf_limits *lim,
+    size_t in_max, int in_fd, int out_fd)
+{
+	struct zreq	 zr;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	union {
+		char		 buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr	 align;
+	}		 cbuf;
+	int		 fds[2] = { in_fd, out_fd };
+	pid_t		 pid;
+	ssize_t		 n;
+
+	/* Field by field: no uninitialised padding goes over the wire. */
+	memset(&zr, 0, sizeof(zr));
+	zr.lim.pages_max = lim->pages_max;
+	zr.lim.text_max = lim->text_max;
+	zr.lim.wall_ms = lim->wall_ms;
+	zr.lim.cpu_s = lim->cpu_s;
+	zr.lim.as_bytes = lim->as_bytes;
+	zr.in_max = in_max;
+	memset(&mh, 0, sizeof(mh));
+	memset(&cbuf, 0, sizeof(cbuf));
+	iov.iov_base = &zr;
+	iov.iov_len = sizeof(zr);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	pid = -1;
+	pthread_mutex_lock(&z->mu);
+	if (sendmsg(z->sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(zr)) {
+		do
+			n = recv(z->sock, &pid, sizeof(pid), 0);
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)sizeof(pid))
+			pid = -1;
+	}
+	pthread_mutex_unlock(&z->mu);
+	return pid;
 }
 
 /* Parse the child's output: header line, then text. */
@@ -334,6 +570,47 @@ pump(int wfd, int rfd, const char *data, size_t len, struct buf *reply,
 	return 0;
 }
 
+/*
+ * Feed the child its PDF, read its answer, and end it.  waitable: the
+ * child is ours (exec path) and its exit status tells crash from
+ * timeout; else the zygote reaps it and only the answer counts.
+ */
+static enum pdf_status
+collect(const struct pdf_limits *lim, pid_t pid, int waitable, int wfd,
+    int rfd, const void *data, size_t len, struct buf *out, int *pages)
+{
+	struct buf	 reply;
+	enum pdf_status	 rc;
+	int		 r, status;
+
+	fcntl(wfd, F_SETFL, O_NONBLOCK);
+	fcntl(rfd, F_SETFL, O_NONBLOCK);
+	buf_init(&reply, lim->text_max + HEADER_MAX);
+	r = pump(wfd, rfd, data, len, &reply, clock_ms() + lim->wall_ms);
+	close(rfd);
+	if (r != 0)
+		kill(pid, SIGKILL);
+	status = 0;
+	if (waitable)
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	if (r == -1)
+		rc = PDF_ERR_TIMEOUT;
+	else if (r != 0)
+		rc = PDF_ERR_INTERNAL;
+	else if (waitable && WIFSIGNALED(status))
+		rc = WTERMSIG(status) == SIGXCPU ||
+		    WTERMSIG(status) == SIGKILL ? PDF_ERR_TIMEOUT :
+		    PDF_ERR_CRASH;
+	else if (waitable && (!WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0))
+		rc = PDF_ERR_CRASH;
+	else
+		rc = parse_reply(&reply, out, pages);
+	buf_free(&reply);
+	return rc;
+}
+
 enum pdf_status
 pdf_extract(const void *data, size_t len, const struct pdf_limits *lim,
     struct buf *out, int *pages)
@@ -343,10 +620,8 @@ pdf_extract(const void *data, size_t len, const struct pdf_limits *lim,
 	char				 a_as[24], a_in[24];
 	char				*argv[8];
 	int				 in[2] = { -1, -1 }, outp[2] = { -1, -1 };
-	int				 status, r;
+	int				 r;
 	pid_t				 pid;
-	struct buf			 reply;
-	enum pdf_status			 rc;
 
 	*pages = 0;
 	if (!has_magic(data, len))
@@ -357,6 +632,16 @@ pdf_extract(const void *data, size_t len, const struct pdf_limits *lim,
 		close(in[0]);
 		close(in[1]);
 		return PDF_ERR_INTERNAL;
+	}
+	if (lim->zygote != NULL) {
+		pid = zygote_fork(lim->zygote, lim, len, in[0], outp[1]);
+		if (pid > 0) {
+			close(in[0]);
+			close(outp[1]);
+			return collect(lim, pid, 0, in[1], outp[0], data, len,
+			    out, pages);
+		}
+		/* The zygote is gone: exec a child instead. */
 	}
 	snprintf(a_pages, sizeof(a_pages), "%d", lim->pages_max);
 	snprintf(a_text, sizeof(a_text), "%zu", lim->text_max);
@@ -387,27 +672,5 @@ pdf_extract(const void *data, size_t len, const struct pdf_limits *lim,
 		close(outp[0]);
 		return PDF_ERR_INTERNAL;
 	}
-	fcntl(in[1], F_SETFL, O_NONBLOCK);
-	fcntl(outp[0], F_SETFL, O_NONBLOCK);
-
-	buf_init(&reply, lim->text_max + HEADER_MAX);
-	r = pump(in[1], outp[0], data, len, &reply, clock_ms() + lim->wall_ms);
-	close(outp[0]);
-	if (r != 0)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (r == -1)
-		rc = PDF_ERR_TIMEOUT;
-	else if (r != 0)
-		rc = PDF_ERR_INTERNAL;
-	else if (WIFSIGNALED(status))
-		rc = WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL
-		    ? PDF_ERR_TIMEOUT : PDF_ERR_CRASH;
-	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		rc = PDF_ERR_CRASH;
-	else
-		rc = parse_reply(&reply, out, pages);
-	buf_free(&reply);
-	return rc;
+	return collect(lim, pid, 1, in[1], outp[0], data, len, out, pages);
 }

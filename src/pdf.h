@@ -2,10 +2,12 @@
  * pdf.h - resume text from PDF bytes, with poppler-glib, in a child.
  *
  * poppler parses hostile input and has a history of crashes and hangs,
- * so the responder never runs it in a worker thread: pdf_extract() runs
- * this same binary as "matchjobs-fcgi --pdf-extract" with the PDF on its
- * stdin, under CPU, memory and wall-clock limits, and reads back a framed
- * result.  A PDF that crashes, loops or balloons costs one 422.
+ * so the responder never runs it in a worker thread: pdf_extract() has a
+ * child process read the PDF from a pipe, under CPU, memory and
+ * wall-clock limits and a seccomp filter, and reads back a framed
+ * result.  The child is forked by the zygote (a process started with
+ * the server, poppler already loaded), or failing that is this binary
+ * exec'd as "matchjobs-fcgi --pdf-extract".  A PDF that crashes, loops or balloons costs one 422.
  * pdf_text() is the in-process extraction the child runs (and the unit
  * tests call); no temp files are written by either.
  */
@@ -15,6 +17,7 @@
 #include <stddef.h>
 
 struct buf;
+struct pdf_zygote;
 
 enum pdf_status {
 	PDF_OK = 0,
@@ -36,6 +39,7 @@ struct pdf_limits {
 	size_t	 as_bytes;	/* child address space */
 	const char *exe;	/* this program, run as the child; NULL:
 				   /proc/self/exe */
+	struct pdf_zygote *zygote; /* fork children from it, or NULL */
 };
 
 /* A message a person understands, for the 422 body. */
@@ -57,6 +61,17 @@ enum pdf_status	 pdf_text(const void *data, size_t len,
 enum pdf_status	 pdf_extract(const void *data, size_t len,
 		    const struct pdf_limits *lim, struct buf *out, int *pages)
 		    __attribute__((warn_unused_result));
+
+/*
+ * Start the zygote: a process, forked now, that keeps poppler loaded and
+ * forks one limited child per PDF (far cheaper than exec'ing this
+ * binary).  Call before any thread exists.  Returns PDF_OK or
+ * PDF_ERR_INTERNAL (then pdf_extract() execs children instead).
+ * pdf_zygote_free() stops it; it also dies with this process.
+ */
+enum pdf_status	 pdf_zygote_start(struct pdf_zygote **out)
+		    __attribute__((warn_unused_result));
+void		 pdf_zygote_free(struct pdf_zygote *);
 
 /*
  * The child's main: reads the PDF from stdin, applies the limits passed
