@@ -475,6 +475,8 @@ zygote_fork(struct pdf_zygote *z, const struct pdf_limits *lim,
 		if (n != (ssize_t)sizeof(pid))
 			pid = -1;
 	}
+	if (pid <= 0)
+		(void)waitpid(z->pid, NULL, WNOHANG);	/* reap a dead one */
 	pthread_mutex_unlock(&z->mu);
 	return pid;
 }
