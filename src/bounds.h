@@ -112,6 +112,8 @@
  * (CURLMOPT_MAXCONNECTS of its multi handle).
  */
 #define MJ_UPSTREAM_CONNS	64
+/* libcurl's receive buffer per model call (its default is 16 KiB). */
+#define MJ_UPSTREAM_BUF		4096
 
 /* Listening socket backlog. */
 #define MJ_LISTEN_BACKLOG	1024

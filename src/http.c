@@ -28,8 +28,12 @@
 #include "pdf.h"
 #include "request.h"
 
-/* Bytes read from stdin at a time. */
-#define READ_CHUNK	16384
+/*
+ * Bytes read from stdin at a time.  On the worker's stack, whose touched
+ * pages stay resident for the thread's life: keep it small (libfcgi
+ * buffers the records anyway).
+ */
+#define READ_CHUNK	4096
 /* After a 413, read and drop at most this much before answering. */
 #define DRAIN_MAX	(64u * 1024 * 1024)
 #define PATH_MAX_LEN	4096
@@ -128,6 +132,8 @@ http_route(const char *sn, const char *pi, const char *du, const char *ru)
 /* The parts of a request body we keep. */
 struct form {
 	int		 multipart;
+	struct mp_parser *mp;		/* owned; 16 KiB, so on the heap
+					   and only for forms */
 	struct buf	 json;		/* JSON document */
 	struct buf	 pdf;		/* pdf_file bytes */
 	struct buf	 resume;	/* resume_text field */
@@ -152,6 +158,8 @@ form_init(struct form *f, const struct config *cfg)
 static void
 form_free(struct form *f)
 {
+	free(f->mp);
+	f->mp = NULL;
 	buf_free(&f->json);
 	buf_free(&f->pdf);
 	buf_free(&f->resume);
@@ -259,7 +267,6 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 	static const struct mp_callbacks cb = {
 		part_begin, part_data, part_end
 	};
-	struct mp_parser	 mp;
 	char			 boundary[MJ_MP_BOUNDARY_MAX + 1];
 	char			 chunk[READ_CHUNK];
 	const char		*cl;
@@ -283,7 +290,12 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 			    mp_strerror(ms));
 			return f->err_status;
 		}
-		mp_init(&mp, boundary, &cb, f);
+		f->mp = malloc(sizeof(*f->mp));
+		if (f->mp == NULL) {
+			form_fail(f, 500, "internal", "out of memory");
+			return f->err_status;
+		}
+		mp_init(f->mp, boundary, &cb, f);
 	} else if (!is_type(ctype, "application/json")) {
 		form_fail(f, 415, "unsupported_media_type", "send "
 		    "multipart/form-data or application/json");
@@ -324,7 +336,7 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 			continue;
 		}
 		if (f->multipart) {
-			ms = mp_feed(&mp, chunk, (size_t)n);
+			ms = mp_feed(f->mp, chunk, (size_t)n);
 			if (ms != MP_OK) {
 				form_fail(f, 400, "bad_request",
 				    "malformed multipart body: %s",
@@ -350,7 +362,7 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 		return f->err_status;
 	}
 	if (f->multipart) {
-		ms = mp_finish(&mp);
+		ms = mp_finish(f->mp);
 		if (ms != MP_OK) {
 			form_fail(f, 400, "bad_request", "malformed multipart "
 			    "body: %s", mp_strerror(ms));

@@ -432,6 +432,9 @@ up_new(struct up_transfer **out, const struct config *cfg,
 	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, cfg->total_timeout_ms);
 	curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(t->easy, CURLOPT_TCP_NODELAY, 1L);
+	/* Events are a few hundred bytes: a 16 KiB buffer per open call
+	 * is most of a stream's memory for nothing. */
+	curl_easy_setopt(t->easy, CURLOPT_BUFFERSIZE, (long)MJ_UPSTREAM_BUF);
 	curl_easy_setopt(t->easy, CURLOPT_SHARE, share->sh);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
