@@ -126,6 +126,7 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	c->grace_ms = MJ_GRACE_MS;
 	c->pdf_timeout_ms = MJ_PDF_WALL_MS;
 	c->pdf_pages_max = MJ_PDF_PAGES_MAX;
+	c->pdf_zygote = 1;
 	c->stream_usage = 1;
 	c->log_level = LOG_INFO;
 	rc = CFG_ERR_VALUE;
@@ -216,6 +217,7 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	LNUM("MATCHJOBS_GRACE_MS", 0, 3600000, c->grace_ms);
 	LNUM("MATCHJOBS_PDF_TIMEOUT_MS", 100, 600000, c->pdf_timeout_ms);
 	LNUM("MATCHJOBS_PDF_MAX_PAGES", 1, 10000, c->pdf_pages_max);
+	LNUM("MATCHJOBS_PDF_ZYGOTE", 0, 1, c->pdf_zygote);
 	LNUM("MATCHJOBS_STREAM_USAGE", 0, 1, c->stream_usage);
 	LNUM("MATCHJOBS_MAX_TOKENS", 0, 1000000, c->max_tokens);
 #undef LNUM

@@ -38,6 +38,7 @@ struct config {
 	long	 grace_ms;		/* shutdown grace period */
 	long	 pdf_timeout_ms;
 	int	 pdf_pages_max;
+	int	 pdf_zygote;	/* 1: fork PDF children from a zygote */
 	int	 stream_usage;	/* send stream_options.include_usage */
 	long	 max_tokens;	/* 0: not sent */
 	char	*max_tokens_field; /* owned: "max_completion_tokens" */

@@ -109,6 +109,8 @@ main(int argc, char **argv)
 	/* The PDF child: nothing else of the server runs in it. */
 	if (argc > 1 && strcmp(argv[1], "--pdf-extract") == 0)
 		return pdf_child_main(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "--pdf-zygote") == 0)
+		return pdf_zygote_main(argc, argv);
 
 	memset(&so, 0, sizeof(so));
 	so.socket_mode = 0660;
@@ -190,8 +192,8 @@ main(int argc, char **argv)
 	}
 
 	memset(&app, 0, sizeof(app));
-	/* Before any thread: the zygote is a fork of this process. */
-	if (pdf_zygote_start(&app.zygote) != PDF_OK)
+	if (cfg.pdf_zygote &&
+	    pdf_zygote_start(&app.zygote, cfg.self_exe) != PDF_OK)
 		log_msg(LOG_WARN, NULL, "no PDF zygote; PDF children will be "
 		    "exec'd");
 	app.cfg = &cfg;

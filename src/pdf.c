@@ -260,8 +260,8 @@ pdf_child_main(int argc, char **argv)
 }
 
 /*
- * The zygote: a process forked at startup, before any thread exists,
- * with poppler already loaded and warmed.  For each PDF the parent sends
+ * The zygote: a process started with the server (this binary with
+ * --pdf-zygote), with poppler loaded and warmed.  For each PDF the parent sends
  * it the limits and two pipe ends; it forks a child that runs
  * child_run() on them and answers with the child's pid.  A fork of a
  * small single-threaded process costs well under a millisecond, where
@@ -367,11 +367,14 @@ zygote_loop(int sock, pid_t parent)
 }
 
 enum pdf_status
-pdf_zygote_start(struct pdf_zygote **out)
+pdf_zygote_start(struct pdf_zygote **out, const char *exe)
 {
-	struct pdf_zygote	*z;
-	int			 sv[2], devnull;
-	pid_t			 pid, parent;
+	posix_spawn_file_actions_t	 fa;
+	struct pdf_zygote		*z;
+	char				 ppid[24];
+	char				*argv[4];
+	int				 sv[2], r;
+	pid_t				 pid;
 
 	*out = NULL;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
@@ -382,37 +385,47 @@ pdf_zygote_start(struct pdf_zygote **out)
 		close(sv[1]);
 		return PDF_ERR_INTERNAL;
 	}
-	fflush(NULL);
-	parent = getpid();
-	pid = fork();
-	if (pid < 0) {
+	snprintf(ppid, sizeof(ppid), "%ld", (long)getpid());
+	argv[0] = (char *)"matchjobs-fcgi";
+	argv[1] = (char *)"--pdf-zygote";
+	argv[2] = ppid;
+	argv[3] = NULL;
+	/*
+	 * Exec'd, not forked: the zygote loads its libraries on the other
+	 * core while we go on, and shares no dirty pages with us.  Its
+	 * stdin and stdout are /dev/null, stderr our log, fd 3 the socket.
+	 */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDWR, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	    O_RDWR, 0);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+	r = posix_spawn(&pid, exe != NULL ? exe : "/proc/self/exe", &fa,
+	    NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(sv[1]);
+	if (r != 0) {
 		close(sv[0]);
-		close(sv[1]);
 		free(z);
 		return PDF_ERR_INTERNAL;
 	}
-	if (pid == 0) {
-		/* Keep stderr (the log) and the socket, as fd 3; drop all
-		 * else, the FastCGI listener on fd 0 included. */
-		if (dup2(sv[1], 3) < 0)
-			_exit(1);
-		close_range(4, ~0U, 0);
-		devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			dup2(devnull, STDIN_FILENO);
-			dup2(devnull, STDOUT_FILENO);
-			if (devnull > 3)
-				close(devnull);
-		}
-		zygote_loop(3, parent);
-		_exit(0);
-	}
-	close(sv[1]);
 	z->sock = sv[0];
 	z->pid = pid;
 	pthread_mutex_init(&z->mu, NULL);
 	*out = z;
 	return PDF_OK;
+}
+
+int
+pdf_zygote_main(int argc, char **argv)
+{
+	/* argv: --pdf-zygote PARENT_PID; the socket is fd 3. */
+	if (argc < 3)
+		return 2;
+	zygote_loop(3, (pid_t)strtol(argv[2], NULL, 10));
+	return 0;
 }
 
 void

@@ -63,15 +63,18 @@ enum pdf_status	 pdf_extract(const void *data, size_t len,
 		    __attribute__((warn_unused_result));
 
 /*
- * Start the zygote: a process, forked now, that keeps poppler loaded and
- * forks one limited child per PDF (far cheaper than exec'ing this
- * binary).  Call before any thread exists.  Returns PDF_OK or
- * PDF_ERR_INTERNAL (then pdf_extract() execs children instead).
- * pdf_zygote_free() stops it; it also dies with this process.
+ * Start the zygote: this program (exe, or /proc/self/exe if NULL) run
+ * as "--pdf-zygote", which keeps poppler loaded and forks one limited
+ * child per PDF (far cheaper than exec'ing this binary each time).
+ * Thread-safe.  Returns PDF_OK or PDF_ERR_INTERNAL (then pdf_extract()
+ * execs children instead).  pdf_zygote_free() stops it; it also dies
+ * with this process.
  */
-enum pdf_status	 pdf_zygote_start(struct pdf_zygote **out)
+enum pdf_status	 pdf_zygote_start(struct pdf_zygote **out, const char *exe)
 		    __attribute__((warn_unused_result));
 void		 pdf_zygote_free(struct pdf_zygote *);
+/* The zygote's main (argv: --pdf-zygote PARENT_PID, socket on fd 3). */
+int		 pdf_zygote_main(int argc, char **argv);
 
 /*
  * The child's main: reads the PDF from stdin, applies the limits passed
