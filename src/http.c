@@ -472,7 +472,7 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 		pl.cpu_s = MJ_PDF_CPU_S;
 		pl.as_bytes = MJ_PDF_AS_BYTES;
 		pl.exe = cfg->self_exe;
-		pl.zygote = app->zygote;
+		pl.zygote = atomic_load(&app->zygote);
 		ps = f.pdf.len == 0 ? PDF_ERR_NOT_PDF :
 		    pdf_extract(f.pdf.data, f.pdf.len, &pl, &text, &pages);
 		if (ps != PDF_OK) {
@@ -662,6 +662,21 @@ http_handle(struct app *app, struct http_worker *wk, FCGX_Request *r)
 	    esc, sizeof(esc)), o.status, o.state == OUT_FAILED ?
 	    " (client gone)" : "", clock_ms() - t0);
 	out_free(&o);
+}
+
+void
+http_ready(struct app *app)
+{
+	struct pdf_zygote *z;
+
+	if (!app->cfg->pdf_zygote)
+		return;
+	if (pdf_zygote_start(&z, app->cfg->self_exe) != PDF_OK) {
+		log_msg(LOG_WARN, NULL, "no PDF zygote; PDF children will "
+		    "be exec'd");
+		return;
+	}
+	atomic_store(&app->zygote, z);
 }
 
 void

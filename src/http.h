@@ -35,7 +35,8 @@ struct app {
 	atomic_int		 active;	/* match requests in flight */
 	atomic_ulong		 seq;		/* request counter, for ids */
 	atomic_int		 cut;		/* shutting down: end now */
-	struct pdf_zygote	*zygote;	/* PDF children, or NULL */
+	struct pdf_zygote *_Atomic zygote;	/* PDF children, or NULL:
+						   set once by http_ready */
 	long long		 started_ms;	/* process start */
 };
 
@@ -61,6 +62,12 @@ void		 http_worker_free(struct http_worker *);
 /* Serve one accepted request to completion. w may be NULL. */
 void		 http_handle(struct app *, struct http_worker *w,
 		    FCGX_Request *);
+/*
+ * The server accepts requests: start what can come after the first one
+ * (the PDF zygote, so a fresh process answers sooner; spawned by mod_fcgid
+ * on demand, startup time is request latency).
+ */
+void		 http_ready(struct app *);
 /* End the requests in flight (shutdown grace period over). */
 void		 http_cut(struct app *);
 

@@ -192,10 +192,6 @@ main(int argc, char **argv)
 	}
 
 	memset(&app, 0, sizeof(app));
-	if (cfg.pdf_zygote &&
-	    pdf_zygote_start(&app.zygote, cfg.self_exe) != PDF_OK)
-		log_msg(LOG_WARN, NULL, "no PDF zygote; PDF children will be "
-		    "exec'd");
 	app.cfg = &cfg;
 	app.share = share;
 	app.started_ms = clock_ms();
@@ -205,6 +201,7 @@ main(int argc, char **argv)
 	so.worker_free = (void (*)(void *))http_worker_free;
 	so.handle = (void (*)(void *, void *, FCGX_Request *))http_handle;
 	so.cut = (void (*)(void *))http_cut;
+	so.ready = (void (*)(void *))http_ready;
 	so.ctx = &app;
 
 	ss = srv_listen(&so, &fd, err, sizeof(err));

@@ -352,6 +352,8 @@ srv_run(const struct srv_opts *o, int fd)
 	}
 	log_msg(LOG_INFO, NULL, "ready: %d workers, up to %d requests", n,
 	    o->max_busy);
+	if (o->ready != NULL)
+		o->ready(o->ctx);
 
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

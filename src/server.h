@@ -33,6 +33,8 @@ struct srv_opts {
 	void		*(*worker_new)(void *ctx);
 	void		(*worker_free)(void *worker);
 	void		(*handle)(void *ctx, void *worker, FCGX_Request *);
+	/* Workers are accepting (called once, from the main thread). */
+	void		(*ready)(void *ctx);
 	/* Grace period over: end the requests in flight now. */
 	void		(*cut)(void *ctx);
 	void		*ctx;
