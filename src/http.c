@@ -445,7 +445,7 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 	form_init(&f, cfg);
 	memset(&rq, 0, sizeof(rq));
 	buf_init(&text, MJ_RESUME_TEXT_MAX);
-	collect_init(&col);
+	out_collect_init(&col);
 	pages = 0;
 
 	st = read_body(r, cfg, FCGX_GetParam("CONTENT_TYPE", r->envp), &f);
@@ -559,7 +559,7 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 	else if (es == ENG_ERR_NOMEM && o->state == OUT_HEAD)
 		(void)out_error(o, 500, "internal", "out of memory", NULL);
 out:
-	collect_free(&col);
+	out_collect_free(&col);
 	buf_free(&text);
 	req_free(&rq);
 	form_free(&f);

@@ -207,13 +207,13 @@ out_sse_writer(struct out *o, struct eng_writer *w)
 }
 
 void
-collect_init(struct collect *c)
+out_collect_init(struct collect *c)
 {
 	memset(c, 0, sizeof(*c));
 }
 
 void
-collect_free(struct collect *c)
+out_collect_free(struct collect *c)
 {
 	if (c->response != NULL)
 		json_object_put(c->response);
@@ -229,7 +229,7 @@ collect_event(void *arg, const char *type, json_object *data)
 	if (strcmp(type, "complete") != 0 && strcmp(type, "error") != 0)
 		return 0;
 	if (json_object_object_get_ex(data, "response", &v)) {
-		collect_free(c);
+		out_collect_free(c);
 		c->response = json_object_get(v);
 	}
 	if (strcmp(type, "error") == 0) {

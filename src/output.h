@@ -70,8 +70,8 @@ struct collect {
 	char		 code[64];	/* its code */
 	char		 message[MJ_ERRMSG_MAX];
 };
-void	collect_init(struct collect *);
-void	collect_free(struct collect *);
+void	out_collect_init(struct collect *);
+void	out_collect_free(struct collect *);
 /* An engine writer that fills c (tokens are dropped). */
 void	out_collect_writer(struct collect *c, struct eng_writer *w);
 
