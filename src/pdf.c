@@ -279,6 +279,30 @@ struct zreq {
 	size_t			 in_max;
 };
 
+/* One request on the wire: the limits, plus two fds as SCM_RIGHTS. */
+struct zmsg {
+	struct zreq	 zr;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	union {
+		char		 buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr	 align;
+	}		 cbuf;
+};
+
+/* Point m's header at its own request and control buffers. */
+static void
+zmsg_init(struct zmsg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->iov.iov_base = &m->zr;
+	m->iov.iov_len = sizeof(m->zr);
+	m->mh.msg_iov = &m->iov;
+	m->mh.msg_iovlen = 1;
+	m->mh.msg_control = m->cbuf.buf;
+	m->mh.msg_controllen = sizeof(m->cbuf.buf);
+}
+
 /* A one-page PDF to warm poppler's global state in the zygote. */
 static const char warm_pdf[] =
 	"%PDF-1.4\n"
@@ -300,14 +324,8 @@ static void
 zygote_loop(int sock, pid_t parent)
 {
 	struct pdf_limits	 wl;
-	struct zreq		 zr;
-	struct msghdr		 mh;
-	struct iovec		 iov;
+	struct zmsg		 m;
 	struct cmsghdr		*cm;
-	union {
-		char		 buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr	 align;
-	}			 cbuf;
 	struct buf		 t;
 	int			 fds[2], pages;
 	ssize_t			 n;
@@ -328,20 +346,14 @@ zygote_loop(int sock, pid_t parent)
 		log_msg(LOG_WARN, NULL, "PDF zygote: poppler warm-up failed");
 	buf_free(&t);
 	for (;;) {
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = &zr;
-		iov.iov_len = sizeof(zr);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+		zmsg_init(&m);
+		n = recvmsg(sock, &m.mh, MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			_exit(0);	/* the parent is gone */
-		cm = CMSG_FIRSTHDR(&mh);
-		if (n != (ssize_t)sizeof(zr) || cm == NULL ||
+		cm = CMSG_FIRSTHDR(&m.mh);
+		if (n != (ssize_t)sizeof(m.zr) || cm == NULL ||
 		    cm->cmsg_type != SCM_RIGHTS ||
 		    cm->cmsg_len != CMSG_LEN(2 * sizeof(int)))
 			_exit(1);
@@ -356,8 +368,8 @@ zygote_loop(int sock, pid_t parent)
 			close(fds[1]);
 			signal(SIGCHLD, SIG_DFL);
 			/* A backstop if the parent can't kill us. */
-			alarm((unsigned)(zr.lim.wall_ms / 1000 + 2));
-			_exit(child_run(&zr.lim, zr.in_max));
+			alarm((unsigned)(m.zr.lim.wall_ms / 1000 + 2));
+			_exit(child_run(&m.zr.lim, m.zr.in_max));
 		}
 		close(fds[0]);
 		close(fds[1]);
@@ -446,42 +458,29 @@ static pid_t
 zygote_fork(struct pdf_zygote *z, const struct pdf_limits *lim,
     size_t in_max, int in_fd, int out_fd)
 {
-	struct zreq	 zr;
-	struct msghdr	 mh;
-	struct iovec	 iov;
+	struct zmsg	 m;
 	struct cmsghdr	*cm;
-	union {
-		char		 buf[CMSG_SPACE(2 * sizeof(int))];
-		struct cmsghdr	 align;
-	}		 cbuf;
 	int		 fds[2] = { in_fd, out_fd };
 	pid_t		 pid;
 	ssize_t		 n;
 
 	/* Field by field: no uninitialised padding goes over the wire. */
-	memset(&zr, 0, sizeof(zr));
-	zr.lim.pages_max = lim->pages_max;
-	zr.lim.text_max = lim->text_max;
-	zr.lim.wall_ms = lim->wall_ms;
-	zr.lim.cpu_s = lim->cpu_s;
-	zr.lim.as_bytes = lim->as_bytes;
-	zr.in_max = in_max;
-	memset(&mh, 0, sizeof(mh));
-	memset(&cbuf, 0, sizeof(cbuf));
-	iov.iov_base = &zr;
-	iov.iov_len = sizeof(zr);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf.buf;
-	mh.msg_controllen = sizeof(cbuf.buf);
-	cm = CMSG_FIRSTHDR(&mh);
+	zmsg_init(&m);
+	m.zr.lim.pages_max = lim->pages_max;
+	m.zr.lim.text_max = lim->text_max;
+	m.zr.lim.wall_ms = lim->wall_ms;
+	m.zr.lim.cpu_s = lim->cpu_s;
+	m.zr.lim.as_bytes = lim->as_bytes;
+	m.zr.in_max = in_max;
+	cm = CMSG_FIRSTHDR(&m.mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(fds));
 	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
 	pid = -1;
 	pthread_mutex_lock(&z->mu);
-	if (sendmsg(z->sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(zr)) {
+	if (sendmsg(z->sock, &m.mh, MSG_NOSIGNAL) ==
+	    (ssize_t)sizeof(m.zr)) {
 		do
 			n = recv(z->sock, &pid, sizeof(pid), 0);
 		while (n < 0 && errno == EINTR);
