@@ -1,17 +1,50 @@
 /*
  * chunk.c - one chat.completions stream payload; see chunk.h.
+ *
+ * A small JSON scanner (RFC 8259 grammar: objects, arrays, strings with
+ * all escapes, numbers, true/false/null, whitespace) validates the whole
+ * payload in one pass over (data, len) and notes where the few values
+ * chunk.h asks for are: as spans into data, nothing is allocated then.
+ * Only after the payload is known to be valid are the wanted strings
+ * decoded into the owned output strings.  The scanner recurses, but at
+ * most CHUNK_DEPTH_MAX levels; it does no I/O and has no globals.
+ *
+ * It replaces a json-c tree per chunk (json-c 0.16 takes a process-wide
+ * locale lock on every parse) and keeps what json-c did where the
+ * grammar leaves room:
+ *   - a value may sit at most CHUNK_DEPTH_MAX levels deep, the outer
+ *     object being level 1 (json_tokener_new_ex(CHUNK_DEPTH_MAX));
+ *   - a lone UTF-16 surrogate in a \u escape becomes U+FFFD, and the
+ *     escape after an unpaired high surrogate is read on its own;
+ *   - bytes >= 0x80 are passed through, not checked as UTF-8;
+ *   - duplicate keys: the last one wins;
+ *   - keys, finish_reason and error texts are C strings, cut at the
+ *     first NUL ("content\u0000x" names "content"); content keeps NULs;
+ *   - counts: a number is truncated toward zero, negative gives 0, too
+ *     large gives LONG_MAX; error.code may be an integer.
+ * It is stricter than json-c's JSON_TOKENER_STRICT in what RFC 8259
+ * forbids and json-c let through: raw control characters (< 0x20) in
+ * strings, numbers like "1.", "1.e3", "00", "-01", and NaN/Infinity.
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "chunk.h"
+
+/*
+ * The scan_*() functions below read containers at levels 1 to 4 (the
+ * delta object) without checking the level; skip_value() checks it.
+ */
+_Static_assert(CHUNK_DEPTH_MAX >= 4, "chunk fields sit 4 levels deep");
+
+/* Significant digits of a number kept for strtod(); see num_double(). */
+#define NUM_DIGITS_MAX		120
 
 static const char *const errs[CHUNK__MAX] = {
 	"ok",					/* CHUNK_OK */
@@ -19,179 +52,906 @@ static const char *const errs[CHUNK__MAX] = {
 	"out of memory",			/* CHUNK_ERR_NOMEM */
 };
 
+/* Bytes that end a run of plain string bytes: controls, '"' and '\\'. */
+static const unsigned char str_stop[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* Input still to scan. */
+struct scan {
+	const char	*p;		/* next byte */
+	const char	*end;		/* one past the last byte */
+};
+
+enum jtype {
+	JT_NONE = 0,			/* not seen */
+	JT_NULL,
+	JT_BOOL,
+	JT_NUM,
+	JT_STR,
+	JT_OBJ,
+	JT_ARR,
+	JT__MAX
+};
+
+/* Where a scanned value is; points into the payload. */
+struct jval {
+	enum jtype	 type;
+	const char	*s;		/* JT_STR: between the quotes, still
+					 * escaped; JT_NUM: the token */
+	size_t		 n;		/* bytes at s */
+	int		 isint;		/* JT_NUM: no fraction, no exponent */
+	int		 esc;		/* JT_STR: holds a backslash */
+};
+
+/* What one element of "choices" holds. */
+struct choice {
+	int		 has_index;	/* "index" present */
+	struct jval	 index;
+	struct jval	 finish;	/* "finish_reason" */
+	struct jval	 content;	/* "delta"."content" */
+	struct jval	 refusal;	/* "delta"."refusal" */
+};
+
+/* The spans chunk_parse() turns into a struct chunk. */
+struct found {
+	struct jval	 error;		/* "error", any type */
+	struct jval	 emsg;		/* "error"."message" */
+	struct jval	 ecode;		/* "error"."code" */
+	struct jval	 etype;		/* "error"."type" */
+	int		 has_choice;	/* pick is the choice to read */
+	struct choice	 pick;
+	int		 usage_obj;	/* "usage" is an object */
+	struct jval	 prompt;	/* "usage"."prompt_tokens" */
+	struct jval	 completion;	/* "usage"."completion_tokens" */
+};
+
+static int	skip_value(struct scan *, int, struct jval *);
+
 static int
 is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static char *
-dupn(const char *s, size_t n)
+static int
+is_digit(char c)
 {
-	char	*p;
-
-	p = malloc(n + 1);
-	if (p == NULL)
-		return NULL;
-	memcpy(p, s, n);
-	p[n] = '\0';
-	return p;
+	return c >= '0' && c <= '9';
 }
 
-/* A string member of o, or NULL (also when it is not a string). */
-static struct json_object *
-get_str(struct json_object *o, const char *key)
+static inline void
+eat_ws(struct scan *s)
 {
-	struct json_object	*v;
+	while (s->p < s->end && is_ws(*s->p))
+		s->p++;
+}
 
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
+/* Value of the hex digit c, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The 4 hex digits at s as a number, or -1. */
+static long
+hex4(const char *s)
+{
+	long	 v;
+	int	 i, d;
+
+	v = 0;
+	for (i = 0; i < 4; i++) {
+		d = hexval(s[i]);
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
 	return v;
 }
 
-/* Copy a non-empty JSON string into *dst (owned); NULL if empty. */
+/*
+ * A string at s->p ('"'); *v gets the bytes between the quotes.  Every
+ * escape must be one of RFC 8259 section 7; control characters must be
+ * escaped.
+ */
+static int
+scan_string(struct scan *s, struct jval *v)
+{
+	const char	*p, *start;
+	unsigned char	 c;
+	int		 esc = 0;
+
+	p = start = s->p + 1;
+	for (;;) {
+		while (p < s->end && !str_stop[(unsigned char)*p])
+			p++;
+		if (p == s->end)
+			return -1;
+		c = (unsigned char)*p;
+		if (c == '"')
+			break;
+		if (c != '\\')
+			return -1;	/* raw control character */
+		if (s->end - p < 2)
+			return -1;
+		esc = 1;
+		switch (p[1]) {
+		case '"': case '\\': case '/': case 'b':
+		case 'f': case 'n': case 'r': case 't':
+			p += 2;
+			break;
+		case 'u':
+			if (s->end - p < 6 || hex4(p + 2) < 0)
+				return -1;
+			p += 6;
+			break;
+		default:
+			return -1;
+		}
+	}
+	if (v != NULL) {
+		v->type = JT_STR;
+		v->s = start;
+		v->n = (size_t)(p - start);
+		v->esc = esc;
+	}
+	s->p = p + 1;
+	return 0;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at s->p. */
+static int
+scan_number(struct scan *s, struct jval *v)
+{
+	const char	*p, *start;
+	int		 isint = 1;
+
+	p = start = s->p;
+	if (p < s->end && *p == '-')
+		p++;
+	if (p == s->end || !is_digit(*p))
+		return -1;
+	if (*p == '0')
+		p++;
+	else
+		while (p < s->end && is_digit(*p))
+			p++;
+	if (p < s->end && *p == '.') {
+		isint = 0;
+		p++;
+		if (p == s->end || !is_digit(*p))
+			return -1;
+		while (p < s->end && is_digit(*p))
+			p++;
+	}
+	if (p < s->end && (*p == 'e' || *p == 'E')) {
+		isint = 0;
+		p++;
+		if (p < s->end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == s->end || !is_digit(*p))
+			return -1;
+		while (p < s->end && is_digit(*p))
+			p++;
+	}
+	if (v != NULL) {
+		v->type = JT_NUM;
+		v->s = start;
+		v->n = (size_t)(p - start);
+		v->isint = isint;
+	}
+	s->p = p;
+	return 0;
+}
+
+static int
+scan_word(struct scan *s, const char *w, size_t n)
+{
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, w, n) != 0)
+		return -1;
+	s->p += n;
+	return 0;
+}
+
+/*
+ * Inside an object whose '{' is eaten, *n members read so far: read the
+ * next key into *key and eat the ':' and the whitespace after it (1:
+ * s->p is then at the value), or eat the '}' (0); -1 if the input is
+ * not that.
+ */
+static int
+obj_next(struct scan *s, size_t *n, struct jval *key)
+{
+	eat_ws(s);
+	if (s->p == s->end)
+		return -1;
+	if (*s->p == '}') {
+		s->p++;
+		return 0;
+	}
+	if (*n > 0) {
+		if (*s->p != ',')
+			return -1;
+		s->p++;
+		eat_ws(s);
+		if (s->p == s->end)
+			return -1;
+	}
+	if (*s->p != '"' || scan_string(s, key) != 0)
+		return -1;
+	eat_ws(s);
+	if (s->p == s->end || *s->p != ':')
+		return -1;
+	s->p++;
+	eat_ws(s);
+	if (s->p == s->end)
+		return -1;
+	(*n)++;
+	return 1;
+}
+
+/*
+ * Inside an array whose '[' is eaten, *n elements read so far: stop at
+ * the next element (1, s->p < s->end) or eat the ']' (0); -1 on bad
+ * input.
+ */
+static int
+arr_next(struct scan *s, size_t *n)
+{
+	eat_ws(s);
+	if (s->p == s->end)
+		return -1;
+	if (*s->p == ']') {
+		s->p++;
+		return 0;
+	}
+	if (*n > 0) {
+		if (*s->p != ',')
+			return -1;
+		s->p++;
+		eat_ws(s);
+		if (s->p == s->end)
+			return -1;
+	}
+	(*n)++;
+	return 1;
+}
+
+/*
+ * Any value at s->p, which sits at nesting level `level' (the outer
+ * object is 1); *v (if not NULL) gets its type and, for strings and
+ * numbers, its bytes.  Recurses at most CHUNK_DEPTH_MAX deep.
+ */
+static int
+skip_value(struct scan *s, int level, struct jval *v)
+{
+	struct jval	 key, tmp;
+	size_t		 n;
+	int		 r;
+
+	if (v == NULL)
+		v = &tmp;
+	memset(v, 0, sizeof(*v));
+	if (level > CHUNK_DEPTH_MAX || s->p == s->end)
+		return -1;
+	n = 0;
+	switch (*s->p) {
+	case '{':
+		s->p++;
+		v->type = JT_OBJ;
+		for (;;) {
+			r = obj_next(s, &n, &key);
+			if (r <= 0)
+				return r;
+			if (skip_value(s, level + 1, NULL) != 0)
+				return -1;
+		}
+	case '[':
+		s->p++;
+		v->type = JT_ARR;
+		for (;;) {
+			r = arr_next(s, &n);
+			if (r <= 0)
+				return r;
+			if (skip_value(s, level + 1, NULL) != 0)
+				return -1;
+		}
+	case '"':
+		return scan_string(s, v);
+	case 't':
+		v->type = JT_BOOL;
+		return scan_word(s, "true", 4);
+	case 'f':
+		v->type = JT_BOOL;
+		return scan_word(s, "false", 5);
+	case 'n':
+		v->type = JT_NULL;
+		return scan_word(s, "null", 4);
+	default:
+		return scan_number(s, v);
+	}
+}
+
+/*
+ * Decode one byte or escape of a scanned string at *sp into u[]; the
+ * count of bytes written (1 to 4).  An unpaired surrogate gives U+FFFD;
+ * the escape after an unpaired high surrogate is left for the next call.
+ */
+static size_t
+dec1(const char **sp, const char *end, unsigned char u[4])
+{
+	const char	*p = *sp;
+	long		 cp, lo;
+
+	if (*p != '\\') {
+		u[0] = (unsigned char)*p;
+		*sp = p + 1;
+		return 1;
+	}
+	if (p[1] != 'u') {
+		switch (p[1]) {
+		case 'b':
+			u[0] = '\b';
+			break;
+		case 'f':
+			u[0] = '\f';
+			break;
+		case 'n':
+			u[0] = '\n';
+			break;
+		case 'r':
+			u[0] = '\r';
+			break;
+		case 't':
+			u[0] = '\t';
+			break;
+		default:		/* '"', '\\' or '/' */
+			u[0] = (unsigned char)p[1];
+			break;
+		}
+		*sp = p + 2;
+		return 1;
+	}
+	cp = hex4(p + 2);
+	p += 6;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		lo = -1;
+		if (end - p >= 6 && p[0] == '\\' && p[1] == 'u')
+			lo = hex4(p + 2);
+		if (lo >= 0xdc00 && lo <= 0xdfff) {
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			p += 6;
+		} else
+			cp = 0xfffd;
+	} else if (cp >= 0xdc00 && cp <= 0xdfff)
+		cp = 0xfffd;
+	*sp = p;
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		u[0] = (unsigned char)(0xc0 | (cp >> 6));
+		u[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xe0 | (cp >> 12));
+		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	u[0] = (unsigned char)(0xf0 | (cp >> 18));
+	u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	u[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * Decode all of v (JT_STR) into dst, which has room for v->n bytes (an
+ * escape is never shorter than what it stands for); the decoded length.
+ */
+static size_t
+decode(const struct jval *v, char *dst)
+{
+	const char	*p = v->s, *end = v->s + v->n, *bs;
+	size_t		 len = 0, k;
+
+	if (!v->esc) {
+		memcpy(dst, v->s, v->n);
+		return v->n;
+	}
+	while (p < end) {
+		bs = memchr(p, '\\', (size_t)(end - p));
+		if (bs == NULL)
+			bs = end;
+		memcpy(dst + len, p, (size_t)(bs - p));
+		len += (size_t)(bs - p);
+		p = bs;
+		if (p < end) {
+			k = dec1(&p, end, (unsigned char *)dst + len);
+			len += k;
+		}
+	}
+	return len;
+}
+
+/*
+ * Decode v (JT_STR) as a C string into dst[size]: up to the first NUL,
+ * cut to size - 1 bytes, like snprintf("%s").
+ */
+static void
+decode_cstr(const struct jval *v, char *dst, size_t size)
+{
+	const char	*p = v->s, *end = v->s + v->n;
+	unsigned char	 u[4];
+	size_t		 len = 0, k, i;
+
+	while (p < end) {
+		k = dec1(&p, end, u);
+		for (i = 0; i < k; i++) {
+			if (u[i] == '\0' || len + 1 >= size)
+				goto out;
+			dst[len++] = (char)u[i];
+		}
+	}
+out:
+	dst[len] = '\0';
+}
+
+/*
+ * Key k (JT_STR, with escapes) names w (wn bytes), the key read as a C
+ * string like json-c does.
+ */
+static int
+key_is_esc(const struct jval *k, const char *w, size_t wn)
+{
+	const char	*p = k->s, *end = k->s + k->n;
+	unsigned char	 u[4];
+	size_t		 n, i, j;
+
+	j = 0;
+	while (p < end) {
+		n = dec1(&p, end, u);
+		for (i = 0; i < n; i++) {
+			if (u[i] == '\0')
+				return j == wn;
+			if (j == wn || (unsigned char)w[j] != u[i])
+				return 0;
+			j++;
+		}
+	}
+	return j == wn;
+}
+
+/* Key k (JT_STR) names the string literal lit. */
+#define KEY_IS(k, lit)	((k)->esc ?					\
+	key_is_esc((k), (lit), sizeof(lit) - 1) :			\
+	((k)->n == sizeof(lit) - 1 && memcmp((k)->s, (lit), (k)->n) == 0))
+
+/* "delta": content and refusal.  At s->p, level 3 ("choices".[i]). */
+static int
+scan_delta(struct scan *s, int level, struct choice *c)
+{
+	struct jval	 key;
+	size_t		 n = 0;
+	int		 r;
+
+	memset(&c->content, 0, sizeof(c->content));
+	memset(&c->refusal, 0, sizeof(c->refusal));
+	if (*s->p != '{')
+		return skip_value(s, level, NULL);
+	s->p++;
+	for (;;) {
+		r = obj_next(s, &n, &key);
+		if (r <= 0)
+			break;
+		if (KEY_IS(&key, "content"))
+			r = skip_value(s, level + 1, &c->content);
+		else if (KEY_IS(&key, "refusal"))
+			r = skip_value(s, level + 1, &c->refusal);
+		else
+			r = skip_value(s, level + 1, NULL);
+		if (r != 0)
+			return -1;
+	}
+	return r;
+}
+
+/* One element of "choices", an object at s->p (level 2). */
+static int
+scan_choice(struct scan *s, int level, struct choice *c)
+{
+	struct jval	 key;
+	size_t		 n = 0;
+	int		 r;
+
+	memset(c, 0, sizeof(*c));
+	s->p++;
+	for (;;) {
+		r = obj_next(s, &n, &key);
+		if (r <= 0)
+			break;
+		if (KEY_IS(&key, "index")) {
+			c->has_index = 1;
+			r = skip_value(s, level + 1, &c->index);
+		} else if (KEY_IS(&key, "finish_reason"))
+			r = skip_value(s, level + 1, &c->finish);
+		else if (KEY_IS(&key, "delta"))
+			r = scan_delta(s, level + 1, c);
+		else
+			r = skip_value(s, level + 1, NULL);
+		if (r != 0)
+			return -1;
+	}
+	return r;
+}
+
+/* v is the integer 0 ("0" or "-0"; not 0.0 nor 0e0, as json-c). */
+static int
+is_int_zero(const struct jval *v)
+{
+	return v->type == JT_NUM && v->isint &&
+	    ((v->n == 1 && v->s[0] == '0') ||
+	    (v->n == 2 && v->s[0] == '-' && v->s[1] == '0'));
+}
+
+/*
+ * "choices" at s->p (level 1 member): the element with "index" 0, else
+ * the first element if it is an object without "index".
+ */
+static int
+scan_choices(struct scan *s, int level, struct found *f)
+{
+	struct choice	 c;
+	size_t		 n = 0;
+	int		 r;
+
+	f->has_choice = 0;
+	memset(&f->pick, 0, sizeof(f->pick));
+	if (*s->p != '[')
+		return skip_value(s, level, NULL);
+	s->p++;
+	for (;;) {
+		r = arr_next(s, &n);
+		if (r <= 0)
+			break;
+		if (f->has_choice || *s->p != '{') {
+			if (skip_value(s, level + 1, NULL) != 0)
+				return -1;
+			continue;
+		}
+		if (scan_choice(s, level + 1, &c) != 0)
+			return -1;
+		if (c.has_index ? is_int_zero(&c.index) : n == 1) {
+			f->pick = c;
+			f->has_choice = 1;
+		}
+	}
+	return r;
+}
+
+/* "usage" at s->p. */
+static int
+scan_usage(struct scan *s, int level, struct found *f)
+{
+	struct jval	 key;
+	size_t		 n = 0;
+	int		 r;
+
+	f->usage_obj = 0;
+	memset(&f->prompt, 0, sizeof(f->prompt));
+	memset(&f->completion, 0, sizeof(f->completion));
+	if (*s->p != '{')
+		return skip_value(s, level, NULL);
+	f->usage_obj = 1;
+	s->p++;
+	for (;;) {
+		r = obj_next(s, &n, &key);
+		if (r <= 0)
+			break;
+		if (KEY_IS(&key, "prompt_tokens"))
+			r = skip_value(s, level + 1, &f->prompt);
+		else if (KEY_IS(&key, "completion_tokens"))
+			r = skip_value(s, level + 1, &f->completion);
+		else
+			r = skip_value(s, level + 1, NULL);
+		if (r != 0)
+			return -1;
+	}
+	return r;
+}
+
+/* "error" at s->p: any value; message, code and type if an object. */
+static int
+scan_error(struct scan *s, int level, struct found *f)
+{
+	struct jval	 key;
+	size_t		 n = 0;
+	int		 r;
+
+	memset(&f->emsg, 0, sizeof(f->emsg));
+	memset(&f->ecode, 0, sizeof(f->ecode));
+	memset(&f->etype, 0, sizeof(f->etype));
+	if (*s->p != '{')
+		return skip_value(s, level, &f->error);
+	memset(&f->error, 0, sizeof(f->error));
+	f->error.type = JT_OBJ;
+	s->p++;
+	for (;;) {
+		r = obj_next(s, &n, &key);
+		if (r <= 0)
+			break;
+		if (KEY_IS(&key, "message"))
+			r = skip_value(s, level + 1, &f->emsg);
+		else if (KEY_IS(&key, "code"))
+			r = skip_value(s, level + 1, &f->ecode);
+		else if (KEY_IS(&key, "type"))
+			r = skip_value(s, level + 1, &f->etype);
+		else
+			r = skip_value(s, level + 1, NULL);
+		if (r != 0)
+			return -1;
+	}
+	return r;
+}
+
+/* The whole payload: one object, then nothing. */
+static int
+scan_top(struct scan *s, struct found *f)
+{
+	struct jval	 key;
+	size_t		 n = 0;
+	int		 r;
+
+	s->p++;				/* '{', checked by the caller */
+	for (;;) {
+		r = obj_next(s, &n, &key);
+		if (r <= 0)
+			break;
+		if (KEY_IS(&key, "choices"))
+			r = scan_choices(s, 2, f);
+		else if (KEY_IS(&key, "usage"))
+			r = scan_usage(s, 2, f);
+		else if (KEY_IS(&key, "error"))
+			r = scan_error(s, 2, f);
+		else
+			r = skip_value(s, 2, NULL);
+		if (r != 0)
+			return -1;
+	}
+	if (r != 0)
+		return -1;
+	eat_ws(s);
+	return s->p == s->end ? 0 : -1;
+}
+
+/*
+ * A number token that is not an integer, as a double, like strtod() in
+ * the "C" locale whatever the current one: the token is rebuilt as
+ * <digits>e<exponent>, without a decimal point.  Past NUM_DIGITS_MAX
+ * significant digits, a nonzero tail is kept as one final '1', which
+ * rounds the same way at the magnitudes a count can have.
+ */
+static double
+num_double(const struct jval *v)
+{
+	char		 buf[NUM_DIGITS_MAX + 32];
+	const char	*p = v->s, *end = v->s + v->n;
+	long long	 exp = 0, shift = 0;
+	size_t		 nd = 0, len = 0;
+	int		 neg = 0, eneg = 0, sticky = 0, frac = 0;
+
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	for (; p < end && *p != 'e' && *p != 'E'; p++) {
+		if (*p == '.') {
+			frac = 1;
+			continue;
+		}
+		if (frac)
+			shift--;
+		if (nd == 0 && *p == '0')
+			continue;
+		if (nd < NUM_DIGITS_MAX) {
+			buf[1 + nd++] = *p;
+			continue;
+		}
+		shift++;
+		if (*p != '0')
+			sticky = 1;
+	}
+	if (p < end) {
+		p++;
+		if (*p == '+' || *p == '-') {
+			eneg = *p == '-';
+			p++;
+		}
+		for (; p < end; p++)
+			if (exp < 1000000000000000000LL / 10)
+				exp = exp * 10 + (*p - '0');
+	}
+	if (nd == 0)
+		return neg ? -0.0 : 0.0;
+	buf[0] = neg ? '-' : '+';
+	len = 1 + nd;
+	if (sticky) {
+		buf[len++] = '1';
+		shift--;
+	}
+	snprintf(buf + len, sizeof(buf) - len, "e%lld",
+	    (eneg ? -exp : exp) + shift);
+	return strtod(buf, NULL);
+}
+
+/*
+ * usage.*_tokens as json-c's json_object_get_int64() gave it, clamped
+ * to 0..LONG_MAX: integers saturate, doubles are truncated toward zero.
+ */
+static long
+count(const struct jval *v)
+{
+	const char	*p;
+	uint64_t	 n = 0;
+	double		 d;
+
+	if (v->type != JT_NUM || v->s[0] == '-')
+		return 0;
+	if (v->isint) {
+		for (p = v->s; p < v->s + v->n; p++) {
+			if (n > ((uint64_t)LONG_MAX - (uint64_t)(*p - '0')) /
+			    10)
+				return LONG_MAX;
+			n = n * 10 + (uint64_t)(*p - '0');
+		}
+		return (long)n;
+	}
+	d = num_double(v);
+	if (d >= (double)LONG_MAX)
+		return LONG_MAX;
+	if (d < 1.0)
+		return 0;
+	return (long)d;
+}
+
+/*
+ * An integer token as json-c printed it: saturated to int64_t when
+ * negative, to uint64_t otherwise.
+ */
+static void
+int_text(const struct jval *v, char *dst, size_t size)
+{
+	const char	*p = v->s;
+	uint64_t	 n = 0, max = UINT64_MAX;
+	int		 neg = 0;
+
+	if (*p == '-') {
+		neg = 1;
+		max = (uint64_t)INT64_MAX + 1;
+		p++;
+	}
+	for (; p < v->s + v->n; p++) {
+		if (n > (max - (uint64_t)(*p - '0')) / 10) {
+			n = max;
+			break;
+		}
+		n = n * 10 + (uint64_t)(*p - '0');
+	}
+	snprintf(dst, size, "%s%" PRIu64, neg && n > 0 ? "-" : "", n);
+}
+
+/* A decoded copy of v (JT_STR, non-empty) into *dst; its length. */
 static enum chunk_status
-take_str(struct json_object *v, char **dst, size_t *lenp)
+take_str(const struct jval *v, char **dst, size_t *lenp)
 {
 	size_t	 n;
 
-	*dst = NULL;
-	if (lenp != NULL)
-		*lenp = 0;
-	if (v == NULL)
-		return CHUNK_OK;
-	n = (size_t)json_object_get_string_len(v);
-	if (n == 0)
-		return CHUNK_OK;
-	*dst = dupn(json_object_get_string(v), n);
+	*dst = malloc(v->n + 1);
 	if (*dst == NULL)
 		return CHUNK_ERR_NOMEM;
+	n = decode(v, *dst);
+	(*dst)[n] = '\0';
 	if (lenp != NULL)
 		*lenp = n;
 	return CHUNK_OK;
 }
 
-static long
-get_count(struct json_object *o, const char *key)
-{
-	struct json_object	*v;
-	int64_t			 n;
-
-	if (!json_object_object_get_ex(o, key, &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_int) &&
-	    !json_object_is_type(v, json_type_double))
-		return 0;
-	n = json_object_get_int64(v);
-	if (n < 0)
-		return 0;
-	if (n > LONG_MAX)
-		return LONG_MAX;
-	return (long)n;
-}
-
-/* {"error": ...}: a message and a code, whatever the shape. */
+/* The error fields: a message and a code, whatever the shape. */
 static enum chunk_status
-parse_error(struct json_object *e, struct chunk *out)
+make_error(const struct found *f, struct chunk *out)
 {
-	struct json_object	*m, *code;
-	const char		*msg;
+	const struct jval	*m = NULL, *code = NULL;
 
 	out->is_error = 1;
-	msg = NULL;
-	if (json_object_is_type(e, json_type_string)) {
-		msg = json_object_get_string(e);
-	} else if (json_object_is_type(e, json_type_object)) {
-		m = get_str(e, "message");
-		if (m != NULL)
-			msg = json_object_get_string(m);
-		if (!json_object_object_get_ex(e, "code", &code) ||
-		    (!json_object_is_type(code, json_type_string) &&
-		    !json_object_is_type(code, json_type_int)))
-			code = get_str(e, "type");
-		if (code != NULL)
-			snprintf(out->error_code, sizeof(out->error_code),
-			    "%s", json_object_get_string(code));
+	if (f->error.type == JT_STR)
+		m = &f->error;
+	else if (f->error.type == JT_OBJ) {
+		if (f->emsg.type == JT_STR)
+			m = &f->emsg;
+		if (f->ecode.type == JT_STR ||
+		    (f->ecode.type == JT_NUM && f->ecode.isint))
+			code = &f->ecode;
+		else if (f->etype.type == JT_STR)
+			code = &f->etype;
 	}
-	if (msg == NULL || msg[0] == '\0')
-		msg = "unknown error";
-	out->error_message = strdup(msg);
+	if (code != NULL && code->type == JT_NUM)
+		int_text(code, out->error_code, sizeof(out->error_code));
+	else if (code != NULL)
+		decode_cstr(code, out->error_code, sizeof(out->error_code));
+	if (m != NULL) {
+		/* Cut at the first NUL, as a C string. */
+		out->error_message = malloc(m->n + 1);
+		if (out->error_message == NULL)
+			return CHUNK_ERR_NOMEM;
+		decode_cstr(m, out->error_message, m->n + 1);
+		if (out->error_message[0] != '\0')
+			return CHUNK_OK;
+		free(out->error_message);
+	}
+	out->error_message = strdup("unknown error");
 	if (out->error_message == NULL)
 		return CHUNK_ERR_NOMEM;
 	return CHUNK_OK;
 }
 
-/* The choice with "index" 0, or the first one if it has no index. */
-static struct json_object *
-first_choice(struct json_object *obj)
+/* *out from what the scan found. */
+static enum chunk_status
+make_chunk(const struct found *f, struct chunk *out)
 {
-	struct json_object	*a, *el, *idx;
-	size_t			 i, n;
+	const struct choice	*c = &f->pick;
+	enum chunk_status	 rc;
 
-	if (!json_object_object_get_ex(obj, "choices", &a) ||
-	    !json_object_is_type(a, json_type_array))
-		return NULL;
-	n = json_object_array_length(a);
-	for (i = 0; i < n; i++) {
-		el = json_object_array_get_idx(a, i);
-		if (!json_object_is_type(el, json_type_object))
-			continue;
-		if (!json_object_object_get_ex(el, "index", &idx)) {
-			if (i == 0)
-				return el;
-			continue;
+	if (f->error.type != JT_NONE && f->error.type != JT_NULL) {
+		rc = make_error(f, out);
+		if (rc != CHUNK_OK)
+			return rc;
+	}
+	if (f->has_choice) {
+		if (c->finish.type == JT_STR)
+			decode_cstr(&c->finish, out->finish_reason,
+			    sizeof(out->finish_reason));
+		if (c->content.type == JT_STR && c->content.n > 0) {
+			rc = take_str(&c->content, &out->content,
+			    &out->content_len);
+			if (rc != CHUNK_OK)
+				return rc;
 		}
-		if (json_object_is_type(idx, json_type_int) &&
-		    json_object_get_int64(idx) == 0)
-			return el;
+		if (c->refusal.type == JT_STR && c->refusal.n > 0) {
+			rc = take_str(&c->refusal, &out->refusal, NULL);
+			if (rc != CHUNK_OK)
+				return rc;
+		}
 	}
-	return NULL;
-}
-
-static enum chunk_status
-parse_choice(struct json_object *ch, struct chunk *out)
-{
-	struct json_object	*delta, *fr;
-	enum chunk_status	 rc;
-
-	fr = get_str(ch, "finish_reason");
-	if (fr != NULL)
-		snprintf(out->finish_reason, sizeof(out->finish_reason),
-		    "%s", json_object_get_string(fr));
-	if (!json_object_object_get_ex(ch, "delta", &delta) ||
-	    !json_object_is_type(delta, json_type_object))
-		return CHUNK_OK;
-	rc = take_str(get_str(delta, "content"), &out->content,
-	    &out->content_len);
-	if (rc != CHUNK_OK)
-		return rc;
-	return take_str(get_str(delta, "refusal"), &out->refusal, NULL);
-}
-
-static enum chunk_status
-parse_object(struct json_object *obj, struct chunk *out)
-{
-	struct json_object	*v, *ch;
-	enum chunk_status	 rc;
-
-	if (json_object_object_get_ex(obj, "error", &v) &&
-	    !json_object_is_type(v, json_type_null)) {
-		rc = parse_error(v, out);
-		if (rc != CHUNK_OK)
-			return rc;
-	}
-	ch = first_choice(obj);
-	if (ch != NULL) {
-		rc = parse_choice(ch, out);
-		if (rc != CHUNK_OK)
-			return rc;
-	}
-	if (json_object_object_get_ex(obj, "usage", &v) &&
-	    json_object_is_type(v, json_type_object)) {
+	if (f->usage_obj) {
 		out->has_usage = 1;
-		out->prompt_tokens = get_count(v, "prompt_tokens");
-		out->completion_tokens = get_count(v, "completion_tokens");
+		out->prompt_tokens = count(&f->prompt);
+		out->completion_tokens = count(&f->completion);
 	}
 	return CHUNK_OK;
 }
@@ -199,8 +959,8 @@ parse_object(struct json_object *obj, struct chunk *out)
 enum chunk_status
 chunk_parse(const char *data, size_t len, struct chunk *out)
 {
-	struct json_tokener	*tok = NULL;
-	struct json_object	*obj = NULL;
+	struct scan		 s;
+	struct found		 f;
 	enum chunk_status	 rc;
 
 	memset(out, 0, sizeof(*out));
@@ -216,23 +976,12 @@ chunk_parse(const char *data, size_t len, struct chunk *out)
 	}
 	if (len == 0 || data[0] != '{' || len > (size_t)INT_MAX)
 		return CHUNK_ERR_JSON;
-	tok = json_tokener_new_ex(CHUNK_DEPTH_MAX);
-	if (tok == NULL)
-		return CHUNK_ERR_NOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, data, (int)len);
-	if (obj == NULL ||
-	    json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len ||
-	    !json_object_is_type(obj, json_type_object)) {
-		rc = CHUNK_ERR_JSON;
-		goto out;
-	}
-	rc = parse_object(obj, out);
-out:
-	if (obj != NULL)
-		json_object_put(obj);
-	json_tokener_free(tok);
+	memset(&f, 0, sizeof(f));
+	s.p = data;
+	s.end = data + len;
+	if (scan_top(&s, &f) != 0)
+		return CHUNK_ERR_JSON;
+	rc = make_chunk(&f, out);
 	if (rc != CHUNK_OK)
 		chunk_free(out);
 	return rc;

@@ -52,7 +52,8 @@ struct chunk {
  * Parse data[0..len) into *out, which is overwritten: free an earlier
  * result with chunk_free() first.  "[DONE]" with surrounding whitespace
  * sets done.  Otherwise the payload must be exactly one JSON object
- * (whitespace around it allowed, nesting at most CHUNK_DEPTH_MAX).
+ * (RFC 8259, strictly; whitespace around it allowed, a value at most
+ * CHUNK_DEPTH_MAX levels deep, the object being level 1).
  * "choices" may be missing or empty; the choice with "index" 0 (else the
  * first) is read.  Returns CHUNK_OK, CHUNK_ERR_JSON or CHUNK_ERR_NOMEM;
  * on error *out is left zeroed.  The caller frees *out with chunk_free().

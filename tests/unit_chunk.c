@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -300,6 +301,368 @@ test_misc(void)
 	    chunk_strerror(CHUNK__MAX) != NULL, "chunk_strerror");
 }
 
+/*
+ * Tests below pin what the JSON scanner that replaced json-c decides
+ * where json-c's behaviour was not already pinned above.
+ */
+
+/* {"choices":[{"index":0,"delta":{"content":<v>}}]} */
+static enum chunk_status
+parse_content(const char *v, struct chunk *c)
+{
+	char	 buf[512];
+
+	snprintf(buf, sizeof(buf), "{\"choices\":[{\"index\":0,\"delta\":"
+	    "{\"content\":%s}}]}", v);
+	return parse(buf, c);
+}
+
+/* Content of <v> is exactly want[0..n). */
+static int
+content_is(const char *v, const char *want, size_t n)
+{
+	struct chunk	 c;
+	int		 good;
+
+	good = parse_content(v, &c) == CHUNK_OK && c.content != NULL &&
+	    c.content_len == n && memcmp(c.content, want, n) == 0 &&
+	    c.content[n] == '\0';
+	if (!good)
+		printf("# content %s\n", v);
+	chunk_free(&c);
+	return good;
+}
+
+/* {"usage":{"prompt_tokens":<v>}} gives want (or fails with -1). */
+static int
+prompt_is(const char *v, long want)
+{
+	struct chunk	 c;
+	char		 buf[256];
+	enum chunk_status rc;
+	int		 good;
+
+	snprintf(buf, sizeof(buf), "{\"usage\":{\"prompt_tokens\":%s}}", v);
+	memset(&c, 0xa5, sizeof(c));
+	rc = parse(buf, &c);
+	if (want < 0)
+		good = rc == CHUNK_ERR_JSON && is_zero(&c);
+	else
+		good = rc == CHUNK_OK && c.has_usage &&
+		    c.prompt_tokens == want && c.completion_tokens == 0;
+	if (!good)
+		printf("# usage %s gave %d, %ld\n", v, (int)rc,
+		    c.prompt_tokens);
+	chunk_free(&c);
+	return good;
+}
+
+static void
+test_strings(void)
+{
+	static const char *const bad[] = {
+		"\"\\x\"", "\"\\'\"", "\"\\u00\"", "\"\\u00g0\"",
+		"\"\\U0041\"", "\"\\", "\"abc", "'a'", "\"a\x01" "b\"",
+		"\"a\x1f" "b\"", "\"a\tb\"", "\"a\nb\"",
+	};
+	struct chunk	 c;
+	size_t		 i;
+	int		 good = 1;
+
+	ok(content_is("\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\/\b\f\n\r\t",
+	    8), "all two-character escapes");
+	ok(content_is("\"\\u0041\\u00E9\\u20aC\\uFFFF\"",
+	    "A\xc3\xa9\xe2\x82\xac\xef\xbf\xbf", 9),
+	    "\\u escapes to 1, 2 and 3 UTF-8 bytes, either case of hex");
+	ok(content_is("\"\\uDBFF\\uDFFF\\ud800\\udc00\"",
+	    "\xf4\x8f\xbf\xbf\xf0\x90\x80\x80", 8),
+	    "surrogate pairs to 4 UTF-8 bytes");
+	ok(content_is("\"\\ud800\"", "\xef\xbf\xbd", 3) &&
+	    content_is("\"\\udc00x\"", "\xef\xbf\xbdx", 4) &&
+	    content_is("\"\\ud800x\"", "\xef\xbf\xbdx", 4) &&
+	    content_is("\"\\ud800\\n\"", "\xef\xbf\xbd\n", 4),
+	    "a lone surrogate becomes U+FFFD (as json-c did)");
+	ok(content_is("\"\\ud800\\u0041\"", "\xef\xbf\xbd" "A", 4) &&
+	    content_is("\"\\ud800\\ud800\\udc00\"",
+	    "\xef\xbf\xbd\xf0\x90\x80\x80", 7),
+	    "the escape after an unpaired high surrogate is read alone");
+	ok(content_is("\"\\u0000\"", "\0", 1) &&
+	    content_is("\"\\u0000\\u0000x\\u0000\"", "\0\0x\0", 4),
+	    "escaped NULs count in content_len");
+	ok(content_is("\"\xc3\xa9\xff\x7f\"", "\xc3\xa9\xff\x7f", 4),
+	    "bytes >= 0x7f pass through unchecked");
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&c, 0xa5, sizeof(c));
+		if (parse_content(bad[i], &c) != CHUNK_ERR_JSON ||
+		    !is_zero(&c)) {
+			printf("# content %s accepted\n", bad[i]);
+			good = 0;
+		}
+		chunk_free(&c);
+	}
+	ok(good, "bad escapes, unterminated strings, single quotes and raw "
+	    "control characters (json-c took those) are rejected");
+
+	ok(parse("{\"choices\":[{\"index\":0,\"delta\":{\"refusal\":"
+	    "\"\\u0000x\"},\"finish_reason\":\"st\\u0000op\"}]}", &c) ==
+	    CHUNK_OK && c.refusal != NULL && c.refusal[0] == '\0' &&
+	    strcmp(c.finish_reason, "st") == 0,
+	    "refusal \"\\u0000x\" is non-NULL; finish_reason cut at a NUL");
+	chunk_free(&c);
+
+	ok(parse("{\"error\":{\"message\":\"\\u0000x\",\"code\":\"c\\u0000d"
+	    "\"}}", &c) == CHUNK_OK && c.is_error &&
+	    strcmp(c.error_message, "unknown error") == 0 &&
+	    strcmp(c.error_code, "c") == 0,
+	    "error texts are C strings: cut at a NUL");
+	chunk_free(&c);
+
+	ok(parse("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\","
+	    "\"refusal\":\"y\"},\"finish_reason\":\"a-very-long-finish-"
+	    "reason-\\u00e9\\u00e9\\u00e9\\u00e9\"}]}", &c) == CHUNK_OK &&
+	    strlen(c.finish_reason) == sizeof(c.finish_reason) - 1 &&
+	    memcmp(c.finish_reason, "a-very-long-finish-reason-\xc3\xa9"
+	    "\xc3\xa9\xc3", 31) == 0,
+	    "finish_reason cut to fit after decoding, byte-wise");
+	chunk_free(&c);
+}
+
+static void
+test_numbers(void)
+{
+	static const char *const bad[] = {
+		"01", "00", "-01", "1.", "1.e3", ".5", "-", "-.0", "+1",
+		"1e", "1e+", "1E-", "0x10", "NaN", "Infinity", "-Infinity",
+		"1.5.2", "--1", "1ee2", "tru", "nul", "True", "nulll",
+	};
+	size_t		 i;
+	int		 good = 1;
+
+	ok(prompt_is("1e5", 100000) && prompt_is("1E+2", 100) &&
+	    prompt_is("25E-1", 2) && prompt_is("0.5e1", 5),
+	    "usage counts with exponents");
+	ok(prompt_is("12.7", 12) && prompt_is("0.9", 0) &&
+	    prompt_is("-0.5", 0) && prompt_is("1e-999", 0),
+	    "fractional counts are truncated toward zero");
+	ok(prompt_is("2.9999999999999999999", 3) &&
+	    prompt_is("0.99999999999999999999", 1) &&
+	    prompt_is("1234.0000000000000000000000000000000000000000000000"
+	    "000000000000000000000000000000000000000000000000000000000000000"
+	    "000000000000000000000000000000000000000000000000001", 1234),
+	    "doubles round like strtod() before truncation");
+	ok(prompt_is("9223372036854775807", LONG_MAX) &&
+	    prompt_is("9223372036854775808", LONG_MAX) &&
+	    prompt_is("99999999999999999999999", LONG_MAX) &&
+	    prompt_is("1e999", LONG_MAX) && prompt_is("1E400", LONG_MAX),
+	    "counts too large saturate at LONG_MAX");
+	ok(prompt_is("-0", 0) && prompt_is("-7", 0) &&
+	    prompt_is("-99999999999999999999", 0) && prompt_is("-1e999", 0) &&
+	    prompt_is("0", 0) && prompt_is("true", 0) &&
+	    prompt_is("null", 0) && prompt_is("[1]", 0) &&
+	    prompt_is("{\"a\":1}", 0),
+	    "negative and non-number counts read as 0");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!prompt_is(bad[i], -1))
+			good = 0;
+	ok(good, "numbers and literals outside RFC 8259 are rejected "
+	    "(json-c took 00, -01, 1., -.0 and NaN)");
+}
+
+/* {"a":<levels-1 '['>x<levels-1 ']'>}: x sits at level `levels'+1. */
+static enum chunk_status
+parse_deep(int levels, const char *x)
+{
+	struct chunk	 c;
+	char		 buf[256];
+	size_t		 n = 0;
+	int		 i;
+	enum chunk_status rc;
+
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"a\":");
+	for (i = 1; i < levels; i++)
+		buf[n++] = '[';
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", x);
+	for (i = 1; i < levels; i++)
+		buf[n++] = ']';
+	buf[n++] = '}';
+	buf[n] = '\0';
+	memset(&c, 0xa5, sizeof(c));
+	rc = parse(buf, &c);
+	if (rc != CHUNK_OK && !is_zero(&c))
+		rc = CHUNK__MAX;
+	chunk_free(&c);
+	return rc;
+}
+
+static void
+test_depth(void)
+{
+	ok(parse_deep(CHUNK_DEPTH_MAX - 1, "1") == CHUNK_OK &&
+	    parse_deep(CHUNK_DEPTH_MAX - 1, "\"s\"") == CHUNK_OK &&
+	    parse_deep(CHUNK_DEPTH_MAX - 1, "{}") == CHUNK_OK &&
+	    parse_deep(CHUNK_DEPTH_MAX - 1, "[]") == CHUNK_OK &&
+	    parse_deep(CHUNK_DEPTH_MAX - 2, "{\"k\":1}") == CHUNK_OK,
+	    "a value at level CHUNK_DEPTH_MAX is accepted");
+	ok(parse_deep(CHUNK_DEPTH_MAX, "1") == CHUNK_ERR_JSON &&
+	    parse_deep(CHUNK_DEPTH_MAX, "\"s\"") == CHUNK_ERR_JSON &&
+	    parse_deep(CHUNK_DEPTH_MAX, "{}") == CHUNK_ERR_JSON &&
+	    parse_deep(CHUNK_DEPTH_MAX, "[]") == CHUNK_ERR_JSON &&
+	    parse_deep(CHUNK_DEPTH_MAX - 1, "{\"k\":1}") == CHUNK_ERR_JSON &&
+	    parse_deep(100, "1") == CHUNK_ERR_JSON,
+	    "a value at level CHUNK_DEPTH_MAX + 1 is CHUNK_ERR_JSON");
+}
+
+static void
+test_keys(void)
+{
+	static const char *const bad[] = {
+		"{\"a\":1 \"b\":2}", "{1:1}", "{\"a\" 1}", "{\"a\":}",
+		"{\"a\":[1,]}", "{\"a\":[,1]}", "{,}", "{\"a\":1,}",
+		"{'a':1}", "{\"a\":1}\x0b", "\x0b{\"a\":1}", "{\f\"a\":1}",
+		"{\"a\":{\"b\":1}", "{\"a\":[1}", "{\"a\":{]}", "{\"a\"}",
+		"{\"a\":1}}", "{\"a\":1}]",
+	};
+	struct chunk	 c;
+	size_t		 i;
+	int		 good = 1;
+	enum chunk_status rc;
+
+	rc = parse("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\","
+	    "\"content\":\"y\"}}]}", &c);
+	ok(rc == CHUNK_OK && c.content != NULL &&
+	    strcmp(c.content, "y") == 0, "duplicate key: the last one wins");
+	chunk_free(&c);
+
+	rc = parse("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\""
+	    "}}],\"usage\":{\"prompt_tokens\":3},\"error\":\"e\",\"choices\":"
+	    "[],\"usage\":null,\"error\":null}", &c);
+	ok(rc == CHUNK_OK && c.content == NULL && !c.has_usage &&
+	    c.prompt_tokens == 0 && !c.is_error && c.error_message == NULL,
+	    "a later choices, usage or error replaces the earlier one");
+	chunk_free(&c);
+
+	rc = parse("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"},"
+	    "\"delta\":{\"refusal\":\"r\"}}]}", &c);
+	ok(rc == CHUNK_OK && c.content == NULL && c.refusal != NULL &&
+	    strcmp(c.refusal, "r") == 0, "a later delta replaces all of it");
+	chunk_free(&c);
+
+	rc = parse("{\"ch\\u006fices\":[{\"index\":0,\"delta\":{\"con\\u0074"
+	    "ent\":\"x\"}}]}", &c);
+	ok(rc == CHUNK_OK && c.content != NULL && strcmp(c.content, "x") == 0,
+	    "keys are compared after decoding escapes");
+	chunk_free(&c);
+
+	rc = parse("{\"choices\":[{\"index\":0,\"delta\":{\"content\\u0000"
+	    "zz\":\"x\",\"contents\":\"y\",\"conten\":\"z\"}}]}", &c);
+	ok(rc == CHUNK_OK && c.content != NULL && strcmp(c.content, "x") == 0,
+	    "keys are C strings, as in json-c: content\\u0000zz is content");
+	chunk_free(&c);
+
+	rc = parse("{\"choices\":[{\"index\":-0,\"delta\":{\"content\":\"a\""
+	    "}}]}", &c);
+	ok(rc == CHUNK_OK && c.content != NULL, "index -0 is index 0");
+	chunk_free(&c);
+
+	rc = parse("{\"choices\":[{\"index\":0.0,\"delta\":{\"content\":\"a\""
+	    "}},{\"index\":0e0,\"delta\":{\"content\":\"b\"}},{\"index\":null,"
+	    "\"delta\":{\"content\":\"c\"}}]}", &c);
+	ok(rc == CHUNK_OK && c.content == NULL,
+	    "index 0.0, 0e0 or null is not an integer 0");
+	chunk_free(&c);
+
+	rc = parse("{\"choices\":[{\"delta\":{\"content\":\"a\"},\"index\":1},"
+	    "{\"delta\":{\"content\":\"b\"}},{\"delta\":{\"content\":\"c\"},"
+	    "\"index\":0},{\"index\":0,\"delta\":{\"content\":\"d\"}}]}", &c);
+	ok(rc == CHUNK_OK && c.content != NULL && strcmp(c.content, "c") == 0,
+	    "index read after delta; only the first choice may lack it; "
+	    "the first index 0 wins");
+	chunk_free(&c);
+
+	rc = parse("{\"error\":{\"code\":99999999999999999999999}}", &c);
+	ok(rc == CHUNK_OK && strcmp(c.error_code, "18446744073709551615") ==
+	    0 && strcmp(c.error_message, "unknown error") == 0,
+	    "huge error code saturates like json-c's uint64");
+	chunk_free(&c);
+
+	rc = parse("{\"error\":{\"code\":-99999999999999999999999}}", &c);
+	ok(rc == CHUNK_OK && strcmp(c.error_code, "-9223372036854775808") ==
+	    0, "huge negative error code saturates at INT64_MIN");
+	chunk_free(&c);
+
+	rc = parse("{\"error\":{\"code\":-0,\"type\":\"t\"}}", &c);
+	ok(rc == CHUNK_OK && strcmp(c.error_code, "0") == 0,
+	    "error code -0 is 0");
+	chunk_free(&c);
+
+	rc = parse("{\"error\":{\"message\":\"m\",\"code\":1.5,\"type\":"
+	    "\"t\"}}", &c);
+	ok(rc == CHUNK_OK && strcmp(c.error_code, "t") == 0 &&
+	    strcmp(c.error_message, "m") == 0,
+	    "a non-integer error code falls back to type");
+	chunk_free(&c);
+
+	rc = parse("{\"error\":{\"message\":\"m\",\"code\":\"\",\"type\":"
+	    "\"t\"}}", &c);
+	ok(rc == CHUNK_OK && c.error_code[0] == '\0',
+	    "an empty string code does not fall back to type");
+	chunk_free(&c);
+
+	rc = parse("{\"error\":[\"x\"]}", &c);
+	ok(rc == CHUNK_OK && c.is_error &&
+	    strcmp(c.error_message, "unknown error") == 0 &&
+	    c.error_code[0] == '\0', "error as an array");
+	chunk_free(&c);
+
+	rc = parse("\r\n\t {\r\n\t\"choices\" \t:\r\n[ { \"index\" : 0 , "
+	    "\"delta\" : { \"content\" : \"w\" } } ] , \"x\" : [ ] , \"y\" "
+	    ": { } }\r\n", &c);
+	ok(rc == CHUNK_OK && c.content != NULL && strcmp(c.content, "w") == 0,
+	    "whitespace between all tokens");
+	chunk_free(&c);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&c, 0xa5, sizeof(c));
+		rc = parse(bad[i], &c);
+		if (rc != CHUNK_ERR_JSON || !is_zero(&c)) {
+			printf("# \"%s\" gave %d\n", bad[i], (int)rc);
+			good = 0;
+		}
+		chunk_free(&c);
+	}
+	ok(good, "bad structure, single-quoted keys (json-c took those) "
+	    "and whitespace other than RFC 8259's are rejected");
+}
+
+static void
+test_prefixes(void)
+{
+	static const char full[] = "{\"id\":\"c\",\"choices\":[{\"index\":0,"
+	    "\"delta\":{\"content\":\"h\\u00e9\\ud83d\\ude00\"},\"logprobs\":"
+	    "null,\"finish_reason\":null}],\"usage\":{\"prompt_tokens\":1.5e1,"
+	    "\"x\":[true,false,-1.25E-3]}}";
+	struct chunk	 c;
+	size_t		 n;
+	int		 good = 1;
+
+	/* Exact-size copies would show an overread under ASan. */
+	for (n = 0; n < sizeof(full) - 1; n++) {
+		memset(&c, 0xa5, sizeof(c));
+		if (chunk_parse(full, n, &c) != CHUNK_ERR_JSON ||
+		    !is_zero(&c)) {
+			printf("# prefix of %zu bytes accepted\n", n);
+			good = 0;
+		}
+		chunk_free(&c);
+	}
+	ok(good, "every proper prefix of a chunk is CHUNK_ERR_JSON");
+	ok(chunk_parse(full, sizeof(full) - 1, &c) == CHUNK_OK &&
+	    c.content_len == 7 && c.prompt_tokens == 15,
+	    "the whole chunk parses");
+	chunk_free(&c);
+}
+
 int
 main(void)
 {
@@ -309,5 +672,10 @@ main(void)
 	test_errors();
 	test_garbage();
 	test_misc();
+	test_strings();
+	test_numbers();
+	test_depth();
+	test_keys();
+	test_prefixes();
 	return tap_done();
 }
