@@ -463,6 +463,8 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 		    NULL);
 		goto out;
 	}
+	/* The parsed document owns its strings: the raw bytes can go. */
+	buf_free(&f.json);
 
 	if (f.have_pdf) {
 		memset(&pl, 0, sizeof(pl));
@@ -475,6 +477,8 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 		pl.zygote = atomic_load(&app->zygote);
 		ps = f.pdf.len == 0 ? PDF_ERR_NOT_PDF :
 		    pdf_extract(f.pdf.data, f.pdf.len, &pl, &text, &pages);
+		/* Streams last minutes: don't hold megabytes of PDF. */
+		buf_free(&f.pdf);
 		if (ps != PDF_OK) {
 			log_msg(LOG_INFO, reqid, "pdf rejected: %d", (int)ps);
 			(void)out_error(o, ps == PDF_ERR_INTERNAL ? 500 : 422,
