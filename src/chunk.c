@@ -553,33 +553,47 @@ key_is_esc(const struct jval *k, const char *w, size_t wn)
 	key_is_esc((k), (lit), sizeof(lit) - 1) :			\
 	((k)->n == sizeof(lit) - 1 && memcmp((k)->s, (lit), (k)->n) == 0))
 
-/* "delta": content and refusal.  At s->p, level 3 ("choices".[i]). */
+/*
+ * The object at s->p (a '{'), at level: the value of the key names[i]
+ * goes to outs[i] (names NULL-terminated; a later duplicate wins), all
+ * other values are checked and skipped.  Returns 0, or -1 on bad JSON.
+ */
 static int
-scan_delta(struct scan *s, int level, struct choice *c)
+scan_fields(struct scan *s, int level, const char *const *names,
+    struct jval *const *outs)
 {
 	struct jval	 key;
-	size_t		 n = 0;
+	size_t		 n = 0, i;
 	int		 r;
 
-	memset(&c->content, 0, sizeof(c->content));
-	memset(&c->refusal, 0, sizeof(c->refusal));
-	if (*s->p != '{')
-		return skip_value(s, level, NULL);
 	s->p++;
 	for (;;) {
 		r = obj_next(s, &n, &key);
 		if (r <= 0)
 			break;
-		if (KEY_IS(&key, "content"))
-			r = skip_value(s, level + 1, &c->content);
-		else if (KEY_IS(&key, "refusal"))
-			r = skip_value(s, level + 1, &c->refusal);
-		else
-			r = skip_value(s, level + 1, NULL);
-		if (r != 0)
+		for (i = 0; names[i] != NULL; i++)
+			if (key.esc ? key_is_esc(&key, names[i],
+			    strlen(names[i])) : (key.n == strlen(names[i]) &&
+			    memcmp(key.s, names[i], key.n) == 0))
+				break;
+		if (skip_value(s, level + 1, outs[i]) != 0)
 			return -1;
 	}
 	return r;
+}
+
+/* "delta": content and refusal.  At s->p, level 3 ("choices".[i]). */
+static int
+scan_delta(struct scan *s, int level, struct choice *c)
+{
+	static const char *const names[] = { "content", "refusal", NULL };
+	struct jval *const outs[] = { &c->content, &c->refusal, NULL };
+
+	memset(&c->content, 0, sizeof(c->content));
+	memset(&c->refusal, 0, sizeof(c->refusal));
+	if (*s->p != '{')
+		return skip_value(s, level, NULL);
+	return scan_fields(s, level, names, outs);
 }
 
 /* One element of "choices", an object at s->p (level 2). */
@@ -659,9 +673,10 @@ scan_choices(struct scan *s, int level, struct found *f)
 static int
 scan_usage(struct scan *s, int level, struct found *f)
 {
-	struct jval	 key;
-	size_t		 n = 0;
-	int		 r;
+	static const char *const names[] = {
+		"prompt_tokens", "completion_tokens", NULL
+	};
+	struct jval *const outs[] = { &f->prompt, &f->completion, NULL };
 
 	f->usage_obj = 0;
 	memset(&f->prompt, 0, sizeof(f->prompt));
@@ -669,30 +684,17 @@ scan_usage(struct scan *s, int level, struct found *f)
 	if (*s->p != '{')
 		return skip_value(s, level, NULL);
 	f->usage_obj = 1;
-	s->p++;
-	for (;;) {
-		r = obj_next(s, &n, &key);
-		if (r <= 0)
-			break;
-		if (KEY_IS(&key, "prompt_tokens"))
-			r = skip_value(s, level + 1, &f->prompt);
-		else if (KEY_IS(&key, "completion_tokens"))
-			r = skip_value(s, level + 1, &f->completion);
-		else
-			r = skip_value(s, level + 1, NULL);
-		if (r != 0)
-			return -1;
-	}
-	return r;
+	return scan_fields(s, level, names, outs);
 }
 
 /* "error" at s->p: any value; message, code and type if an object. */
 static int
 scan_error(struct scan *s, int level, struct found *f)
 {
-	struct jval	 key;
-	size_t		 n = 0;
-	int		 r;
+	static const char *const names[] = {
+		"message", "code", "type", NULL
+	};
+	struct jval *const outs[] = { &f->emsg, &f->ecode, &f->etype, NULL };
 
 	memset(&f->emsg, 0, sizeof(f->emsg));
 	memset(&f->ecode, 0, sizeof(f->ecode));
@@ -701,23 +703,7 @@ scan_error(struct scan *s, int level, struct found *f)
 		return skip_value(s, level, &f->error);
 	memset(&f->error, 0, sizeof(f->error));
 	f->error.type = JT_OBJ;
-	s->p++;
-	for (;;) {
-		r = obj_next(s, &n, &key);
-		if (r <= 0)
-			break;
-		if (KEY_IS(&key, "message"))
-			r = skip_value(s, level + 1, &f->emsg);
-		else if (KEY_IS(&key, "code"))
-			r = skip_value(s, level + 1, &f->ecode);
-		else if (KEY_IS(&key, "type"))
-			r = skip_value(s, level + 1, &f->etype);
-		else
-			r = skip_value(s, level + 1, NULL);
-		if (r != 0)
-			return -1;
-	}
-	return r;
+	return scan_fields(s, level, names, outs);
 }
 
 /* The whole payload: one object, then nothing. */
