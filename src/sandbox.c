@@ -39,6 +39,14 @@
 			    offsetof(struct seccomp_data, f))
 #define ALLOW(nr)	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
 			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+/* Allow system call nr only when its flags (args[i]) open read-only. */
+#define ALLOW_RDONLY(nr, i)						\
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 4),		\
+	LOAD(args[i]),							\
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,				\
+	    O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 1, 0),		\
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),			\
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
 
 enum sandbox_status
 sandbox_enter(void)
@@ -49,12 +57,7 @@ sandbox_enter(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 		LOAD(nr),
 		/* openat(dirfd, path, flags): read-only opens only. */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 4),
-		LOAD(args[2]),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
-		    O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		ALLOW_RDONLY(SYS_openat, 2),
 		ALLOW(SYS_read),
 		ALLOW(SYS_pread64),
 		ALLOW(SYS_write),
@@ -90,12 +93,7 @@ sandbox_enter(void)
 #endif
 #ifdef SYS_open
 		/* open(path, flags): read-only, as for openat. */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 0, 4),
-		LOAD(args[1]),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
-		    O_WRONLY | O_RDWR | O_CREAT | O_TRUNC, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		ALLOW_RDONLY(SYS_open, 1),
 #endif
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 	};
