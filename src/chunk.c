@@ -277,18 +277,17 @@ scan_word(struct scan *s, const char *w, size_t n)
 }
 
 /*
- * Inside an object whose '{' is eaten, *n members read so far: read the
- * next key into *key and eat the ':' and the whitespace after it (1:
- * s->p is then at the value), or eat the '}' (0); -1 if the input is
- * not that.
+ * Inside an object or array whose opening bracket is eaten, *n members
+ * read so far: stop at the next member (1, s->p < s->end, *n counted)
+ * or eat the closing bracket (0); -1 on bad input.
  */
 static int
-obj_next(struct scan *s, size_t *n, struct jval *key)
+next_member(struct scan *s, size_t *n, char close)
 {
 	eat_ws(s);
 	if (s->p == s->end)
 		return -1;
-	if (*s->p == '}') {
+	if (*s->p == close) {
 		s->p++;
 		return 0;
 	}
@@ -300,6 +299,23 @@ obj_next(struct scan *s, size_t *n, struct jval *key)
 		if (s->p == s->end)
 			return -1;
 	}
+	(*n)++;
+	return 1;
+}
+
+/*
+ * Inside an object whose '{' is eaten: read the next key into *key and
+ * eat the ':' and the whitespace after it (1: s->p is then at the
+ * value), or eat the '}' (0); -1 if the input is not that.
+ */
+static int
+obj_next(struct scan *s, size_t *n, struct jval *key)
+{
+	int r;
+
+	r = next_member(s, n, '}');
+	if (r <= 0)
+		return r;
 	if (*s->p != '"' || scan_string(s, key) != 0)
 		return -1;
 	eat_ws(s);
@@ -309,35 +325,14 @@ obj_next(struct scan *s, size_t *n, struct jval *key)
 	eat_ws(s);
 	if (s->p == s->end)
 		return -1;
-	(*n)++;
 	return 1;
 }
 
-/*
- * Inside an array whose '[' is eaten, *n elements read so far: stop at
- * the next element (1, s->p < s->end) or eat the ']' (0); -1 on bad
- * input.
- */
+/* Inside an array whose '[' is eaten: as next_member() with ']'. */
 static int
 arr_next(struct scan *s, size_t *n)
 {
-	eat_ws(s);
-	if (s->p == s->end)
-		return -1;
-	if (*s->p == ']') {
-		s->p++;
-		return 0;
-	}
-	if (*n > 0) {
-		if (*s->p != ',')
-			return -1;
-		s->p++;
-		eat_ws(s);
-		if (s->p == s->end)
-			return -1;
-	}
-	(*n)++;
-	return 1;
+	return next_member(s, n, ']');
 }
 
 /*
