@@ -323,11 +323,27 @@ test_misc(void)
 {
 	struct ssep	 s;
 	int		 i, distinct;
+	enum ssep_status rc;
 
 	memset(&s, 0, sizeof(s));
 	ssep_free(&s);
 	ssep_free(&s);
-	ok(1, "ssep_free on a zeroed struct, twice");
+	ok(s.line.data == NULL && s.line.len == 0 && s.data.data == NULL &&
+	    s.event.data == NULL && s.has_data == 0 && s.last_cr == 0,
+	    "ssep_free on a zeroed struct, twice, leaves it empty");
+	/* And on a used one: every buffer released, the flags cleared. */
+	ssep_init(&s, 64);
+	{
+		static const char part[] = "event: x\ndata: partial";
+
+		rc = ssep_feed(&s, part, sizeof(part) - 1, NULL, NULL);
+		ok(rc == SSEP_OK && ssep_pending(&s),
+		    "an unfinished event is pending");
+	}
+	ssep_free(&s);
+	ok(s.line.data == NULL && s.data.data == NULL && s.event.data == NULL &&
+	    s.has_data == 0, "ssep_free after use releases every buffer");
+	ssep_free(&s);
 	distinct = 1;
 	for (i = 0; i < SSEP__MAX; i++)
 		if (ssep_strerror((enum ssep_status)i) == NULL ||
