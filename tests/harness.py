@@ -39,6 +39,12 @@ from fake_openai import FakeOpenAI  # noqa: E402
 BIN = os.environ.get("MJ_BIN") or os.path.join(HERE, "..", "matchjobs-fcgi")
 PDF = os.path.join(HERE, "pdf")
 TEST_KEY = "sk-test-DO-NOT-LEAK-4f9c2a7e1b"
+# How much slower than native the responder runs: upper time bounds and
+# the delays that must outlast the responder's own work are scaled by it
+# (valgrind's memcheck is ~5-20x; MJ_SLOW overrides).  Lower bounds never
+# need it: a slower machine only makes them easier to meet.
+SLOW = float(os.environ.get("MJ_SLOW") or
+             (5 if "valgrind" in os.environ.get("MJ_WRAPPER", "") else 1))
 
 
 class TAP:
@@ -237,6 +243,21 @@ class Stack:
 
     def upstream_log(self):
         return self.fake.log() if self.fake else []
+
+    def upstream_after_barrier(self):
+        """The fake's log without waiting a fixed time: a marker request
+        is scored first (its call is logged before it is answered, and
+        requests answered before it made theirs before it started), then
+        the entries other than the marker's are returned."""
+        marker = "barrier-%d" % time.monotonic_ns()
+        r = self.post_json("/api/match-jobs", {
+            "user_id": "barrier", "resume_text": "Go developer.",
+            "jobs": {"jobtitle": marker, "jobdata": "Go developer."}})
+        if r.status != 200:
+            raise AssertionError("barrier request answered %s" % r.status)
+        log = self.upstream_log()
+        log = log["requests"] if isinstance(log, dict) else log
+        return [e for e in log if marker not in (e.get("user_content") or "")]
 
     def leaked_key(self):
         """True if TEST_KEY appears in any response or the log."""
