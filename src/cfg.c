@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "bounds.h"
@@ -151,9 +152,18 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	c->max_tokens_field = dup_or(src, "MATCHJOBS_MAX_TOKENS_FIELD",
 	    "max_completion_tokens");
 	c->cors_origins = dup_or(src, "MATCHJOBS_CORS_ORIGINS", NULL);
+	c->ca_file = dup_or(src, "MATCHJOBS_CA_FILE", NULL);
 	if (c->base_url == NULL || c->model == NULL ||
 	    c->max_tokens_field == NULL)
 		goto nomem;
+	/* A private CA (self-hosted model server, corporate proxy): said
+	 * wrong at start, not as a TLS failure on every job. */
+	if (c->ca_file != NULL && (*c->ca_file == '\0' ||
+	    access(c->ca_file, R_OK) != 0)) {
+		snprintf(err, errsz, "MATCHJOBS_CA_FILE: cannot read %s",
+		    c->ca_file);
+		goto err;
+	}
 	n = strlen(c->base_url);
 	while (n > 0 && c->base_url[n - 1] == '/')
 		c->base_url[--n] = '\0';
@@ -241,6 +251,8 @@ cfg_free(struct config *c)
 	free(c->model);
 	free(c->max_tokens_field);
 	free(c->cors_origins);
+	free(c->ca_file);
+	c->ca_file = NULL;
 	free(c->self_exe);
 	c->self_exe = NULL;
 	c->api_key = c->base_url = c->model = NULL;

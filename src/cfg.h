@@ -43,6 +43,7 @@ struct config {
 	long	 max_tokens;	/* 0: not sent */
 	char	*max_tokens_field; /* owned: "max_completion_tokens" */
 	char	*cors_origins;	/* owned; NULL: no CORS; "*" or a list */
+	char	*ca_file;	/* owned; NULL: the platform's CA store */
 	int	 log_level;
 	char	*self_exe;	/* owned: path of this program, for the
 				   PDF child (set by main, not the env) */

@@ -441,6 +441,13 @@ up_new(struct up_transfer **out, const struct config *cfg,
 	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_USERAGENT, PACKAGE "/" VERSION);
+	/* HTTP/2 over TLS where the server offers it (ALPN), 1.1 otherwise;
+	 * libcurl's default since 7.62, said here because the pool and the
+	 * figures in docs/performance.md depend on it. */
+	curl_easy_setopt(t->easy, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_2TLS);
+	if (cfg->ca_file != NULL)
+		curl_easy_setopt(t->easy, CURLOPT_CAINFO, cfg->ca_file);
 	rc = 0;
 out:
 	if (auth.data != NULL)

@@ -188,26 +188,39 @@ class Responder:
 class Stack:
     """Fake upstream + responder.  key=None runs the local engine."""
 
-    def __init__(self, env=None, key=TEST_KEY, fake=True, args=None):
+    def __init__(self, env=None, key=TEST_KEY, fake=True, args=None,
+                 tls=False):
         self.fake = FakeOpenAI(expect_key=key) if fake else None
-        e = {}
+        self.env = {}
         if key is not None:
-            e["OPENAI_API_KEY"] = key
-        if self.fake is not None:
-            e["OPENAI_BASE_URL"] = self.fake.base_url
-        e.update(env or {})
-        self.responder = Responder(env=e, args=args)
+            self.env["OPENAI_API_KEY"] = key
+        self.env.update(env or {})
+        self.args = args
+        self.tls = tls and self.fake is not None
+        self.front = None       # tests/tls_front.TLSFront when tls
+        self.responder = Responder(env=self.env, args=args)
         self.addr = self.responder.addr
         self.seen = []          # response bodies, for the key check
 
     def __enter__(self):
         if self.fake is not None:
             self.fake.start()
+            base = self.fake.base_url
+            if self.tls:
+                from tls_front import TLSFront
+                self.front = TLSFront(self.responder.tmp,
+                                      self.fake.port).start()
+                base = self.front.base_url
+                self.responder.env.setdefault("MATCHJOBS_CA_FILE",
+                                              self.front.ca_file)
+            self.responder.env.setdefault("OPENAI_BASE_URL", base)
         self.responder.start()
         return self
 
     def __exit__(self, *exc):
         self.exit_code = self.responder.stop()
+        if self.front is not None:
+            self.front.stop()
         if self.fake is not None:
             self.fake.stop()
 
