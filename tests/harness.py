@@ -47,6 +47,11 @@ SLOW = float(os.environ.get("MJ_SLOW") or
              (5 if "valgrind" in os.environ.get("MJ_WRAPPER", "") else 1))
 
 
+# (calls the TLS front saw, their protocols, calls the fake saw) for each
+# Stack that ran with the front (MJ_UPSTREAM_TLS=1 or tls=True).
+TLS_SEEN = []
+
+
 class TAP:
     """Minimal TAP producer; every check prints one line at once."""
 
@@ -80,6 +85,15 @@ class TAP:
             self.ok(False, "%s raised" % fn.__name__, traceback.format_exc())
 
     def done(self):
+        if os.environ.get("MJ_UPSTREAM_TLS") == "1":
+            # The file ran with the TLS front: say that it really did.
+            calls = sum(c for c, _p, _f in TLS_SEEN)
+            protos = sorted(set(p for _c, ps, _f in TLS_SEEN for p in ps))
+            self.ok(TLS_SEEN and calls > 0 and protos == ["HTTP/2.0"] and
+                    all(f <= c for c, _p, f in TLS_SEEN),
+                    "the upstream calls of this file went over TLS with "
+                    "HTTP/2 (%d calls through the front, %s)"
+                    % (calls, protos), TLS_SEEN)
         print("1..%d" % self.n, flush=True)
         return 1 if self.failed else 0
 
@@ -189,7 +203,11 @@ class Stack:
     """Fake upstream + responder.  key=None runs the local engine."""
 
     def __init__(self, env=None, key=TEST_KEY, fake=True, args=None,
-                 tls=False):
+                 tls=None):
+        # MJ_UPSTREAM_TLS=1 puts the TLS + HTTP/2 front before the fake
+        # for every stack that doesn't say otherwise.
+        if tls is None:
+            tls = os.environ.get("MJ_UPSTREAM_TLS") == "1"
         self.fake = FakeOpenAI(expect_key=key) if fake else None
         self.env = {}
         if key is not None:
@@ -221,6 +239,12 @@ class Stack:
         self.exit_code = self.responder.stop()
         if self.front is not None:
             self.front.stop()
+            calls = self.front.calls()
+            log = self.upstream_log()
+            log = log["requests"] if isinstance(log, dict) else log
+            TLS_SEEN.append((len(calls), sorted(set(c["protocol"]
+                                                   for c in calls)),
+                             len(log)))
         if self.fake is not None:
             self.fake.stop()
 
