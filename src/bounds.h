@@ -118,4 +118,14 @@
 /* Listening socket backlog. */
 #define MJ_LISTEN_BACKLOG	1024
 
+/*
+ * A run's log (runlog.c): frames and data bytes it may hold.  A run of 50
+ * jobs whose answers are each cut at 256 KiB streams at most ~13 MiB of
+ * token text in, at worst, one frame per byte sent as a separate delta;
+ * real servers send 3-4 bytes per token.  Past either bound the run is
+ * ended (the frame `done` always fits).
+ */
+#define MJ_RUNLOG_FRAMES_MAX	(1u << 20)
+#define MJ_RUNLOG_BYTES_MAX	(64u * 1024 * 1024)
+
 #endif /* MJ_BOUNDS_H */
