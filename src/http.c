@@ -402,33 +402,24 @@ blank(const char *s, size_t n)
 static int
 make_valid(struct buf *text)
 {
-	struct buf	 fixed;
-	size_t		 i, k, bad;
+	char	*fixed;
+	size_t	 n, max;
 
-	if (text->len == 0)
+	if (text->len == 0 || utf8_check(text->data, text->len) == text->len)
 		return 0;
-	bad = utf8_check(text->data, text->len);
-	if (bad == text->len)
-		return 0;
-	buf_init(&fixed, text->len * 3);
-	if (buf_add(&fixed, text->data, bad) != BUF_OK)
-		goto err;
-	for (i = bad; i < text->len; i += k) {
-		k = utf8_len((const unsigned char *)text->data + i,
-		    text->len - i);
-		if (k == 0) {
-			k = 1;
-			if (buf_adds(&fixed, UTF8_REPLACEMENT) != BUF_OK)
-				goto err;
-		} else if (buf_add(&fixed, text->data + i, k) != BUF_OK)
-			goto err;
-	}
+	fixed = malloc(text->len * 3);
+	if (fixed == NULL)
+		return -1;
+	n = utf8_repair(text->data, text->len, fixed);
+	max = text->max;
 	buf_free(text);
-	*text = fixed;
+	buf_init(text, max * 3);
+	if (buf_add(text, fixed, n) != BUF_OK) {
+		free(fixed);
+		return -1;
+	}
+	free(fixed);
 	return 0;
-err:
-	buf_free(&fixed);
-	return -1;
 }
 
 /*

@@ -11,6 +11,7 @@
 #define MJ_UTF8_H
 
 #include <stddef.h>
+#include <string.h>
 
 /* U+FFFD REPLACEMENT CHARACTER, what a repair puts for a bad byte. */
 #define UTF8_REPLACEMENT	"\xef\xbf\xbd"
@@ -71,6 +72,31 @@ utf8_check(const char *s, size_t n)
 			return i;
 	}
 	return n;
+}
+
+/*
+ * Copy s[0..n) to out with every byte that does not start a well-formed
+ * sequence replaced by U+FFFD, and return the bytes written.  out must
+ * hold 3 * n bytes (the worst case: every byte bad) and must not
+ * overlap s.
+ */
+static inline size_t
+utf8_repair(const char *s, size_t n, char *out)
+{
+	size_t	 i, k, o;
+
+	for (i = o = 0; i < n; i += k) {
+		k = utf8_len((const unsigned char *)s + i, n - i);
+		if (k == 0) {
+			k = 1;
+			memcpy(out + o, UTF8_REPLACEMENT, 3);
+			o += 3;
+		} else {
+			memcpy(out + o, s + i, k);
+			o += k;
+		}
+	}
+	return o;
 }
 
 /*

@@ -34,7 +34,8 @@ GET /v1/models              a one-model list.
 GET /_log                   {"requests": [entry, ...]}, one entry per
                             completions request: id, path, auth_ok, model,
                             stream, directives, user_content,
-                            user_content_len, params (request JSON without
+                            user_content_len, system_content (the first
+                            system message), params (request JSON without
                             messages), status, started, first_token_at,
                             finished, client_closed, client_closed_at,
                             tokens_sent.  Times are time.time() seconds.
@@ -226,6 +227,15 @@ def message_text(content):
     return ""
 
 
+def system_content(messages):
+    if not isinstance(messages, list):
+        return ""
+    for msg in messages:
+        if isinstance(msg, dict) and msg.get("role") == "system":
+            return message_text(msg.get("content"))
+    return ""
+
+
 def last_user_content(messages):
     if not isinstance(messages, list):
         return ""
@@ -321,7 +331,8 @@ class State:
             entry = {
                 "id": self.next_id, "path": path, "auth_ok": False,
                 "model": None, "stream": False, "directives": {},
-                "user_content": "", "user_content_len": 0, "params": {},
+                "user_content": "", "user_content_len": 0,
+                "system_content": "", "params": {},
                 "status": None, "started": time.time(),
                 "first_token_at": None, "finished": None,
                 "client_closed": False, "client_closed_at": None,
@@ -553,6 +564,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else "fake-model"
         self.state.update(entry, model=model, directives=directives,
                           user_content=user, user_content_len=len(user),
+                          system_content=system_content(req.get("messages")),
                           stream=req.get("stream") is True, params=params)
 
         status = directives.get("status")
