@@ -463,12 +463,46 @@ origin_valid(const char *o)
 	return *p == '\0';
 }
 
+/* The length of the host part of "host[:port]" (IPv6 in brackets). */
+static size_t
+host_len(const char *h)
+{
+	const char *e;
+
+	if (*h == '[') {
+		e = strchr(h, ']');
+		return e != NULL ? (size_t)(e - h) + 1 : strlen(h);
+	}
+	return strcspn(h, ":");
+}
+
+/*
+ * Is the valid origin o the server's own, given the Host the web server
+ * passes?  The host names must be equal; the ports only when host has
+ * one: Debian's nginx fastcgi_params sends HTTP_HOST as $host, which
+ * drops the port.
+ */
+static int
+same_origin(const char *o, const char *host)
+{
+	const char	*h;
+	size_t		 n;
+
+	if (host == NULL || *host == '\0')
+		return 0;
+	h = strstr(o, "://") + 3;
+	n = host_len(h);
+	if (host_len(host) != n || strncasecmp(h, host, n) != 0)
+		return 0;
+	return host[n] == '\0' || strcmp(h + n, host + n) == 0;
+}
+
 /*
  * The CORS decision for a request from origin (NULL: no Origin header),
  * with the Host it was sent to.  Returns the value to send as
  * Access-Control-Allow-Origin (NULL for none) and sets *refuse when the
  * request comes from a site that may not use the API: an Origin that is
- * neither same-origin (its host[:port] is HTTP_HOST) nor allowed by
+ * neither same-origin (see same_origin()) nor allowed by
  * MATCHJOBS_CORS_ORIGINS.  "*" allows everyone and sends a literal "*";
  * a listed origin is echoed only if origin_valid() (AUDIT-0.1 L2).
  */
@@ -476,8 +510,6 @@ static const char *
 cors_decide(const struct config *cfg, const char *origin, const char *host,
     int *refuse)
 {
-	const char	*h;
-
 	*refuse = 0;
 	if (cfg->cors_origins != NULL && strcmp(cfg->cors_origins, "*") == 0)
 		return "*";
@@ -485,9 +517,7 @@ cors_decide(const struct config *cfg, const char *origin, const char *host,
 		return NULL;
 	if (origin_valid(origin) && cfg_cors_allows(cfg, origin))
 		return origin;
-	h = strstr(origin, "://");
-	if (origin_valid(origin) && host != NULL && *host != '\0' &&
-	    strcasecmp(h + 3, host) == 0)
+	if (origin_valid(origin) && same_origin(origin, host))
 		return NULL;
 	*refuse = 1;
 	return NULL;
