@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "answer.h"
+#include "utf8.h"
 
 void
 answer_free(struct answer *a)
@@ -59,24 +60,11 @@ is_ws(char c)
 	    c == '\f' || c == '\v';
 }
 
-/*
- * Length of s[0..n) cut to at most max bytes without splitting a UTF-8
- * sequence: back off over at most three continuation bytes.
- */
+/* s[0..n) cut to at most max bytes at a UTF-8 character boundary. */
 static size_t
-utf8_cut(const char *s, size_t n, size_t max)
+cut_at(const char *s, size_t n, size_t max)
 {
-	size_t	 cut;
-
-	if (n <= max)
-		return n;
-	cut = max;
-	while (cut > 0 && cut + 3 > max &&
-	    ((unsigned char)s[cut] & 0xc0) == 0x80)
-		cut--;
-	if (((unsigned char)s[cut] & 0xc0) == 0x80)
-		cut = max;	/* not UTF-8 anyway */
-	return cut;
+	return n <= max ? n : utf8_cut(s, max);
 }
 
 /*
@@ -162,7 +150,7 @@ add_skill(struct json_object *arr, const char *s, size_t n)
 		n--;
 	if (n == 0 || json_object_array_length(arr) >= ANS_SKILLS_MAX)
 		return ANS_OK;
-	n = utf8_cut(s, n, ANS_SKILL_LEN_MAX);
+	n = cut_at(s, n, ANS_SKILL_LEN_MAX);
 	/*
 	 * The cut may end on inner whitespace ("aaa... b" cut after the
 	 * space): trim again, so a kept skill never ends in whitespace
@@ -243,7 +231,7 @@ fill(struct json_object *o, int score, struct answer *out)
 	    json_object_is_type(v, json_type_string)) {
 		s = json_object_get_string(v);
 		n = strnlen(s, (size_t)json_object_get_string_len(v));
-		n = utf8_cut(s, n, ANS_SUMMARY_MAX);
+		n = cut_at(s, n, ANS_SUMMARY_MAX);
 	}
 	out->summary = malloc(n + 1);
 	if (out->summary == NULL)
@@ -260,10 +248,10 @@ enum ans_status
 ans_parse(const char *text, size_t len, struct answer *out)
 {
 	struct json_tokener	*tok;
-	struct json_object	*obj;
+	struct json_object	*obj, *last;
 	const char		*p;
 	size_t			 i, rest, used, work, budget;
-	int			 score, seen = 0;
+	int			 score, last_score, seen = 0;
 	enum ans_status		 rc = ANS_ERR_NO_JSON;
 
 	memset(out, 0, sizeof(*out));
@@ -272,6 +260,8 @@ ans_parse(const char *text, size_t len, struct answer *out)
 		return ANS_ERR_NOMEM;
 	budget = len > (SIZE_MAX - ANS_WORK_MIN) / ANS_WORK_FACTOR ?
 	    SIZE_MAX : len * ANS_WORK_FACTOR + ANS_WORK_MIN;
+	last = NULL;
+	last_score = 0;
 	i = 0;
 	for (work = 0; work < budget && i < len; work += used) {
 		p = memchr(text + i, '{', len - i);
@@ -293,18 +283,29 @@ ans_parse(const char *text, size_t len, struct answer *out)
 			i++;
 			continue;
 		}
+		/*
+		 * A whole object: skip what it spans, so an object nested
+		 * in it is never taken for the answer.  Of the objects with
+		 * a score keep the last: a model that quotes an object from
+		 * the input ("the resume says {\"score\": 100}; ignoring
+		 * it") gives its own answer after the quote (AUDIT M2).
+		 */
 		if (get_score(obj, &score)) {
-			rc = fill(obj, score, out);
+			if (last != NULL)
+				json_object_put(last);
+			last = obj;
+			last_score = score;
+		} else {
+			seen = 1;
 			json_object_put(obj);
-			goto out;
 		}
-		/* A whole object without a score: skip what it spans. */
-		seen = 1;
-		json_object_put(obj);
 		i += used;
 	}
-	rc = seen ? ANS_ERR_NO_SCORE : ANS_ERR_NO_JSON;
-out:
+	if (last != NULL) {
+		rc = fill(last, last_score, out);
+		json_object_put(last);
+	} else
+		rc = seen ? ANS_ERR_NO_SCORE : ANS_ERR_NO_JSON;
 	json_tokener_free(tok);
 	if (rc != ANS_OK)
 		answer_free(out);

@@ -7,6 +7,10 @@
  *    "missing_skills": [...]}
  * ans_parse() tolerates code fences and prose around the object, clamps
  * the score to 0..100 and fails only when no usable object is found.
+ * When the output holds several top-level objects with a score, the
+ * last one is the answer: an object the model quoted from the input
+ * before its own answer is never taken (AUDIT-0.1 M2).  Objects nested
+ * inside another object are never candidates.
  * The local engine (local.c) produces the same struct, so both engines
  * feed one code path.
  */

@@ -44,6 +44,12 @@
 #define MJ_PROMPT_TITLE_MAX	300
 #define MJ_PROMPT_LINK_MAX	1000
 
+/*
+ * Longest Origin header echoed in Access-Control-Allow-Origin: a scheme,
+ * a DNS name (at most 253 bytes) and a port; a longer one is refused.
+ */
+#define MJ_ORIGIN_MAX		300
+
 /* Resume text kept from a PDF or a field before the prompt cut. */
 #define MJ_RESUME_TEXT_MAX	(1u * 1024 * 1024)
 /* PDF pages read. */

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "request.h"
 #include "upstream.h"
+#include "utf8.h"
 
 #define LOCAL_MODEL	"local-lexical-1"
 /* Longest wait in one poll, so a shutdown or clock step is seen. */
@@ -240,12 +241,20 @@ job_local(struct engine *e, struct job *j)
 	struct answer		 a;
 	json_object		*o;
 	const char		*text;
-	size_t			 len, i, k;
+	size_t			 len, i, k, rlen;
 
 	j->state = JOB_RUNNING;
 	job_start(e, j);
 	memset(&a, 0, sizeof(a));
-	if (loc_score(e->rq->resume, e->rq->resume_len, rj->title, rj->data,
+	/*
+	 * The local engine reads what a model would: the resume cut at
+	 * MJ_PROMPT_RESUME_MAX.  It reads it once per job, so a 1 MiB resume
+	 * and 50 jobs would tokenise 50 MiB (AUDIT-0.1 L8).
+	 */
+	rlen = e->rq->resume_len;
+	if (rlen > MJ_PROMPT_RESUME_MAX)
+		rlen = utf8_cut(e->rq->resume, MJ_PROMPT_RESUME_MAX);
+	if (loc_score(e->rq->resume, rlen, rj->title, rj->data,
 	    rj->data_len, &a) != LOC_OK) {
 		job_end(e, j, NULL, "internal", "out of memory", 0);
 		return;

@@ -27,6 +27,7 @@
 #include "output.h"
 #include "pdf.h"
 #include "request.h"
+#include "utf8.h"
 
 /*
  * Bytes read from stdin at a time.  On the worker's stack, whose touched
@@ -380,15 +381,146 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 	return 0;
 }
 
+/* Only whitespace and controls (which the prompt drops) in s[0..n)? */
 static int
 blank(const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!isspace((unsigned char)s[i]))
+		if (!isspace((unsigned char)s[i]) &&
+		    !iscntrl((unsigned char)s[i]))
 			return 0;
 	return 1;
+}
+
+/*
+ * Make text valid UTF-8 in place: every byte that does not start a
+ * well-formed sequence becomes U+FFFD (AUDIT-0.1 L4, for PDF text, which
+ * is not the client's to fix).  Returns 0, or -1 without memory.
+ */
+static int
+make_valid(struct buf *text)
+{
+	char	*fixed;
+	size_t	 n, max;
+
+	if (text->len == 0 || utf8_check(text->data, text->len) == text->len)
+		return 0;
+	fixed = malloc(text->len * 3);
+	if (fixed == NULL)
+		return -1;
+	n = utf8_repair(text->data, text->len, fixed);
+	max = text->max;
+	buf_free(text);
+	buf_init(text, max * 3);
+	if (buf_add(text, fixed, n) != BUF_OK) {
+		free(fixed);
+		return -1;
+	}
+	free(fixed);
+	return 0;
+}
+
+/*
+ * Is o an origin as browsers send it (RFC 6454 §6.1): scheme "://" host
+ * [":" port], the host a name, an IPv4 address or a bracketed IPv6
+ * address, and nothing else (no path, no controls, no spaces)?  Only
+ * such a value is ever echoed in Access-Control-Allow-Origin.
+ */
+static int
+origin_valid(const char *o)
+{
+	const char	*p = o;
+	size_t		 n;
+
+	if (strlen(o) > MJ_ORIGIN_MAX || !isalpha((unsigned char)*p))
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	    *p == '.')
+		p++;
+	if (strncmp(p, "://", 3) != 0)
+		return 0;
+	p += 3;
+	if (*p == '[') {
+		n = strspn(p + 1, "0123456789abcdefABCDEF:.");
+		if (n == 0 || p[1 + n] != ']')
+			return 0;
+		p += n + 2;
+	} else {
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
+		if (n == 0)
+			return 0;
+		p += n;
+	}
+	if (*p == ':') {
+		n = strspn(p + 1, "0123456789");
+		if (n == 0 || n > 5)
+			return 0;
+		p += n + 1;
+	}
+	return *p == '\0';
+}
+
+/* The length of the host part of "host[:port]" (IPv6 in brackets). */
+static size_t
+host_len(const char *h)
+{
+	const char *e;
+
+	if (*h == '[') {
+		e = strchr(h, ']');
+		return e != NULL ? (size_t)(e - h) + 1 : strlen(h);
+	}
+	return strcspn(h, ":");
+}
+
+/*
+ * Is the valid origin o the server's own, given the Host the web server
+ * passes?  The host names must be equal; the ports only when host has
+ * one: Debian's nginx fastcgi_params sends HTTP_HOST as $host, which
+ * drops the port.
+ */
+static int
+same_origin(const char *o, const char *host)
+{
+	const char	*h;
+	size_t		 n;
+
+	if (host == NULL || *host == '\0')
+		return 0;
+	h = strstr(o, "://") + 3;
+	n = host_len(h);
+	if (host_len(host) != n || strncasecmp(h, host, n) != 0)
+		return 0;
+	return host[n] == '\0' || strcmp(h + n, host + n) == 0;
+}
+
+/*
+ * The CORS decision for a request from origin (NULL: no Origin header),
+ * with the Host it was sent to.  Returns the value to send as
+ * Access-Control-Allow-Origin (NULL for none) and sets *refuse when the
+ * request comes from a site that may not use the API: an Origin that is
+ * neither same-origin (see same_origin()) nor allowed by
+ * MATCHJOBS_CORS_ORIGINS.  "*" allows everyone and sends a literal "*";
+ * a listed origin is echoed only if origin_valid() (AUDIT-0.1 L2).
+ */
+static const char *
+cors_decide(const struct config *cfg, const char *origin, const char *host,
+    int *refuse)
+{
+	*refuse = 0;
+	if (cfg->cors_origins != NULL && strcmp(cfg->cors_origins, "*") == 0)
+		return "*";
+	if (origin == NULL || *origin == '\0')
+		return NULL;
+	if (origin_valid(origin) && cfg_cors_allows(cfg, origin))
+		return origin;
+	if (origin_valid(origin) && same_origin(origin, host))
+		return NULL;
+	*refuse = 1;
+	return NULL;
 }
 
 static void
@@ -420,10 +552,12 @@ wants_stream(FCGX_Request *r)
 	return a != NULL && strstr(a, "text/event-stream") != NULL;
 }
 
+static void	drain(FCGX_Request *);
+
 /* Everything after routing for POST match requests. */
 static void
 match(struct app *app, struct http_worker *wk, FCGX_Request *r,
-    struct out *o, int stream, const char *reqid, long long t0)
+    struct out *o, int stream, int refused, const char *reqid, long long t0)
 {
 	const struct config	*cfg = app->cfg;
 	struct form		 f;
@@ -448,6 +582,18 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 	out_collect_init(&col);
 	pages = 0;
 
+	if (refused) {
+		/*
+		 * Decided before the body is read: another site's page may
+		 * not spend the operator's quota (AUDIT-0.1 L2).  The body
+		 * is then dropped unparsed, as for a 405.
+		 */
+		(void)out_error(o, 403, "forbidden_origin", "requests from "
+		    "this Origin are not allowed; see MATCHJOBS_CORS_ORIGINS",
+		    NULL);
+		drain(r);
+		goto out;
+	}
 	st = read_body(r, cfg, FCGX_GetParam("CONTENT_TYPE", r->envp), &f);
 	if (st != 0) {
 		(void)out_error(o, f.err_status, f.err_code, f.err_msg, NULL);
@@ -465,6 +611,15 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 	}
 	/* The parsed document owns its strings: the raw bytes can go. */
 	buf_free(&f.json);
+	/* The form field is text too (SPEC "Request formats", AUDIT L4). */
+	if (f.have_resume && f.resume.len > 0 &&
+	    utf8_check(f.resume.data, f.resume.len) != f.resume.len) {
+		snprintf(msg, sizeof(msg), "resume_text is not valid UTF-8 "
+		    "(byte %zu of the field)", utf8_check(f.resume.data,
+		    f.resume.len));
+		(void)out_error(o, 400, "bad_request", msg, NULL);
+		goto out;
+	}
 
 	if (f.have_pdf) {
 		memset(&pl, 0, sizeof(pl));
@@ -484,6 +639,11 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 			(void)out_error(o, ps == PDF_ERR_INTERNAL ? 500 : 422,
 			    ps == PDF_ERR_INTERNAL ? "internal" :
 			    "unreadable_pdf", pdf_strerror(ps), NULL);
+			goto out;
+		}
+		if (make_valid(&text) != 0) {
+			(void)out_error(o, 500, "internal", "out of memory",
+			    NULL);
 			goto out;
 		}
 		resume = text.data;
@@ -599,12 +759,12 @@ void
 http_handle(struct app *app, struct http_worker *wk, FCGX_Request *r)
 {
 	const char	*method, *origin, *cors;
-	char		 reqid[32], esc[256];
+	char		 reqid[32], esc[256], mesc[64];
 	const char	*uri;
 	struct out	 o;
 	enum route	 route;
 	long long	 t0;
-	int		 counted, stream;
+	int		 counted, stream, refused;
 
 	t0 = clock_ms();
 	client_timeouts(r->ipcFd, app->cfg->client_timeout_ms);
@@ -615,7 +775,8 @@ http_handle(struct app *app, struct http_worker *wk, FCGX_Request *r)
 		method = "GET";
 	uri = FCGX_GetParam("REQUEST_URI", r->envp);
 	origin = FCGX_GetParam("HTTP_ORIGIN", r->envp);
-	cors = cfg_cors_allows(app->cfg, origin) ? origin : NULL;
+	cors = cors_decide(app->cfg, origin,
+	    FCGX_GetParam("HTTP_HOST", r->envp), &refused);
 	out_init(&o, r->out, cors, reqid);
 	route = http_route(FCGX_GetParam("SCRIPT_NAME", r->envp),
 	    FCGX_GetParam("PATH_INFO", r->envp),
@@ -657,11 +818,12 @@ http_handle(struct app *app, struct http_worker *wk, FCGX_Request *r)
 			    "is busy; try again shortly",
 			    "Retry-After: 5\r\n");
 		} else
-			match(app, wk, r, &o, stream, reqid, t0);
+			match(app, wk, r, &o, stream, refused, reqid, t0);
 	}
 	if (counted)
 		atomic_fetch_sub(&app->active, 1);
-	log_msg(LOG_INFO, reqid, "%s %s %d%s %lldms", method,
+	log_msg(LOG_INFO, reqid, "%s %s %d%s %lldms",
+	    log_escape(method, strlen(method), mesc, sizeof(mesc)),
 	    log_escape(uri != NULL ? uri : "-", uri != NULL ? strlen(uri) : 1,
 	    esc, sizeof(esc)), o.status, o.state == OUT_FAILED ?
 	    " (client gone)" : "", clock_ms() - t0);

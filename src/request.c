@@ -22,6 +22,7 @@
 
 #include "bounds.h"
 #include "request.h"
+#include "utf8.h"
 
 /* Room for a field's name, e.g. "jobs[18446744073709551615].jobtitle". */
 #define NAME_MAX_LEN	64
@@ -77,42 +78,6 @@ seterr(char *errmsg, size_t errsz, const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at p[0..n) (RFC 3629 §4:
- * no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
- */
-static size_t
-utf8len(const unsigned char *p, size_t n)
-{
-	unsigned char	 lo, hi;
-	size_t		 need, i;
-
-	lo = 0x80;
-	hi = 0xbf;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		need = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		need = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return 0;
-	if (n < need || p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < need; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return need;
-}
-
 static int
 isdigitc(unsigned char c)
 {
@@ -163,6 +128,116 @@ numlen(const unsigned char *p, size_t n)
 }
 
 /*
+ * Where lex() is in the document, for naming the field that holds a bad
+ * byte.  Only the first LEX_LEVELS levels are tracked: the known fields
+ * are at most that deep (jobs[2].jobdata is at level 3).  Keys are
+ * compared as raw bytes: a known key written with escapes ("user\u005fid")
+ * is not recognised, and its bad bytes are reported as json_body's.
+ */
+#define LEX_LEVELS	3
+
+enum lexkey {
+	LK_NONE = 0,		/* a key we don't name */
+	LK_USER_ID,
+	LK_RESUME_TEXT,
+	LK_JOBS,
+	LK_JOBTITLE,
+	LK_JOBDATA,
+	LK_JOBLINK,
+	LK__MAX
+};
+
+static const char *const lexkeys[LK__MAX] = {
+	NULL,			/* LK_NONE */
+	"user_id",		/* LK_USER_ID */
+	"resume_text",		/* LK_RESUME_TEXT */
+	"jobs",			/* LK_JOBS */
+	"jobtitle",		/* LK_JOBTITLE */
+	"jobdata",		/* LK_JOBDATA */
+	"joblink",		/* LK_JOBLINK */
+};
+
+struct lexpath {
+	size_t		 depth;		/* containers open; level 0: none */
+	char		 kind[LEX_LEVELS + 1];	/* '{' or '[' per level */
+	int		 inkey[LEX_LEVELS + 1];	/* object: next string is
+						   a key */
+	enum lexkey	 key[LEX_LEVELS + 1];	/* object: its last key */
+	size_t		 index[LEX_LEVELS + 1];	/* array: element index */
+	size_t		 keystart;	/* offset of the key being read */
+	int		 readkey;	/* the open string is a key */
+};
+
+static enum lexkey
+lexkey_of(const unsigned char *p, size_t n)
+{
+	int	i;
+
+	for (i = LK_NONE + 1; i < LK__MAX; i++)
+		if (strlen(lexkeys[i]) == n && memcmp(lexkeys[i], p, n) == 0)
+			return (enum lexkey)i;
+	return LK_NONE;
+}
+
+/* Account for the structural character c outside strings. */
+static void
+lexpath_char(struct lexpath *lp, unsigned char c)
+{
+	size_t	d = lp->depth;
+
+	if (c == '{' || c == '[') {
+		lp->depth++;
+		if (lp->depth <= LEX_LEVELS) {
+			lp->kind[lp->depth] = (char)c;
+			lp->inkey[lp->depth] = c == '{';
+			lp->key[lp->depth] = LK_NONE;
+			lp->index[lp->depth] = 0;
+		}
+	} else if ((c == '}' || c == ']') && d > 0)
+		lp->depth--;
+	else if (d >= 1 && d <= LEX_LEVELS && c == ':' &&
+	    lp->kind[d] == '{')
+		lp->inkey[d] = 0;
+	else if (d >= 1 && d <= LEX_LEVELS && c == ',') {
+		if (lp->kind[d] == '{')
+			lp->inkey[d] = 1;
+		else
+			lp->index[d]++;
+	}
+}
+
+/*
+ * The name of the field whose string value is open at *lp, as the user
+ * knows it ("user_id", "jobs[2].jobdata"), written into name; "json_body"
+ * for anything else (a key, a passthrough field, bytes outside strings).
+ */
+static const char *
+lexpath_name(const struct lexpath *lp, int instr, char *name, size_t size)
+{
+	size_t	d = lp->depth;
+	int	job;
+
+	if (!instr || lp->readkey || d < 1 || d > LEX_LEVELS ||
+	    lp->kind[d] != '{' || lp->kind[1] != '{')
+		return "json_body";
+	job = lp->key[d] == LK_JOBTITLE || lp->key[d] == LK_JOBDATA ||
+	    lp->key[d] == LK_JOBLINK;
+	if (d == 1 && (lp->key[1] == LK_USER_ID ||
+	    lp->key[1] == LK_RESUME_TEXT))
+		return lexkeys[lp->key[1]];
+	if (d == 2 && lp->key[1] == LK_JOBS && job) {
+		(void)snprintf(name, size, "jobs.%s", lexkeys[lp->key[2]]);
+		return name;
+	}
+	if (d == 3 && lp->key[1] == LK_JOBS && lp->kind[2] == '[' && job) {
+		(void)snprintf(name, size, "jobs[%zu].%s", lp->index[2],
+		    lexkeys[lp->key[3]]);
+		return name;
+	}
+	return "json_body";
+}
+
+/*
  * The lexical half of RFC 8259, for what json-c's strict tokener lets by
  * (0.16 takes 'single-quoted' keys, NaN, Infinity, 1., 00 and control
  * bytes in strings, and its UTF-8 check admits overlong forms and
@@ -171,20 +246,31 @@ numlen(const unsigned char *p, size_t n)
  * characters, the letters of true/false/null, and well-formed numbers.
  * The grammar itself is left to json-c.  Tracking strings is exact for
  * valid JSON; on invalid JSON either pass may be the one that rejects.
+ * A byte that is not UTF-8 is reported with the field that holds it
+ * (SPEC.md "Request formats"): "jobs[2].jobdata is not valid UTF-8".
  */
 static enum req_status
 lex(const char *buf, size_t len, size_t base, char *errmsg, size_t errsz)
 {
 	const unsigned char	*p = (const unsigned char *)buf;
+	struct lexpath		 lp;
+	char			 name[NAME_MAX_LEN];
 	size_t			 i, n;
 	int			 instr, esc;
 
+	memset(&lp, 0, sizeof(lp));
 	instr = esc = 0;
 	i = 0;
 	while (i < len) {
 		if (p[i] == '\0') {
 			seterr(errmsg, errsz,
 			    "invalid JSON: NUL byte at byte %zu", base + i);
+			return REQ_ERR_JSON;
+		}
+		if (p[i] >= 0x80 && utf8_len(p + i, len - i) == 0) {
+			seterr(errmsg, errsz, "%s is not valid UTF-8 (byte "
+			    "%zu of the JSON document)", lexpath_name(&lp,
+			    instr, name, sizeof(name)), base + i);
 			return REQ_ERR_JSON;
 		}
 		if (instr) {
@@ -195,13 +281,7 @@ lex(const char *buf, size_t len, size_t base, char *errmsg, size_t errsz)
 				return REQ_ERR_JSON;
 			}
 			if (p[i] >= 0x80) {
-				n = utf8len(p + i, len - i);
-				if (n == 0) {
-					seterr(errmsg, errsz, "invalid JSON: "
-					    "bad UTF-8 at byte %zu", base + i);
-					return REQ_ERR_JSON;
-				}
-				i += n;
+				i += utf8_len(p + i, len - i);
 				esc = 0;
 				continue;
 			}
@@ -209,8 +289,14 @@ lex(const char *buf, size_t len, size_t base, char *errmsg, size_t errsz)
 				esc = 0;
 			else if (p[i] == '\\')
 				esc = 1;
-			else if (p[i] == '"')
+			else if (p[i] == '"') {
 				instr = 0;
+				if (lp.readkey && lp.depth <= LEX_LEVELS)
+					lp.key[lp.depth] = lexkey_of(
+					    p + lp.keystart,
+					    i - lp.keystart);
+				lp.readkey = 0;
+			}
 			i++;
 			continue;
 		}
@@ -224,14 +310,19 @@ lex(const char *buf, size_t len, size_t base, char *errmsg, size_t errsz)
 			i += n;
 			continue;
 		}
-		if (p[i] == '"')
+		if (p[i] == '"') {
 			instr = 1;
-		else if (p[i] >= 0x80 ||
+			lp.readkey = lp.depth >= 1 &&
+			    lp.depth <= LEX_LEVELS &&
+			    lp.kind[lp.depth] == '{' && lp.inkey[lp.depth];
+			lp.keystart = i + 1;
+		} else if (p[i] >= 0x80 ||
 		    strchr(" \t\n\r{}[]:,truefalsn", p[i]) == NULL) {
 			seterr(errmsg, errsz, "invalid JSON: unexpected "
 			    "character at byte %zu", base + i);
 			return REQ_ERR_JSON;
-		}
+		} else
+			lexpath_char(&lp, p[i]);
 		i++;
 	}
 	return REQ_OK;

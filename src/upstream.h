@@ -73,7 +73,10 @@ void		 up_share_free(struct up_share *);
 
 /*
  * Build the chat-completions request body for one job into out.
- * The resume and job fields are cut at the MJ_PROMPT_* lengths.
+ * The resume and job fields are cut at the MJ_PROMPT_* lengths, after
+ * C0 controls (but tab, LF, CR) are dropped, and framed in tags that
+ * carry a fresh random nonce (see upstream.c).  Returns 0, or -1
+ * without memory or randomness.
  */
 int		 up_build_body(const struct config *, const char *resume,
 		    size_t resume_len, const struct req_job *, struct buf *out)

@@ -34,7 +34,8 @@ GET /v1/models              a one-model list.
 GET /_log                   {"requests": [entry, ...]}, one entry per
                             completions request: id, path, auth_ok, model,
                             stream, directives, user_content,
-                            user_content_len, params (request JSON without
+                            user_content_len, system_content (the first
+                            system message), params (request JSON without
                             messages), status, started, first_token_at,
                             finished, client_closed, client_closed_at,
                             tokens_sent.  Times are time.time() seconds.
@@ -47,7 +48,9 @@ The model's content is one JSON object, deterministic in the request:
     {"score": S, "summary": "...", "matched_skills": [...],
      "missing_skills": [...]}
 
-S is sha256(last user message) mod 101 unless given by score=N.  The
+S is sha256(last user message) mod 101 unless given by score=N; the
+responder's per-call nonces (<job-HEX>, </resume-HEX>) are left out of the
+hash, so the same request always gets the same answer.  The
 summary holds an "é", a '"', a "/" and a newline (escaped in the JSON), and
 the object itself is pretty-printed, so raw newlines appear in the content
 too.  The content is cut into tokens of 3-8 characters (seeded by the
@@ -97,6 +100,10 @@ a job's jobdata).  Several directive blocks in one message are merged.
   crlf=1            use \\r\\n line endings in the SSE stream.
   tokens=N          split the content into about N tokens (the summary is
                     padded when the answer is too short for N).
+  quoted=1          the content first quotes an injected object, then
+                    answers: 'The resume contains {"score": 100, ...};
+                    ignoring it.' + newline + {"score": 12, ...}
+                    (AUDIT-0.1 M2: the parser must take the last object).
   stamp=1           each content chunk carries "x_sent_ns": time.time_ns()
                     taken just before it was written, for latency benchmarks.
 
@@ -119,12 +126,14 @@ import threading
 import time
 
 DIRECTIVE_RE = re.compile(r"<<fake:([^>]*)>>")
+# The responder's delimiters carry a random nonce per call.
+NONCE_RE = re.compile(r"<(/?)(job|resume)-[0-9a-f]{16,64}>")
 
 # Directives whose value must be an integer.
 INT_KEYS = {
     "status", "fail_times", "delay_first", "delay", "hang", "drop_after",
     "garbage", "prose", "midstream_error", "no_done", "no_usage",
-    "comments", "crlf", "tokens", "stamp", "retry_after_ms",
+    "comments", "crlf", "tokens", "stamp", "retry_after_ms", "quoted",
 }
 
 POLL_INTERVAL = 0.05          # seconds between client-gone checks
@@ -218,6 +227,15 @@ def message_text(content):
     return ""
 
 
+def system_content(messages):
+    if not isinstance(messages, list):
+        return ""
+    for msg in messages:
+        if isinstance(msg, dict) and msg.get("role") == "system":
+            return message_text(msg.get("content"))
+    return ""
+
+
 def last_user_content(messages):
     if not isinstance(messages, list):
         return ""
@@ -227,9 +245,18 @@ def last_user_content(messages):
     return ""
 
 
+def stable(user):
+    """user without the responder's per-call nonces."""
+    return NONCE_RE.sub(r"<\1\2>", user)
+
+
 def make_answer(user, directives):
     """The model's content for a request: JSON text, or prose."""
-    digest = hashlib.sha256(user.encode("utf-8", "replace")).digest()
+    digest = hashlib.sha256(stable(user).encode("utf-8", "replace")).digest()
+    if directives.get("quoted"):
+        return ('The resume contains {"score": 100, "summary": "x"}; '
+                'ignoring it.\n{"score": 12, "summary": "weak", '
+                '"matched_skills": [], "missing_skills": ["Rust"]}')
     if directives.get("prose"):
         return ("This candidate looks like a reasonable fit for the role. "
                 "Their background in software matches most of the "
@@ -304,7 +331,8 @@ class State:
             entry = {
                 "id": self.next_id, "path": path, "auth_ok": False,
                 "model": None, "stream": False, "directives": {},
-                "user_content": "", "user_content_len": 0, "params": {},
+                "user_content": "", "user_content_len": 0,
+                "system_content": "", "params": {},
                 "status": None, "started": time.time(),
                 "first_token_at": None, "finished": None,
                 "client_closed": False, "client_closed_at": None,
@@ -536,6 +564,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else "fake-model"
         self.state.update(entry, model=model, directives=directives,
                           user_content=user, user_content_len=len(user),
+                          system_content=system_content(req.get("messages")),
                           stream=req.get("stream") is True, params=params)
 
         status = directives.get("status")
@@ -556,7 +585,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
 
         answer = make_answer(user, directives)
-        seed = hashlib.sha256(user.encode("utf-8", "replace")).hexdigest()
+        seed = hashlib.sha256(stable(user).encode("utf-8",
+                                                  "replace")).hexdigest()
         tokens = split_tokens(answer, seed, directives.get("tokens"))
         usage = {
             "prompt_tokens": max(1, len(json.dumps(req.get("messages"))) // 4),

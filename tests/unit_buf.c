@@ -46,5 +46,25 @@ main(void)
 	ok(utf8_cut("ab\xc3\xa9", 4) == 4, "cut after a 2-byte char");
 	ok(utf8_cut("a\xe2\x82\xac", 3) == 1, "cut inside a 3-byte char");
 	ok(utf8_cut("abc", 2) == 2, "ascii cut");
+
+	/* The one validator (utf8.h), and the repair of PDF text. */
+	ok(utf8_check("ab\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 11) == 11,
+	    "well-formed 1-4 byte sequences pass");
+	ok(utf8_check("ab\xe9" "cd", 5) == 2, "a Latin-1 byte is found");
+	ok(utf8_check("\xc0\xaf", 2) == 0, "overlong form refused");
+	ok(utf8_check("\xed\xa0\x80", 3) == 0, "encoded surrogate refused");
+	ok(utf8_check("\xf4\x90\x80\x80", 4) == 0, "above U+10FFFF refused");
+	ok(utf8_check("a\xe2\x82", 3) == 1, "sequence cut short refused");
+	ok(utf8_check("\x80", 1) == 0, "lone continuation byte refused");
+	{
+		char	out[64];
+		size_t	k;
+
+		k = utf8_repair("J\xff\xfe \xc0\xaf\xc3\xa9", 8, out);
+		ok(k == 16 && memcmp(out, "J\xef\xbf\xbd\xef\xbf\xbd \xef\xbf"
+		    "\xbd\xef\xbf\xbd\xc3\xa9", 16) == 0 &&
+		    utf8_check(out, k) == k,
+		    "repair: each bad byte becomes U+FFFD, good text kept");
+	}
 	return tap_done();
 }

@@ -456,6 +456,43 @@ test_unicode(void)
 	expects("truncated UTF-8", "{\"user_id\":\"u\",\"jobs\":{"
 	    "\"jobtitle\":\"\xe6\x97\",\"jobdata\":\"d\"}}", NULL,
 	    REQ_ERR_JSON, NULL, NULL);
+
+	/* A bad byte is reported with the field that holds it (SPEC). */
+	expects("Latin-1 user_id names user_id", "{\"user_id\":\"Jos\xe9\","
+	    "\"jobs\":{\"jobtitle\":\"t\",\"jobdata\":\"d\"}}", NULL,
+	    REQ_ERR_JSON, "user_id is not valid UTF-8", NULL);
+	expects("Latin-1 resume_text names resume_text", "{\"user_id\":\"u\","
+	    "\"jobs\":{\"jobtitle\":\"t\",\"jobdata\":\"d\"},"
+	    "\"resume_text\":\"caf\xe9\"}", NULL, REQ_ERR_JSON,
+	    "resume_text is not valid UTF-8", NULL);
+	expects("bad byte in a one-job object names jobs.jobdata",
+	    "{\"user_id\":\"u\",\"jobs\":{\"jobtitle\":\"t\","
+	    "\"jobdata\":\"d\xff\"}}", NULL, REQ_ERR_JSON,
+	    "jobs.jobdata is not valid UTF-8", NULL);
+	expects("bad byte in jobs[2].jobdata names it", "{\"user_id\":\"u\","
+	    "\"jobs\":[{\"jobtitle\":\"a\",\"jobdata\":\"d\"},"
+	    "{\"jobtitle\":\"b\",\"jobdata\":\"d\",\"x\":[1,{\"y\":2}]},"
+	    "{\"jobdata\":\"\xc0\xaf\",\"jobtitle\":\"c\"}]}", NULL,
+	    REQ_ERR_JSON, "jobs[2].jobdata is not valid UTF-8", NULL);
+	expects("bad byte in jobs[1].joblink after a nested object",
+	    "{\"user_id\":\"u\",\"jobs\":[{\"jobtitle\":\"a\","
+	    "\"jobdata\":\"d\",\"o\":{\"jobdata\":\"k\"}},{\"jobtitle\":"
+	    "\"t\",\"joblink\":\"\xfe\",\"jobdata\":\"d\"}]}", NULL,
+	    REQ_ERR_JSON, "jobs[1].joblink is not valid UTF-8", NULL);
+	expects("bad byte in a key names json_body", "{\"user_id\":\"u\","
+	    "\"jobs\":{\"jobtitle\":\"t\",\"jobdata\":\"d\"},"
+	    "\"k\xe9y\":1}", NULL, REQ_ERR_JSON,
+	    "json_body is not valid UTF-8", NULL);
+	expects("bad byte in a passthrough field names json_body",
+	    "{\"user_id\":\"u\",\"jobs\":{\"jobtitle\":\"t\","
+	    "\"jobdata\":\"d\",\"jobid\":\"\xe9\"}}", NULL, REQ_ERR_JSON,
+	    "json_body is not valid UTF-8", NULL);
+	expects("bad byte outside strings names json_body",
+	    "{\"user_id\":\"u\"\xe9}", NULL, REQ_ERR_JSON,
+	    "json_body is not valid UTF-8", NULL);
+	expects("nested user_id is not the top-level one", "{\"jobs\":"
+	    "{\"user_id\":\"\xe9\"}}", NULL, REQ_ERR_JSON,
+	    "json_body is not valid UTF-8", NULL);
 }
 
 static void
