@@ -185,6 +185,44 @@ gv_pair(struct fcgi_parser *p)
 			p->gmask |= 1u << i;
 }
 
+/* Name or value bytes: PARAMS into the arena, GET_VALUES names kept. */
+static enum fcgi_status
+nv_bytes(struct fcgi_parser *p, int gv, int name, const unsigned char *s,
+    size_t k)
+{
+	if (!gv)
+		return arena_add(p, s, k);
+	if (name) {
+		if (p->gnlen + k <= sizeof(p->gname))
+			memcpy(p->gname + p->gnlen, s, k);
+		p->gnlen += k;
+	}
+	return FCGI_OK;
+}
+
+/* The name or value being read is complete (or empty): on to the next. */
+static enum fcgi_status
+nv_part_done(struct fcgi_parser *p, struct fcgi_nv *nv, int gv)
+{
+	for (;;) {
+		if (!gv && arena_add(p, "", 1) != FCGI_OK)
+			return p->err;
+		if (nv->st == NV_NAME) {
+			nv->st = NV_VALUE;
+			nv->left = nv->vlen;
+			if (nv->left > 0)
+				return FCGI_OK;
+			continue;
+		}
+		if (gv)
+			gv_pair(p);
+		else
+			p->nparams++;
+		nv->st = NV_NLEN;
+		return FCGI_OK;
+	}
+}
+
 /*
  * Feed name-value bytes to nv.  gv: GET_VALUES (names into gname,
  * values dropped), else PARAMS (pairs into the arena).
@@ -197,83 +235,50 @@ nv_feed(struct fcgi_parser *p, struct fcgi_nv *nv, int gv,
 	int	 got;
 
 	while (n > 0) {
-		switch (nv->st) {
-		case NV_NLEN:
-		case NV_VLEN:
-			got = 0;
-			len = 0;
-			if (nv->lbn == 0 && *s < 0x80) {
-				len = *s;
-				got = 1;
-			} else {
-				nv->lb[nv->lbn++] = *s;
-				if (nv->lbn == 4) {
-					nv->lb[0] &= 0x7f;
-					len = get32(nv->lb);
-					nv->lbn = 0;
-					got = 1;
-				}
-			}
-			s++;
-			n--;
-			if (!got)
-				break;
-			if (nv->st == NV_NLEN) {
-				nv->nlen = len;
-				nv->st = NV_VLEN;
-				break;
-			}
-			nv->vlen = len;
-			if (gv)
-				p->gnlen = 0;
-			else if (pair_open(p) != FCGI_OK)
-				return p->err;
-			nv->st = NV_NAME;
-			nv->left = nv->nlen;
-			if (nv->left == 0)
-				goto name_done;
-			break;
-		case NV_NAME:
+		if (nv->st == NV_NAME || nv->st == NV_VALUE) {
 			k = n < nv->left ? n : nv->left;
-			if (gv) {
-				if (p->gnlen + k <= sizeof(p->gname))
-					memcpy(p->gname + p->gnlen, s, k);
-				p->gnlen += k;
-			} else if (arena_add(p, s, k) != FCGI_OK)
+			if (nv_bytes(p, gv, nv->st == NV_NAME, s, k) != FCGI_OK)
 				return p->err;
 			s += k;
 			n -= k;
 			nv->left -= k;
-			if (nv->left > 0)
-				break;
-name_done:
-			if (!gv && arena_add(p, "", 1) != FCGI_OK)
+			if (nv->left == 0 && nv_part_done(p, nv, gv) != FCGI_OK)
 				return p->err;
-			nv->st = NV_VALUE;
-			nv->left = nv->vlen;
-			if (nv->left == 0)
-				goto value_done;
-			break;
-		case NV_VALUE:
-			k = n < nv->left ? n : nv->left;
-			if (!gv && arena_add(p, s, k) != FCGI_OK)
-				return p->err;
-			s += k;
-			n -= k;
-			nv->left -= k;
-			if (nv->left > 0)
-				break;
-value_done:
-			if (gv)
-				gv_pair(p);
-			else {
-				if (arena_add(p, "", 1) != FCGI_OK)
-					return p->err;
-				p->nparams++;
-			}
-			nv->st = NV_NLEN;
-			break;
+			continue;
 		}
+		/* NV_NLEN, NV_VLEN: 1 byte below 128, else 4 */
+		got = 0;
+		len = 0;
+		if (nv->lbn == 0 && *s < 0x80) {
+			len = *s;
+			got = 1;
+		} else {
+			nv->lb[nv->lbn++] = *s;
+			if (nv->lbn == 4) {
+				nv->lb[0] &= 0x7f;
+				len = get32(nv->lb);
+				nv->lbn = 0;
+				got = 1;
+			}
+		}
+		s++;
+		n--;
+		if (!got)
+			continue;
+		if (nv->st == NV_NLEN) {
+			nv->nlen = len;
+			nv->st = NV_VLEN;
+			continue;
+		}
+		nv->vlen = len;
+		if (gv)
+			p->gnlen = 0;
+		else if (pair_open(p) != FCGI_OK)
+			return p->err;
+		nv->st = NV_NAME;
+		nv->left = nv->nlen;
+		if (nv->left == 0 && nv_part_done(p, nv, gv) != FCGI_OK)
+			return p->err;
 	}
 	return FCGI_OK;
 }
