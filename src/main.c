@@ -274,6 +274,9 @@ main(int argc, char **argv)
 	if (ss != SRV_OK) {
 		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
 		usage(stderr);
+		up_share_free(share);
+		curl_global_cleanup();
+		cfg_free(&cfg);
 		return 1;
 	}
 	log_msg(LOG_INFO, NULL, "matchjobs-fcgi %s: engine %s%s%s", VERSION,

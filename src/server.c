@@ -372,6 +372,7 @@ static void *
 worker(void *arg)
 {
 	struct pool	*p = arg;
+	pthread_t	 main_thread;
 	void		*w;
 	int		 fd, grow, leave, last;
 
@@ -423,11 +424,13 @@ worker(void *arg)
 	p->idle--;
 	p->total--;
 	last = p->total == 0 && !p->stopping;
+	main_thread = p->main;
 	pthread_cond_broadcast(&p->idle_cv);
 	pthread_mutex_unlock(&p->mu);
-	/* Nobody accepts any more: tell the main thread, which exits. */
+	/* Nobody accepts any more: tell the main thread, which exits (and
+	 * may free p at once: don't touch it after the unlock). */
 	if (last)
-		pthread_kill(p->main, SIGUSR1);
+		pthread_kill(main_thread, SIGUSR1);
 	return NULL;
 }
 
@@ -530,6 +533,8 @@ srv_run(const struct srv_opts *o, int fd)
 		if (n == 0) {
 			log_msg(LOG_ERROR, NULL, "no worker left to accept "
 			    "connections; exiting");
+			close(pp->wakefd);
+			free(pp);	/* no thread holds it any more */
 			return SRV_ERR_NO_WORKERS;
 		}
 	}
