@@ -496,6 +496,13 @@ srv_run(const struct srv_opts *o, int fd)
 	pp->max_threads = o->max_busy + MJ_SPARE_THREADS_MIN;
 	pthread_mutex_init(&pp->mu, NULL);
 	pthread_cond_init(&pp->idle_cv, NULL);
+	/*
+	 * The socket listens already (connections wait in its backlog):
+	 * start what requests use (the PDF zygote) before the first is
+	 * accepted, so the first answer finds it there.
+	 */
+	if (o->ready != NULL)
+		o->ready(o->ctx);
 	n = o->workers > 0 ? o->workers : MJ_SPARE_THREADS_MIN;
 	if (n > pp->max_threads)
 		n = pp->max_threads;
@@ -519,8 +526,6 @@ srv_run(const struct srv_opts *o, int fd)
 	}
 	log_msg(LOG_INFO, NULL, "ready: %d workers, up to %d requests", n,
 	    o->max_busy);
-	if (o->ready != NULL)
-		o->ready(o->ctx);
 
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

@@ -42,7 +42,10 @@ struct srv_opts {
 	void		*(*worker_new)(void *ctx);
 	void		(*worker_free)(void *worker);
 	void		(*handle)(void *ctx, void *worker, struct fconn *);
-	/* Workers are accepting (called once, from the main thread). */
+	/*
+	 * The socket listens; called once, from the main thread, just
+	 * before the workers start accepting.
+	 */
 	void		(*ready)(void *ctx);
 	/* Grace period over: end the requests in flight now. */
 	void		(*cut)(void *ctx);
