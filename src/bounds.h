@@ -121,6 +121,29 @@
 /* libcurl's receive buffer per model call (its default is 16 KiB). */
 #define MJ_UPSTREAM_BUF		4096
 
+/*
+ * FastCGI (src/fcgi.c).  The params of one request: bytes kept (names,
+ * values and 10 bytes of bookkeeping per pair), pairs, and one name's
+ * length.  nginx sends ~1 KB for a plain request; its headers are
+ * capped at 4 x 8 KiB (large_client_header_buffers), Apache's at 100
+ * fields of 8 KiB; 128 KiB holds any request those pass in practice,
+ * and an attacker on the socket gets no more than that allocated.
+ */
+#define MJ_FCGI_PARAMS_MAX	(128u * 1024)
+#define MJ_FCGI_PARAMS_COUNT_MAX 512
+#define MJ_FCGI_NAME_MAX	4096
+/* Content of one FCGI_GET_VALUES record: the three names fit in 64. */
+#define MJ_FCGI_MGMT_MAX	1024
+/*
+ * A new connection must deliver FCGI_BEGIN_REQUEST and all its PARAMS
+ * within this long, or it is dropped: web servers send them at once, so
+ * only a silent or stalled peer waits, and it holds one thread (counted
+ * busy) for at most this long (AUDIT H2).
+ */
+#define MJ_FCGI_HANDSHAKE_MS	5000
+/* accept() out of descriptors (EMFILE/ENFILE): wait, then retry. */
+#define MJ_ACCEPT_BACKOFF_MS	100
+
 /* Listening socket backlog. */
 #define MJ_LISTEN_BACKLOG	1024
 

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "cfg.h"
 #include "clock.h"
 #include "engine.h"
+#include "fconn.h"
 #include "http.h"
 #include "bounds.h"
 #include "log.h"
@@ -31,7 +33,7 @@
 
 /*
  * Bytes read from stdin at a time.  On the worker's stack, whose touched
- * pages stay resident for the thread's life: keep it small (libfcgi
+ * pages stay resident for the thread's life: keep it small (fconn
  * buffers the records anyway).
  */
 #define READ_CHUNK	4096
@@ -262,7 +264,7 @@ is_type(const char *ct, const char *type)
  * HTTP status of the fault recorded in f.
  */
 static int
-read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
+read_body(struct fconn *r, const struct config *cfg, const char *ctype,
     struct form *f)
 {
 	static const struct mp_callbacks cb = {
@@ -274,8 +276,10 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 	char			*end;
 	unsigned long long	 total, declared;
 	enum mp_status		 ms;
+	enum fconn_status	 rs;
 	long long		 deadline;
-	int			 n, parsing;
+	size_t			 n;
+	int			 parsing;
 
 	if (ctype == NULL || *ctype == '\0') {
 		form_fail(f, 415, "unsupported_media_type", "send "
@@ -303,7 +307,7 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 		return f->err_status;
 	}
 
-	cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+	cl = fconn_param(r, "CONTENT_LENGTH");
 	if (cl != NULL && *cl != '\0') {
 		declared = strtoull(cl, &end, 10);
 		if (*end == '\0' && declared > cfg->body_max)
@@ -315,8 +319,9 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 	total = 0;
 	deadline = clock_ms() + cfg->body_deadline_ms;
 	for (;;) {
-		n = FCGX_GetStr(chunk, sizeof(chunk), r->in);
-		if (n <= 0)
+		/* Returns after each socket read: the deadline holds. */
+		rs = fconn_read(r, chunk, sizeof(chunk), deadline, &n);
+		if (rs != FCONN_OK || n == 0)
 			break;
 		if (clock_ms() > deadline) {
 			form_fail(f, 408, "timeout", "the request body took "
@@ -324,8 +329,9 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 			    cfg->body_deadline_ms);
 			return f->err_status;
 		}
-		total += (unsigned)n;
-		if (total > DRAIN_MAX)
+		total += n;
+		/* While parsing, total <= body_max, which may be above it. */
+		if (!parsing && total > DRAIN_MAX)
 			break;
 		if (!parsing)
 			continue;
@@ -337,24 +343,26 @@ read_body(FCGX_Request *r, const struct config *cfg, const char *ctype,
 			continue;
 		}
 		if (f->multipart) {
-			ms = mp_feed(f->mp, chunk, (size_t)n);
+			ms = mp_feed(f->mp, chunk, n);
 			if (ms != MP_OK) {
 				form_fail(f, 400, "bad_request",
 				    "malformed multipart body: %s",
 				    mp_strerror(ms));
 				parsing = 0;
 			}
-		} else if (buf_add(&f->json, chunk, (size_t)n) != BUF_OK) {
+		} else if (buf_add(&f->json, chunk, n) != BUF_OK) {
 			form_fail(f, 413, "too_large", "the JSON body is "
 			    "larger than %zu bytes", f->json.max);
 			parsing = 0;
 		}
 	}
+	if (rs == FCONN_TIMEOUT)
+		form_fail(f, 408, "timeout", "the request body took longer "
+		    "than %ld ms to arrive", cfg->body_deadline_ms);
 	if (f->err_status != 0)
 		return f->err_status;
-	if (FCGX_GetError(r->in) != 0) {
-		if (FCGX_GetError(r->in) == EAGAIN ||
-		    FCGX_GetError(r->in) == EWOULDBLOCK)
+	if (rs != FCONN_OK) {
+		if (rs == FCONN_STALLED)
 			form_fail(f, 408, "timeout", "the request body stalled "
 			    "for more than %ld ms", cfg->client_timeout_ms);
 		else
@@ -544,19 +552,19 @@ health(struct app *app, struct out *o)
 }
 
 static int
-wants_stream(FCGX_Request *r)
+wants_stream(struct fconn *r)
 {
 	const char *a;
 
-	a = FCGX_GetParam("HTTP_ACCEPT", r->envp);
+	a = fconn_param(r, "HTTP_ACCEPT");
 	return a != NULL && strstr(a, "text/event-stream") != NULL;
 }
 
-static void	drain(FCGX_Request *);
+static void	drain(struct fconn *, long long);
 
 /* Everything after routing for POST match requests. */
 static void
-match(struct app *app, struct http_worker *wk, FCGX_Request *r,
+match(struct app *app, struct http_worker *wk, struct fconn *r,
     struct out *o, int stream, int refused, const char *reqid, long long t0)
 {
 	const struct config	*cfg = app->cfg;
@@ -591,10 +599,10 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 		(void)out_error(o, 403, "forbidden_origin", "requests from "
 		    "this Origin are not allowed; see MATCHJOBS_CORS_ORIGINS",
 		    NULL);
-		drain(r);
+		drain(r, t0 + cfg->body_deadline_ms);
 		goto out;
 	}
-	st = read_body(r, cfg, FCGX_GetParam("CONTENT_TYPE", r->envp), &f);
+	st = read_body(r, cfg, fconn_param(r, "CONTENT_TYPE"), &f);
 	if (st != 0) {
 		(void)out_error(o, f.err_status, f.err_code, f.err_msg, NULL);
 		goto out;
@@ -662,6 +670,12 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 		goto out;
 	}
 
+	/* An FCGI_ABORT_REQUEST read along with the body: no model call. */
+	if (fconn_gone(r)) {
+		log_msg(LOG_INFO, reqid, "client went away before scoring");
+		o->state = OUT_FAILED;
+		goto out;
+	}
 	memset(&er, 0, sizeof(er));
 	er.cfg = cfg;
 	er.share = app->share;
@@ -671,7 +685,7 @@ match(struct app *app, struct http_worker *wk, FCGX_Request *r,
 	er.resume_len = resume_len;
 	er.jobs = rq.jobs;
 	er.njobs = rq.njobs;
-	er.client_fd = r->ipcFd;
+	er.client_fd = fconn_fd(r);
 	er.cut = &app->cut;
 	er.multi = worker_multi(wk);
 	er.started_ms = t0;
@@ -729,75 +743,65 @@ out:
 	form_free(&f);
 }
 
+/* Read and drop the body: at most DRAIN_MAX bytes, until deadline. */
 static void
-drain(FCGX_Request *r)
+drain(struct fconn *r, long long deadline)
 {
 	char		 chunk[READ_CHUNK];
 	unsigned long	 total;
-	int		 n;
+	size_t		 n;
 
-	for (total = 0; total < DRAIN_MAX; total += (unsigned long)n) {
-		n = FCGX_GetStr(chunk, sizeof(chunk), r->in);
-		if (n <= 0)
+	for (total = 0; total < DRAIN_MAX; total += n)
+		if (fconn_read(r, chunk, sizeof(chunk), deadline, &n) !=
+		    FCONN_OK || n == 0)
 			break;
-	}
-}
-
-/* Bound every blocking read and write on the client connection. */
-static void
-client_timeouts(int fd, long ms)
-{
-	struct timeval tv;
-
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 void
-http_handle(struct app *app, struct http_worker *wk, FCGX_Request *r)
+http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 {
 	const char	*method, *origin, *cors;
 	char		 reqid[32], esc[256], mesc[64];
 	const char	*uri;
 	struct out	 o;
 	enum route	 route;
-	long long	 t0;
+	long long	 t0, dl;
 	int		 counted, stream, refused;
 
 	t0 = clock_ms();
-	client_timeouts(r->ipcFd, app->cfg->client_timeout_ms);
+	/* Bound every blocking read and write on the client connection. */
+	fconn_timeouts(r, app->cfg->client_timeout_ms);
+	dl = t0 + app->cfg->body_deadline_ms;
 	snprintf(reqid, sizeof(reqid), "%lx-%lu", (unsigned long)getpid(),
 	    atomic_fetch_add(&app->seq, 1) + 1);
-	method = FCGX_GetParam("REQUEST_METHOD", r->envp);
+	method = fconn_param(r, "REQUEST_METHOD");
 	if (method == NULL)
 		method = "GET";
-	uri = FCGX_GetParam("REQUEST_URI", r->envp);
-	origin = FCGX_GetParam("HTTP_ORIGIN", r->envp);
-	cors = cors_decide(app->cfg, origin,
-	    FCGX_GetParam("HTTP_HOST", r->envp), &refused);
-	out_init(&o, r->out, cors, reqid);
-	route = http_route(FCGX_GetParam("SCRIPT_NAME", r->envp),
-	    FCGX_GetParam("PATH_INFO", r->envp),
-	    FCGX_GetParam("DOCUMENT_URI", r->envp), uri);
+	uri = fconn_param(r, "REQUEST_URI");
+	origin = fconn_param(r, "HTTP_ORIGIN");
+	cors = cors_decide(app->cfg, origin, fconn_param(r, "HTTP_HOST"),
+	    &refused);
+	out_init(&o, r, cors, reqid);
+	route = http_route(fconn_param(r, "SCRIPT_NAME"),
+	    fconn_param(r, "PATH_INFO"),
+	    fconn_param(r, "DOCUMENT_URI"), uri);
 	counted = 0;
 	stream = 0;
 
 	if (route == ROUTE_NONE) {
-		drain(r);
+		drain(r, dl);
 		(void)out_error(&o, 404, "not_found", "no such route; try "
 		    "POST /api/match-jobs, POST /api/match-jobs/stream or "
 		    "GET /api/health", NULL);
 	} else if (route == ROUTE_HEALTH) {
-		drain(r);
+		drain(r, dl);
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
 			health(app, &o);
 		else
 			(void)out_error(&o, 405, "method_not_allowed",
 			    "use GET", "Allow: GET, HEAD\r\n");
 	} else if (strcmp(method, "OPTIONS") == 0) {
-		drain(r);
+		drain(r, dl);
 		(void)out_empty(&o, 204, cors != NULL ?
 		    "Allow: POST, OPTIONS\r\n"
 		    "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
@@ -805,7 +809,7 @@ http_handle(struct app *app, struct http_worker *wk, FCGX_Request *r)
 		    "Access-Control-Max-Age: 600\r\n" :
 		    "Allow: POST, OPTIONS\r\n");
 	} else if (strcmp(method, "POST") != 0) {
-		drain(r);
+		drain(r, dl);
 		(void)out_error(&o, 405, "method_not_allowed", "use POST",
 		    "Allow: POST, OPTIONS\r\n");
 	} else {
@@ -813,7 +817,7 @@ http_handle(struct app *app, struct http_worker *wk, FCGX_Request *r)
 		stream = route == ROUTE_STREAM || wants_stream(r);
 		if (atomic_fetch_add(&app->active, 1) >=
 		    app->cfg->requests_max) {
-			drain(r);
+			drain(r, dl);
 			(void)out_error(&o, 503, "overloaded", "the server "
 			    "is busy; try again shortly",
 			    "Retry-After: 5\r\n");

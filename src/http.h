@@ -13,9 +13,8 @@
 
 #include <stdatomic.h>
 
-#include <fcgiapp.h>
-
 struct config;
+struct fconn;
 struct http_worker;
 struct pdf_zygote;
 struct up_share;
@@ -61,7 +60,7 @@ void		 http_worker_free(struct http_worker *);
 
 /* Serve one accepted request to completion. w may be NULL. */
 void		 http_handle(struct app *, struct http_worker *w,
-		    FCGX_Request *);
+		    struct fconn *);
 /*
  * The server accepts requests: start what can come after the first one
  * (the PDF zygote, so a fresh process answers sooner; spawned by mod_fcgid

@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,8 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: matchjobs-fcgi [--listen unix:/path | HOST:PORT] "
 	    "[--socket-mode MODE]\n"
+	    "                      [--socket-owner USER[:GROUP]] "
+	    "[--listen-public]\n"
 	    "                      [--workers N] [--config FILE] "
 	    "[--check-config] [--version]\n"
 	    "Serves the FastCGI socket on standard input when spawned by a "
@@ -82,12 +86,67 @@ num(const char *opt, const char *s, long min, long max)
 	return v;
 }
 
+/* A user or group name, or a number; -1 if neither. */
+static long
+id_of(const char *s, int group)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	char		*end;
+	long		 v;
+
+	if (group && (gr = getgrnam(s)) != NULL)
+		return (long)gr->gr_gid;
+	if (!group && (pw = getpwnam(s)) != NULL)
+		return (long)pw->pw_uid;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno == 0 && *s != '\0' && *end == '\0' && v >= 0 ? v : -1;
+}
+
+/* --socket-owner USER[:GROUP], USER: (USER's group) or :GROUP. */
+static void
+socket_owner(const char *spec, struct srv_opts *so)
+{
+	struct passwd	*pw;
+	const char	*colon;
+	char		 user[256];
+	size_t		 n;
+
+	colon = strchr(spec, ':');
+	n = colon != NULL ? (size_t)(colon - spec) : strlen(spec);
+	if (n >= sizeof(user))
+		goto bad;
+	memcpy(user, spec, n);
+	user[n] = '\0';
+	if (n > 0 && (so->socket_uid = id_of(user, 0)) < 0)
+		goto bad;
+	if (colon != NULL && colon[1] != '\0' &&
+	    (so->socket_gid = id_of(colon + 1, 1)) < 0)
+		goto bad;
+	if (colon != NULL && colon[1] == '\0') {
+		pw = n > 0 ? getpwnam(user) : NULL;
+		if (pw == NULL)
+			goto bad;
+		so->socket_gid = (long)pw->pw_gid;
+	}
+	if (so->socket_uid < 0 && so->socket_gid < 0)
+		goto bad;
+	return;
+bad:
+	fprintf(stderr, "matchjobs-fcgi: --socket-owner wants USER[:GROUP] "
+	    "naming an existing user and group, not %s\n", spec);
+	exit(2);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "socket-owner", required_argument, NULL, 'o' },
+		{ "listen-public", no_argument, NULL, 'P' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "check-config", no_argument, NULL, 'c' },
 		{ "config", required_argument, NULL, 'f' },
@@ -114,9 +173,10 @@ main(int argc, char **argv)
 
 	memset(&so, 0, sizeof(so));
 	so.socket_mode = 0660;
+	so.socket_uid = so.socket_gid = -1;
 	check = 0;
 	cfgpath = NULL;
-	while ((ch = getopt_long(argc, argv, "l:m:w:cf:Vh", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "l:m:o:Pw:cf:Vh", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'l':
@@ -125,6 +185,12 @@ main(int argc, char **argv)
 		case 'm':
 			so.socket_mode = (int)num("--socket-mode", optarg, 0,
 			    0777);
+			break;
+		case 'o':
+			socket_owner(optarg, &so);
+			break;
+		case 'P':
+			so.listen_public = 1;
 			break;
 		case 'w':
 			so.workers = (int)num("--workers", optarg, 1, 100000);
@@ -199,7 +265,7 @@ main(int argc, char **argv)
 	so.grace_ms = cfg.grace_ms;
 	so.worker_new = (void *(*)(void *))http_worker_new;
 	so.worker_free = (void (*)(void *))http_worker_free;
-	so.handle = (void (*)(void *, void *, FCGX_Request *))http_handle;
+	so.handle = (void (*)(void *, void *, struct fconn *))http_handle;
 	so.cut = (void (*)(void *))http_cut;
 	so.ready = (void (*)(void *))http_ready;
 	so.ctx = &app;
@@ -208,6 +274,9 @@ main(int argc, char **argv)
 	if (ss != SRV_OK) {
 		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
 		usage(stderr);
+		up_share_free(share);
+		curl_global_cleanup();
+		cfg_free(&cfg);
 		return 1;
 	}
 	log_msg(LOG_INFO, NULL, "matchjobs-fcgi %s: engine %s%s%s", VERSION,

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "fconn.h"
 #include "output.h"
 #include "sse.h"
 
@@ -37,7 +38,7 @@ reason(int status)
 }
 
 void
-out_init(struct out *o, FCGX_Stream *os, const char *cors_origin,
+out_init(struct out *o, struct fconn *os, const char *cors_origin,
     const char *reqid)
 {
 	memset(o, 0, sizeof(*o));
@@ -60,8 +61,8 @@ put(struct out *o, const char *p, size_t n, int flush)
 {
 	if (o->state == OUT_FAILED)
 		return OUT_ERR_GONE;
-	if ((n > 0 && FCGX_PutStr(p, (int)n, o->os) != (int)n) ||
-	    (flush && FCGX_FFlush(o->os) != 0)) {
+	if ((n > 0 && fconn_write(o->os, p, n) != FCONN_OK) ||
+	    (flush && fconn_flush(o->os) != FCONN_OK)) {
 		o->state = OUT_FAILED;
 		return OUT_ERR_GONE;
 	}

@@ -13,12 +13,11 @@
 
 #include <stddef.h>
 
-#include <fcgiapp.h>
-
 #include "buf.h"
 #include "engine.h"
 #include "bounds.h"
 
+struct fconn;
 struct json_object;
 
 enum out_state {
@@ -37,7 +36,7 @@ enum out_status {
 };
 
 struct out {
-	FCGX_Stream	*os;		/* borrowed request stdout */
+	struct fconn	*os;		/* borrowed request connection */
 	enum out_state	 state;
 	const char	*cors_origin;	/* echoed origin, or NULL */
 	const char	*reqid;		/* X-Request-Id */
@@ -46,7 +45,7 @@ struct out {
 	struct buf	 tok;		/* scratch for one token's JSON */
 };
 
-void	out_init(struct out *, FCGX_Stream *, const char *cors_origin,
+void	out_init(struct out *, struct fconn *, const char *cors_origin,
 	    const char *reqid);
 void	out_free(struct out *);
 

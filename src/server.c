@@ -5,11 +5,15 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,27 +21,30 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fcgiapp.h>
-
 #include "clock.h"
 #include "bounds.h"
+#include "fconn.h"
 #include "log.h"
 #include "server.h"
 
 struct pool {
 	const struct srv_opts	*opts;
 	int			 fd;		/* listening socket */
+	int			 wakefd;	/* eventfd: readable once stopping */
+	pthread_t		 main;		/* told when no worker is left */
+	pthread_mutex_t		 accept_mu;	/* one thread in poll+accept */
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 idle_cv;	/* busy dropped */
 	int			 total;		/* threads alive */
-	int			 idle;		/* blocked in accept */
+	int			 idle;		/* waiting to accept */
 	int			 busy;		/* serving a request */
 	int			 max_threads;
 	int			 stopping;
 };
 
 static int
-listen_unix(const char *path, int mode, char *err, size_t errsz)
+listen_unix(const char *path, const struct srv_opts *o, char *err,
+    size_t errsz)
 {
 	struct sockaddr_un	 sa;
 	struct stat		 st;
@@ -60,8 +67,11 @@ listen_unix(const char *path, int mode, char *err, size_t errsz)
 		unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Owner and mode are set before listen(): no window for others. */
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    chmod(path, (mode_t)mode) != 0 ||
+	    ((o->socket_uid >= 0 || o->socket_gid >= 0) &&
+	    chown(path, (uid_t)o->socket_uid, (gid_t)o->socket_gid) != 0) ||
+	    chmod(path, (mode_t)o->socket_mode) != 0 ||
 	    listen(fd, MJ_LISTEN_BACKLOG) != 0) {
 		snprintf(err, errsz, "listen on %s: %s", path,
 		    strerror(errno));
@@ -72,8 +82,30 @@ listen_unix(const char *path, int mode, char *err, size_t errsz)
 	return fd;
 }
 
+/* Is the address one only this host can reach? */
 static int
-listen_tcp(const char *spec, char *err, size_t errsz)
+is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in	*s4;
+	const struct sockaddr_in6	*s6;
+	const unsigned char		*b;
+
+	if (sa->sa_family == AF_INET) {
+		s4 = (const struct sockaddr_in *)(const void *)sa;
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+			return 1;
+		b = s6->sin6_addr.s6_addr;
+		return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && b[12] == 127;
+	}
+	return 0;
+}
+
+static int
+listen_tcp(const char *spec, int public, char *err, size_t errsz)
 {
 	struct addrinfo	 hints, *res, *ai;
 	char		 host[256];
@@ -110,6 +142,17 @@ listen_tcp(const char *spec, char *err, size_t errsz)
 		return -1;
 	}
 	fd = -1;
+	for (ai = res; !public && ai != NULL; ai = ai->ai_next)
+		if (!is_loopback(ai->ai_addr)) {
+			snprintf(err, errsz, "--listen %s: not a loopback "
+			    "address; whoever reaches the FastCGI socket can "
+			    "run requests on the operator's quota, so it must "
+			    "be reachable by the web server only.  Use "
+			    "127.0.0.1:PORT or a unix socket, or add "
+			    "--listen-public to listen there anyway", spec);
+			freeaddrinfo(res);
+			return -1;
+		}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
 		    ai->ai_protocol);
@@ -117,6 +160,10 @@ listen_tcp(const char *spec, char *err, size_t errsz)
 			continue;
 		one = 1;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* Wake us only once a peer has sent something. */
+		one = MJ_FCGI_HANDSHAKE_MS / 1000;
+		setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one,
+		    sizeof(one));
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
 		    listen(fd, MJ_LISTEN_BACKLOG) == 0)
 			break;
@@ -154,11 +201,21 @@ srv_listen(const struct srv_opts *o, int *fdp, char *err, size_t errsz)
 	*fdp = -1;
 	if (o->listen != NULL) {
 		if (strncmp(o->listen, "unix:", 5) == 0)
-			*fdp = listen_unix(o->listen + 5, o->socket_mode, err,
+			*fdp = listen_unix(o->listen + 5, o, err, errsz);
+		else if (o->socket_uid >= 0 || o->socket_gid >= 0) {
+			snprintf(err, errsz, "--socket-owner applies to "
+			    "--listen unix:PATH only");
+			return SRV_ERR_LISTEN;
+		} else
+			*fdp = listen_tcp(o->listen, o->listen_public, err,
 			    errsz);
-		else
-			*fdp = listen_tcp(o->listen, err, errsz);
 		return *fdp < 0 ? SRV_ERR_LISTEN : SRV_OK;
+	}
+	if (o->socket_uid >= 0 || o->socket_gid >= 0) {
+		snprintf(err, errsz, "--socket-owner applies to --listen "
+		    "unix:PATH only (an inherited socket's owner is set by "
+		    "whoever made it: SocketUser= in systemd)");
+		return SRV_ERR_LISTEN;
 	}
 	/* systemd socket activation: the first passed fd. */
 	s = getenv("LISTEN_PID");
@@ -207,20 +264,123 @@ spawn(struct pool *p)
 	return rc;
 }
 
+/* Has stop been asked (the eventfd is readable)?  Waits up to ms. */
+static int
+stop_wait(struct pool *p, int ms)
+{
+	struct pollfd pf;
+
+	pf.fd = p->wakefd;
+	pf.events = POLLIN;
+	pf.revents = 0;
+	return poll(&pf, 1, ms) > 0;
+}
+
+/* accept4() errors that say nothing about the listening socket. */
+static int
+transient(int e)
+{
+	switch (e) {
+	case EINTR: case EAGAIN: case ECONNABORTED: case EPROTO:
+	case ENETDOWN: case ENOPROTOOPT: case EHOSTDOWN: case ENONET:
+	case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH: case EPERM:
+	case ETIMEDOUT:
+#if EWOULDBLOCK != EAGAIN
+	case EWOULDBLOCK:
+#endif
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * The next connection: -1 when stopping, -2 when the listening socket is
+ * unusable.  One worker at a time polls the listening socket and the
+ * eventfd, so the wake-up never depends on shutdown().
+ */
+static int
+accept_one(struct pool *p)
+{
+	struct pollfd	 pf[2];
+	int		 fd, e, rc, logged;
+
+	logged = 0;
+	for (;;) {
+		pthread_mutex_lock(&p->accept_mu);
+		pf[0].fd = p->fd;
+		pf[0].events = POLLIN;
+		pf[1].fd = p->wakefd;
+		pf[1].events = POLLIN;
+		do {
+			pf[0].revents = pf[1].revents = 0;
+			rc = poll(pf, 2, -1);
+		} while (rc < 0 && errno == EINTR);
+		if (rc < 0 || pf[1].revents != 0) {
+			pthread_mutex_unlock(&p->accept_mu);
+			return -1;
+		}
+		fd = accept4(p->fd, NULL, NULL, SOCK_CLOEXEC);
+		e = errno;
+		pthread_mutex_unlock(&p->accept_mu);
+		if (fd >= 0)
+			return fd;
+		if (transient(e))
+			continue;
+		if (e == EMFILE || e == ENFILE || e == ENOBUFS ||
+		    e == ENOMEM) {
+			/* Connections end and free descriptors: wait. */
+			if (!logged)
+				log_msg(LOG_WARN, NULL, "accept: %s; retrying "
+				    "every %d ms", strerror(e),
+				    MJ_ACCEPT_BACKOFF_MS);
+			logged = 1;
+			if (stop_wait(p, MJ_ACCEPT_BACKOFF_MS))
+				return -1;
+			continue;
+		}
+		log_msg(LOG_ERROR, NULL, "accept: %s; worker leaves",
+		    strerror(e));
+		return -2;
+	}
+}
+
+/* One connection, one request: handshake under a deadline, serve, end. */
+static void
+serve(struct pool *p, void *w, int fd)
+{
+	struct fconn		*c;
+	enum fconn_status	 st;
+
+	c = fconn_new(fd, (unsigned)p->max_threads);
+	if (c == NULL)
+		return;
+	st = fconn_begin(c, clock_ms() + MJ_FCGI_HANDSHAKE_MS);
+	if (st == FCONN_OK) {
+		p->opts->handle(p->opts->ctx, w, c);
+		(void)fconn_end(c, 0);
+	} else if (st == FCONN_PROTOCOL || st == FCONN_NOMEM)
+		log_msg(LOG_WARN, NULL, "FastCGI connection dropped: %s",
+		    fcgi_strerror(c->perr));
+	else
+		log_msg(LOG_DEBUG, NULL, "FastCGI connection dropped before "
+		    "its request: %s", fconn_strerror(st));
+	fconn_free(c);
+}
+
 static void *
 worker(void *arg)
 {
 	struct pool	*p = arg;
-	FCGX_Request	 r;
+	pthread_t	 main_thread;
 	void		*w;
-	int		 grow, leave;
+	int		 fd, grow, leave, last;
 
 	w = p->opts->worker_new != NULL ? p->opts->worker_new(p->opts->ctx) :
 	    NULL;
-	if (FCGX_InitRequest(&r, p->fd, 0) != 0)
-		goto gone;
 	for (;;) {
-		if (FCGX_Accept_r(&r) < 0)
+		fd = accept_one(p);
+		if (fd < 0)
 			break;
 		pthread_mutex_lock(&p->mu);
 		p->idle--;
@@ -241,8 +401,7 @@ worker(void *arg)
 			pthread_mutex_unlock(&p->mu);
 		}
 
-		p->opts->handle(p->opts->ctx, w, &r);
-		FCGX_Finish_r(&r);
+		serve(p, w, fd);
 
 		pthread_mutex_lock(&p->mu);
 		p->busy--;
@@ -254,21 +413,24 @@ worker(void *arg)
 		pthread_cond_broadcast(&p->idle_cv);
 		pthread_mutex_unlock(&p->mu);
 		if (leave) {
-			FCGX_Free(&r, 1);
 			if (p->opts->worker_free != NULL)
 				p->opts->worker_free(w);
 			return NULL;
 		}
 	}
-	FCGX_Free(&r, 1);
-gone:
 	if (p->opts->worker_free != NULL)
 		p->opts->worker_free(w);
 	pthread_mutex_lock(&p->mu);
 	p->idle--;
 	p->total--;
+	last = p->total == 0 && !p->stopping;
+	main_thread = p->main;
 	pthread_cond_broadcast(&p->idle_cv);
 	pthread_mutex_unlock(&p->mu);
+	/* Nobody accepts any more: tell the main thread, which exits (and
+	 * may free p at once: don't touch it after the unlock). */
+	if (last)
+		pthread_kill(main_thread, SIGUSR1);
 	return NULL;
 }
 
@@ -309,7 +471,6 @@ srv_run(const struct srv_opts *o, int fd)
 	long long	 deadline;
 	int		 sig, i, n;
 
-	/* Before FCGX_Init, so libfcgi leaves our dispositions alone. */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -318,8 +479,6 @@ srv_run(const struct srv_opts *o, int fd)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	raise_nofile();
-	if (FCGX_Init() != 0)
-		return SRV_ERR_THREAD;
 
 	/* Workers may outlive this call (blocked in accept): heap. */
 	pp = calloc(1, sizeof(*pp));
@@ -327,9 +486,23 @@ srv_run(const struct srv_opts *o, int fd)
 		return SRV_ERR_THREAD;
 	pp->opts = o;
 	pp->fd = fd;
+	pp->main = pthread_self();
+	pp->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (pp->wakefd < 0) {
+		free(pp);
+		return SRV_ERR_THREAD;
+	}
+	pthread_mutex_init(&pp->accept_mu, NULL);
 	pp->max_threads = o->max_busy + MJ_SPARE_THREADS_MIN;
 	pthread_mutex_init(&pp->mu, NULL);
 	pthread_cond_init(&pp->idle_cv, NULL);
+	/*
+	 * The socket listens already (connections wait in its backlog):
+	 * start what requests use (the PDF zygote) before the first is
+	 * accepted, so the first answer finds it there.
+	 */
+	if (o->ready != NULL)
+		o->ready(o->ctx);
 	n = o->workers > 0 ? o->workers : MJ_SPARE_THREADS_MIN;
 	if (n > pp->max_threads)
 		n = pp->max_threads;
@@ -344,6 +517,7 @@ srv_run(const struct srv_opts *o, int fd)
 			pp->idle--;
 			pthread_mutex_unlock(&pp->mu);
 			if (i == 0) {
+				close(pp->wakefd);
 				free(pp);
 				return SRV_ERR_THREAD;
 			}
@@ -352,22 +526,50 @@ srv_run(const struct srv_opts *o, int fd)
 	}
 	log_msg(LOG_INFO, NULL, "ready: %d workers, up to %d requests", n,
 	    o->max_busy);
-	if (o->ready != NULL)
-		o->ready(o->ctx);
 
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		pthread_mutex_lock(&pp->mu);
+		n = pp->total;
+		pthread_mutex_unlock(&pp->mu);
+		if (n == 0) {
+			log_msg(LOG_ERROR, NULL, "no worker left to accept "
+			    "connections; exiting");
+			close(pp->wakefd);
+			free(pp);	/* no thread holds it any more */
+			return SRV_ERR_NO_WORKERS;
+		}
 	}
 	log_msg(LOG_INFO, NULL, "signal %d: no new requests; waiting up to "
 	    "%ld ms for %d in flight", sig, o->grace_ms, pp->busy);
 	pthread_mutex_lock(&pp->mu);
 	pp->stopping = 1;
 	pthread_mutex_unlock(&pp->mu);
-	/* Wake the acceptors and refuse new connections. */
-	shutdown(fd, SHUT_RDWR);
+	/*
+	 * Wake the acceptors.  Never shutdown(): an inherited socket
+	 * (LISTEN_FDS, fd 0) is shared with systemd or the web server, and
+	 * shutting it would refuse the next instance's connections too.
+	 * Connections that arrive now wait in the backlog for it.
+	 */
+	if (eventfd_write(pp->wakefd, 1) != 0)
+		log_msg(LOG_WARN, NULL, "cannot wake the acceptors: %s",
+		    strerror(errno));
+	/* A socket of our own: refuse new connections once nobody accepts. */
+	if (o->listen != NULL) {
+		deadline = clock_ms() + MJ_EXIT_WAIT_MS;
+		pthread_mutex_lock(&pp->mu);
+		while (pp->idle > 0 && clock_ms() < deadline) {
+			pthread_mutex_unlock(&pp->mu);
+			usleep(5000);
+			pthread_mutex_lock(&pp->mu);
+		}
+		if (pp->idle == 0)
+			close(fd);
+		pthread_mutex_unlock(&pp->mu);
+	}
 	deadline = clock_ms() + o->grace_ms;
 	pthread_mutex_lock(&pp->mu);
 	wait_idle(pp, deadline);
@@ -381,7 +583,7 @@ srv_run(const struct srv_opts *o, int fd)
 		wait_idle(pp, clock_ms() + MJ_CUT_MS);
 	}
 	n = pp->busy;
-	/* Acceptors woken by the shutdown() leave; give them a moment. */
+	/* Acceptors woken by the eventfd leave; give them a moment. */
 	deadline = clock_ms() + MJ_EXIT_WAIT_MS;
 	while (pp->total > 0 && clock_ms() < deadline) {
 		pthread_mutex_unlock(&pp->mu);
@@ -390,8 +592,10 @@ srv_run(const struct srv_opts *o, int fd)
 	}
 	i = pp->total;
 	pthread_mutex_unlock(&pp->mu);
-	if (i == 0)
+	if (i == 0) {
+		close(pp->wakefd);
 		free(pp);	/* else workers still hold it */
+	}
 	if (n > 0)
 		log_msg(LOG_WARN, NULL, "grace period over; %d requests cut",
 		    n);
