@@ -20,6 +20,7 @@
 #include "http.h"
 #include "log.h"
 #include "pdf.h"
+#include "priv.h"
 #include "server.h"
 #include "upstream.h"
 
@@ -29,6 +30,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: matchjobs-fcgi [--listen unix:/path | HOST:PORT] "
 	    "[--socket-mode MODE]\n"
+	    "                      [--user USER[:GROUP]] [--allow-root]\n"
 	    "                      [--workers N] [--config FILE] "
 	    "[--check-config] [--version]\n"
 	    "Serves the FastCGI socket on standard input when spawned by a "
@@ -93,6 +95,8 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'f' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "allow-root", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config	 cfg;
@@ -103,7 +107,9 @@ main(int argc, char **argv)
 	struct srv_opts	 so;
 	struct up_share	*share;
 	char		 err[512];
-	int		 ch, fd, check;
+	struct priv_user user;
+	const char	*userspec;
+	int		 ch, fd, check, allow_root;
 	enum srv_status	 ss;
 
 	/* The PDF child: nothing else of the server runs in it. */
@@ -111,12 +117,16 @@ main(int argc, char **argv)
 		return pdf_child_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "--pdf-zygote") == 0)
 		return pdf_zygote_main(argc, argv);
+	/* Before the key is read: no core dump, no /proc peeking. */
+	priv_harden();
 
 	memset(&so, 0, sizeof(so));
 	so.socket_mode = 0660;
 	check = 0;
 	cfgpath = NULL;
-	while ((ch = getopt_long(argc, argv, "l:m:w:cf:Vh", longopts, NULL))
+	userspec = NULL;
+	allow_root = 0;
+	while ((ch = getopt_long(argc, argv, "l:m:w:cf:Vhu:R", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'l':
@@ -141,6 +151,12 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'u':
+			userspec = optarg;
+			break;
+		case 'R':
+			allow_root = 1;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -169,6 +185,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	cfg_file_free(&file);
+	/* cfg holds the key now: none of it stays in /proc/PID/environ. */
+	priv_scrub_env("OPENAI_API_KEY");
 	log_set_level((enum log_level)cfg.log_level);
 	/*
 	 * The PDF child is this program.  Resolve the path now: the binary
@@ -183,6 +201,14 @@ main(int argc, char **argv)
 		    cfg.concurrency);
 		cfg_free(&cfg);
 		return 0;
+	}
+	if ((userspec != NULL &&
+	    priv_user_parse(userspec, &user, err, sizeof(err)) != 0) ||
+	    priv_root_check(userspec != NULL, allow_root, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
+		cfg_free(&cfg);
+		return 2;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    up_share_new(&share) != 0) {
@@ -208,6 +234,11 @@ main(int argc, char **argv)
 	if (ss != SRV_OK) {
 		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
 		usage(stderr);
+		return 1;
+	}
+	/* Bound: the rest, the PDF zygote included, runs as --user. */
+	if (userspec != NULL && priv_drop(&user, err, sizeof(err)) != 0) {
+		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
 		return 1;
 	}
 	log_msg(LOG_INFO, NULL, "matchjobs-fcgi %s: engine %s%s%s", VERSION,
