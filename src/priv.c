@@ -30,14 +30,18 @@ priv_harden(void)
 void
 priv_scrub_env(const char *name)
 {
-	char	**e;
-	size_t	  k;
+	char	**e, *hit[8];
+	size_t	  k, i, n;
 
+	/* Every "NAME=value" in the block, then out of environ, then wiped. */
 	k = strlen(name);
-	for (e = environ; *e != NULL; e++)
+	n = 0;
+	for (e = environ; *e != NULL && n < sizeof(hit) / sizeof(hit[0]); e++)
 		if (strncmp(*e, name, k) == 0 && (*e)[k] == '=')
-			explicit_bzero(*e + k + 1, strlen(*e + k + 1));
+			hit[n++] = *e;
 	(void)unsetenv(name);
+	for (i = 0; i < n; i++)
+		explicit_bzero(hit[i], strlen(hit[i]));
 }
 
 /* A decimal id, or -1. */
