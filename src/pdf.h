@@ -91,7 +91,7 @@ int		 pdf_zygote_main(int argc, char **argv);
 /*
  * The child's main: reads the PDF from stdin, applies the limits passed
  * in argv by pdf_extract(), writes the framed result to stdout.
- * Returns the process exit status.
+ * Ends the process with _exit(); returns 2 only on bad arguments.
  */
 int		 pdf_child_main(int argc, char **argv);
 

@@ -28,11 +28,15 @@
 
 /* Sanitizer runtimes need system calls of their own: no filter there. */
 #if defined(__SANITIZE_ADDRESS__)
-#undef HAVE_FILTER
+#define SANITIZER 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#undef HAVE_FILTER
+#define SANITIZER 1
 #endif
+#endif
+#ifdef SANITIZER
+#undef HAVE_FILTER
+#include <sanitizer/lsan_interface.h>
 #endif
 
 /*
@@ -280,6 +284,13 @@ sandbox_enter(unsigned want, unsigned *got)
 	int	 ll;
 
 	*got = 0;
+#ifdef SANITIZER
+	/*
+	 * The leak check reads /proc, which Landlock is about to close:
+	 * run it now (once; it is then off at exit).
+	 */
+	__lsan_do_leak_check();
+#endif
 	/* Both layers need it; it also keeps setuid binaries powerless. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return SANDBOX_ERR;
