@@ -112,13 +112,13 @@ main(int argc, char **argv)
 	int		 ch, fd, check, allow_root;
 	enum srv_status	 ss;
 
+	/* Before the key is read: no core dump, no /proc peeking. */
+	priv_harden();
 	/* The PDF child: nothing else of the server runs in it. */
 	if (argc > 1 && strcmp(argv[1], "--pdf-extract") == 0)
 		return pdf_child_main(argc, argv);
 	if (argc > 1 && strcmp(argv[1], "--pdf-zygote") == 0)
 		return pdf_zygote_main(argc, argv);
-	/* Before the key is read: no core dump, no /proc peeking. */
-	priv_harden();
 
 	memset(&so, 0, sizeof(so));
 	so.socket_mode = 0660;
