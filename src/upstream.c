@@ -515,7 +515,9 @@ http_message(struct up_transfer *t, char *msg, size_t sz)
 	snprintf(full, sizeof(full), "the model server answered HTTP %ld%s%s",
 	    t->http_status, s != NULL ? ": " : "", s != NULL ? s : "");
 	scrub(full, t->cfg->api_key);
-	n = utf8_cut(full, sz - 1);
+	n = strlen(full);
+	if (n > sz - 1)
+		n = utf8_cut(full, sz - 1);
 	memcpy(msg, full, n);
 	msg[n] = '\0';
 	if (root != NULL)
