@@ -195,7 +195,13 @@ main(int argc, char **argv)
 		t0 = mono();
 		pid = fork();
 		if (pid == 0) {
-			execl(bin, bin, "--listen", listen, (char *)NULL);
+			/* As root, the responder refuses to run without
+			 * --allow-root (or --user). */
+			if (geteuid() == 0)
+				execl(bin, bin, "--allow-root", "--listen", listen,
+				    (char *)NULL);
+			else
+				execl(bin, bin, "--listen", listen, (char *)NULL);
 			_exit(127);
 		}
 		if (pid < 0)

@@ -96,10 +96,29 @@
 #define MJ_CUT_MS		2000
 /* Then the time idle workers get to leave accept() before exit. */
 #define MJ_EXIT_WAIT_MS		500
-/* PDF helper: wall clock, CPU seconds, address space. */
-#define MJ_PDF_WALL_MS		10000
-#define MJ_PDF_CPU_S		10
+/*
+ * PDF helper: wall clock, CPU seconds, address space.  A real resume
+ * takes poppler well under 100 ms; 3 CPU-seconds is thirty times that,
+ * and small enough that a flood of hostile PDFs (AUDIT H1: 44 KB that
+ * would burn 10 s each) costs little.  The wall clock adds a second
+ * for a machine that is busy with other work.
+ */
+#define MJ_PDF_WALL_MS		4000
+#define MJ_PDF_CPU_S		3
 #define MJ_PDF_AS_BYTES		(1024u * 1024 * 1024)
+/*
+ * PDF children at once, process-wide (MATCHJOBS_PDF_MAX_CHILDREN;
+ * default: one per online CPU, so PDFs never take every core from the
+ * server), and its ceiling.  Beyond them MJ_PDF_QUEUE_PER_CHILD
+ * requests per child may wait up to MJ_PDF_QUEUE_WAIT_MS for a slot;
+ * the rest, and those that waited in vain, get 503: a PDF answer
+ * comes within the queue wait plus the child's wall clock.
+ */
+#define MJ_PDF_CHILDREN_MAX	256
+#define MJ_PDF_QUEUE_PER_CHILD	2
+#define MJ_PDF_QUEUE_WAIT_MS	1000
+/* The child's nice value: the server's threads go first. */
+#define MJ_PDF_NICE		10
 
 /*
  * Retries of a model call that failed before its first token (429, 5xx,

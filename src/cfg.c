@@ -101,6 +101,18 @@ read_keyfile(const char *path, char **out, char *err, size_t errsz)
 	return *out == NULL ? CFG_ERR_NOMEM : CFG_OK;
 }
 
+/* One PDF child per core by default (bounds.h). */
+static int
+online_cpus(void)
+{
+	long n;
+
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > MJ_PDF_CHILDREN_MAX ? MJ_PDF_CHILDREN_MAX : (int)n;
+}
+
 enum cfg_status
 cfg_load(struct config *c, const char *(*env)(const char *),
     const struct cfg_file *file, char *err, size_t errsz)
@@ -128,6 +140,7 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	c->pdf_timeout_ms = MJ_PDF_WALL_MS;
 	c->pdf_pages_max = MJ_PDF_PAGES_MAX;
 	c->pdf_zygote = 1;
+	c->pdf_children_max = online_cpus();
 	c->stream_usage = 1;
 	c->log_level = LOG_INFO;
 	rc = CFG_ERR_VALUE;
@@ -228,6 +241,8 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	LNUM("MATCHJOBS_PDF_TIMEOUT_MS", 100, 600000, c->pdf_timeout_ms);
 	LNUM("MATCHJOBS_PDF_MAX_PAGES", 1, 10000, c->pdf_pages_max);
 	LNUM("MATCHJOBS_PDF_ZYGOTE", 0, 1, c->pdf_zygote);
+	LNUM("MATCHJOBS_PDF_MAX_CHILDREN", 1, MJ_PDF_CHILDREN_MAX,
+	    c->pdf_children_max);
 	LNUM("MATCHJOBS_STREAM_USAGE", 0, 1, c->stream_usage);
 	LNUM("MATCHJOBS_MAX_TOKENS", 0, 1000000, c->max_tokens);
 #undef LNUM

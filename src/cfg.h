@@ -39,6 +39,8 @@ struct config {
 	long	 pdf_timeout_ms;
 	int	 pdf_pages_max;
 	int	 pdf_zygote;	/* 1: fork PDF children from a zygote */
+	int	 pdf_children_max; /* PDF children at once (default: one
+				   per online CPU) */
 	int	 stream_usage;	/* send stream_options.include_usage */
 	long	 max_tokens;	/* 0: not sent */
 	char	*max_tokens_field; /* owned: "max_completion_tokens" */

@@ -636,12 +636,21 @@ match(struct app *app, struct http_worker *wk, struct fconn *r,
 		pl.wall_ms = cfg->pdf_timeout_ms;
 		pl.cpu_s = MJ_PDF_CPU_S;
 		pl.as_bytes = MJ_PDF_AS_BYTES;
+		pl.children_max = cfg->pdf_children_max;
 		pl.exe = cfg->self_exe;
 		pl.zygote = atomic_load(&app->zygote);
 		ps = f.pdf.len == 0 ? PDF_ERR_NOT_PDF :
 		    pdf_extract(f.pdf.data, f.pdf.len, &pl, &text, &pages);
 		/* Streams last minutes: don't hold megabytes of PDF. */
 		buf_free(&f.pdf);
+		if (ps == PDF_ERR_BUSY || ps == PDF_ERR_SANDBOX) {
+			/* Not the PDF's fault: 503, try again or send text. */
+			log_msg(LOG_WARN, reqid, "pdf refused: %d", (int)ps);
+			(void)out_error(o, 503, ps == PDF_ERR_BUSY ?
+			    "overloaded" : "pdf_unavailable", pdf_strerror(ps),
+			    "Retry-After: 5\r\n");
+			goto out;
+		}
 		if (ps != PDF_OK) {
 			log_msg(LOG_INFO, reqid, "pdf rejected: %d", (int)ps);
 			(void)out_error(o, ps == PDF_ERR_INTERNAL ? 500 : 422,

@@ -22,6 +22,7 @@
 #include "http.h"
 #include "log.h"
 #include "pdf.h"
+#include "priv.h"
 #include "server.h"
 #include "upstream.h"
 
@@ -33,6 +34,7 @@ usage(FILE *f)
 	    "[--socket-mode MODE]\n"
 	    "                      [--socket-owner USER[:GROUP]] "
 	    "[--listen-public]\n"
+	    "                      [--user USER[:GROUP]] [--allow-root]\n"
 	    "                      [--workers N] [--config FILE] "
 	    "[--check-config] [--version]\n"
 	    "Serves the FastCGI socket on standard input when spawned by a "
@@ -152,6 +154,8 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'f' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "allow-root", no_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct config	 cfg;
@@ -162,9 +166,13 @@ main(int argc, char **argv)
 	struct srv_opts	 so;
 	struct up_share	*share;
 	char		 err[512];
-	int		 ch, fd, check;
+	struct priv_user user;
+	const char	*userspec;
+	int		 ch, fd, check, allow_root;
 	enum srv_status	 ss;
 
+	/* Before the key is read: no core dump, no /proc peeking. */
+	priv_harden();
 	/* The PDF child: nothing else of the server runs in it. */
 	if (argc > 1 && strcmp(argv[1], "--pdf-extract") == 0)
 		return pdf_child_main(argc, argv);
@@ -176,7 +184,10 @@ main(int argc, char **argv)
 	so.socket_uid = so.socket_gid = -1;
 	check = 0;
 	cfgpath = NULL;
-	while ((ch = getopt_long(argc, argv, "l:m:o:Pw:cf:Vh", longopts, NULL))
+	userspec = NULL;
+	allow_root = 0;
+	while ((ch = getopt_long(argc, argv, "l:m:o:Pw:cf:Vhu:R", longopts,
+	    NULL))
 	    != -1) {
 		switch (ch) {
 		case 'l':
@@ -207,6 +218,12 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'u':
+			userspec = optarg;
+			break;
+		case 'R':
+			allow_root = 1;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -235,6 +252,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	cfg_file_free(&file);
+	/* cfg holds the key now: none of it stays in /proc/PID/environ. */
+	priv_scrub_env("OPENAI_API_KEY");
 	log_set_level((enum log_level)cfg.log_level);
 	/*
 	 * The PDF child is this program.  Resolve the path now: the binary
@@ -249,6 +268,14 @@ main(int argc, char **argv)
 		    cfg.concurrency);
 		cfg_free(&cfg);
 		return 0;
+	}
+	if ((userspec != NULL &&
+	    priv_user_parse(userspec, &user, err, sizeof(err)) != 0) ||
+	    priv_root_check(userspec != NULL, allow_root, err,
+	    sizeof(err)) != 0) {
+		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
+		cfg_free(&cfg);
+		return 2;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    up_share_new(&share) != 0) {
@@ -274,6 +301,14 @@ main(int argc, char **argv)
 	if (ss != SRV_OK) {
 		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
 		usage(stderr);
+		up_share_free(share);
+		curl_global_cleanup();
+		cfg_free(&cfg);
+		return 1;
+	}
+	/* Bound: the rest, the PDF zygote included, runs as --user. */
+	if (userspec != NULL && priv_drop(&user, err, sizeof(err)) != 0) {
+		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
 		up_share_free(share);
 		curl_global_cleanup();
 		cfg_free(&cfg);

@@ -2,14 +2,17 @@
  * pdf.h - resume text from PDF bytes, with poppler-glib, in a child.
  *
  * poppler parses hostile input and has a history of crashes and hangs,
- * so the responder never runs it in a worker thread: pdf_extract() has a
- * child process read the PDF from a pipe, under CPU, memory and
- * wall-clock limits and a seccomp filter, and reads back a framed
- * result.  The child is forked by the zygote (a process started with
- * the server, poppler already loaded), or failing that is this binary
- * exec'd as "matchjobs-fcgi --pdf-extract".  A PDF that crashes, loops or balloons costs one 422.
- * pdf_text() is the in-process extraction the child runs (and the unit
- * tests call); no temp files are written by either.
+ * so the responder never runs it in a worker thread: pdf_extract()
+ * (pdfchild.c) has a child process read the PDF from a pipe, under CPU,
+ * memory and wall-clock limits and the sandbox (sandbox.h), and reads
+ * back a framed result.  The child is forked by the zygote (a process
+ * started with the server, poppler already loaded), or failing that is
+ * this binary exec'd as "matchjobs-fcgi --pdf-extract".  A PDF that
+ * crashes, loops or balloons costs one 422.  At most lim->children_max
+ * children run at once, process-wide; a few more requests wait a short
+ * time for a slot, the rest get PDF_ERR_BUSY (a 503).
+ * pdf_text() (pdf.c) is the in-process extraction the child runs (and
+ * the unit tests call); no temp files are written by either.
  */
 #ifndef MJ_PDF_H
 #define MJ_PDF_H
@@ -28,6 +31,9 @@ enum pdf_status {
 	PDF_ERR_TIMEOUT,	/* the child ran out of time */
 	PDF_ERR_CRASH,		/* the child died or broke the protocol */
 	PDF_ERR_INTERNAL,	/* could not start the child, or no memory */
+	PDF_ERR_BUSY,		/* every child slot taken and the queue full,
+				   or no slot came free in time */
+	PDF_ERR_SANDBOX,	/* the kernel refused the child's sandbox */
 	PDF__MAX
 };
 
@@ -37,6 +43,9 @@ struct pdf_limits {
 	long	 wall_ms;	/* child wall clock */
 	int	 cpu_s;		/* child CPU seconds */
 	size_t	 as_bytes;	/* child address space */
+	int	 children_max;	/* children at once, process-wide; the
+				   queue is MJ_PDF_QUEUE_PER_CHILD times
+				   this, waiting MJ_PDF_QUEUE_WAIT_MS */
 	const char *exe;	/* this program, run as the child; NULL:
 				   /proc/self/exe */
 	struct pdf_zygote *zygote; /* fork children from it, or NULL */
@@ -44,6 +53,8 @@ struct pdf_limits {
 
 /* A message a person understands, for the 422 body. */
 const char	*pdf_strerror(enum pdf_status);
+/* Does data start like a PDF ("%PDF-" in the first 1024 bytes)? */
+int		 pdf_magic(const void *data, size_t len);
 
 /*
  * Extract text in this process.  Appends to out (text cut at
@@ -56,7 +67,8 @@ enum pdf_status	 pdf_text(const void *data, size_t len,
 
 /*
  * Extract text in a limited child process (see above).  Same contract
- * as pdf_text(), plus PDF_ERR_TIMEOUT and PDF_ERR_CRASH.  Thread-safe.
+ * as pdf_text(), plus PDF_ERR_TIMEOUT, PDF_ERR_CRASH, PDF_ERR_BUSY and
+ * PDF_ERR_SANDBOX (logged here).  Thread-safe.
  */
 enum pdf_status	 pdf_extract(const void *data, size_t len,
 		    const struct pdf_limits *lim, struct buf *out, int *pages)
@@ -79,7 +91,7 @@ int		 pdf_zygote_main(int argc, char **argv);
 /*
  * The child's main: reads the PDF from stdin, applies the limits passed
  * in argv by pdf_extract(), writes the framed result to stdout.
- * Returns the process exit status.
+ * Ends the process with _exit(); returns 2 only on bad arguments.
  */
 int		 pdf_child_main(int argc, char **argv);
 

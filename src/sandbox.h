@@ -1,23 +1,51 @@
 /*
- * sandbox.h - a seccomp filter for the PDF child.
+ * sandbox.h - the PDF child's walls: Landlock and a seccomp filter.
  *
  * Once the child has read the PDF, it needs no network, no new
- * processes and no writable files: only memory, reading its input and
- * poppler's data files, and writing the answer to stdout.  The filter
- * allows that list and makes every other system call fail with EPERM.
- * It is a second wall behind the rlimits, not the only one.
+ * processes, no writable files and no file outside poppler's and
+ * fontconfig's data: only memory, reading its input and writing the
+ * answer to stdout.  Two layers, each enough on its own for what it
+ * covers:
+ *  - Landlock (Linux >= 5.13; Debian 12's 6.1 has ABI 2) confines
+ *    every later open to read-only access beneath a few data
+ *    directories (SANDBOX_READ_DIRS in sandbox.c): not /proc, not the
+ *    key file, not the config, not other users' files.
+ *  - A seccomp-BPF allow-list: every other system call fails with
+ *    EPERM; write() only on fd 1, prlimit64() only on the caller and
+ *    only to read a limit.  Without Landlock (an older kernel, or
+ *    Landlock left out of the LSM list) the filter refuses every open
+ *    instead, so the child opens nothing at all.
+ * Sanitizer builds leave the seccomp layer out (their runtimes make
+ * system calls of their own); Landlock still applies there.  It is a
+ * second wall behind the rlimits, not the only one.
  */
 #ifndef MJ_SANDBOX_H
 #define MJ_SANDBOX_H
 
 enum sandbox_status {
 	SANDBOX_OK = 0,
-	SANDBOX_UNSUPPORTED,	/* not Linux/x86-64/aarch64, or a sanitizer */
-	SANDBOX_ERR,		/* prctl refused the filter */
+	SANDBOX_UNSUPPORTED,	/* nothing could apply: no seccomp in this
+				   build (a sanitizer, another arch) and no
+				   Landlock in this kernel */
+	SANDBOX_ERR,		/* the kernel refused a layer: fail closed */
 	SANDBOX__MAX
 };
 
-/* Install the filter on the calling process (irreversible). */
-enum sandbox_status	sandbox_enter(void);
+/* Layers, for sandbox_enter()'s want and *got. */
+#define SANDBOX_SECCOMP		1u
+#define SANDBOX_LANDLOCK	2u
+#define SANDBOX_ALL		(SANDBOX_SECCOMP | SANDBOX_LANDLOCK)
+
+/*
+ * Confine the calling process (irreversible; single-threaded callers
+ * only, or the other threads stay free).  want: the layers to try (the
+ * child passes SANDBOX_ALL; tests pass SANDBOX_SECCOMP to check the
+ * no-Landlock fallback).  *got: the layers now in force.  Returns
+ * SANDBOX_OK when at least one layer is in force and none was refused.
+ */
+enum sandbox_status	sandbox_enter(unsigned want, unsigned *got)
+			    __attribute__((warn_unused_result));
+/* The layers this build can apply at all (a sanitizer: no seccomp). */
+unsigned		sandbox_built(void);
 
 #endif /* MJ_SANDBOX_H */

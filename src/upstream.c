@@ -624,6 +624,8 @@ http_message(struct up_transfer *t, char *msg, size_t sz)
 {
 	json_object	*root, *err, *m;
 	const char	*s;
+	char		 full[MJ_UPSTREAM_ERRBODY_MAX + 64];
+	size_t		 n;
 	int		 hopeless;
 
 	s = NULL;
@@ -645,8 +647,15 @@ http_message(struct up_transfer *t, char *msg, size_t sz)
 		    == 0)
 			hopeless = 1;
 	}
-	snprintf(msg, sz, "the model server answered HTTP %ld%s%s",
+	/* Scrubbed whole, then cut: a key across the cut is masked too. */
+	snprintf(full, sizeof(full), "the model server answered HTTP %ld%s%s",
 	    t->http_status, s != NULL ? ": " : "", s != NULL ? s : "");
+	scrub(full, t->cfg->api_key);
+	n = strlen(full);
+	if (n > sz - 1)
+		n = utf8_cut(full, sz - 1);
+	memcpy(msg, full, n);
+	msg[n] = '\0';
 	if (root != NULL)
 		json_object_put(root);
 	return hopeless;

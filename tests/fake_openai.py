@@ -72,6 +72,8 @@ a job's jobdata).  Several directive blocks in one message are merged.
                     status=200 is the normal answer.
   code=C            override the error body's "code" (e.g. with status=429:
                     code=insufficient_quota, the 429 that must not be retried).
+  message=TEXT      with status: the error body's "message" (an upstream
+                    that echoes text, a key say, back in its error).
   retry_after=S     with status: add header "retry-after: S".
   retry_after_ms=M  with status: add header "retry-after-ms: M".
   fail_times=K      apply status (default 500) only to the first K requests
@@ -581,7 +583,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 extra.append(("retry-after-ms",
                               str(directives["retry_after_ms"])))
             self.fail(entry, status, code=directives.get("code"),
-                      extra=extra)
+                      message=directives.get("message"), extra=extra)
             return
 
         answer = make_answer(user, directives)

@@ -134,6 +134,22 @@ def form_body(document, pdf=None, resume_text=None, raw_json=None,
     return fcgi_client.multipart(fields)
 
 
+def root_args():
+    """--allow-root when the suite runs as root (the binary refuses root
+    without --user or --allow-root); tests/it_privs.test covers --user."""
+    return ["--allow-root"] if os.geteuid() == 0 else []
+
+
+def with_root_args(argv):
+    """argv with root_args() after the binary, wherever it is."""
+    if BIN not in argv:
+        return list(argv)
+    i = argv.index(BIN) + 1
+    if "--user" in argv or "--allow-root" in argv:
+        return list(argv)
+    return argv[:i] + root_args() + argv[i:]
+
+
 class Responder:
     """The real binary on a unix socket in a temp dir."""
 
@@ -155,7 +171,8 @@ class Responder:
         args = self.args if self.args is not None else \
             ["--listen", self.addr]
         self.log = open(self.logpath, "ab")
-        self.proc = subprocess.Popen(wrapper + [BIN] + args, env=self.env,
+        self.proc = subprocess.Popen(wrapper + with_root_args([BIN] + args),
+                                     env=self.env,
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.log, stderr=self.log)
         if wait:

@@ -72,6 +72,30 @@ main(void)
 	    "out of range: error names the variable (%s)", err);
 	ok(load(junk, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE,
 	    "trailing junk in a number is refused");
+	{
+		static const char *const kids[] = {
+		    "MATCHJOBS_PDF_MAX_CHILDREN=3", NULL };
+		static const char *const nokids[] = {
+		    "MATCHJOBS_PDF_MAX_CHILDREN=0", NULL };
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		ok(load(none, NULL, &c, err, sizeof(err)) == CFG_OK &&
+		    c.pdf_children_max == (cpus < 1 ? 1 : cpus >
+		    MJ_PDF_CHILDREN_MAX ? MJ_PDF_CHILDREN_MAX : (int)cpus),
+		    "PDF children: one per online CPU by default (%d)",
+		    c.pdf_children_max);
+		cfg_free(&c);
+		ok(load(kids, NULL, &c, err, sizeof(err)) == CFG_OK &&
+		    c.pdf_children_max == 3, "MATCHJOBS_PDF_MAX_CHILDREN=3");
+		cfg_free(&c);
+		ok(load(nokids, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE,
+		    "MATCHJOBS_PDF_MAX_CHILDREN=0 is refused");
+		ok(load(none, NULL, &c, err, sizeof(err)) == CFG_OK &&
+		    c.pdf_timeout_ms == MJ_PDF_WALL_MS && MJ_PDF_CPU_S <= 3,
+		    "PDF budget: %d ms wall, %d CPU-seconds by default",
+		    (int)c.pdf_timeout_ms, MJ_PDF_CPU_S);
+		cfg_free(&c);
+	}
 	ok(load(url, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE,
 	    "a base URL that is not http(s) is refused");
 	ok(load(forced, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE,
