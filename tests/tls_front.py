@@ -18,21 +18,12 @@ and benchmarks can count connections and check that HTTP/2 was used.
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
+
+import webservers as W
 
 NGINX_BIN = shutil.which("nginx") or "/usr/sbin/nginx"
 OPENSSL_BIN = shutil.which("openssl") or "/usr/bin/openssl"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def run(*args):
@@ -61,17 +52,19 @@ def make_ca(d):
     return ca, crt, key
 
 
-class TLSFront:
+class TLSFront(W.Server):
+    """nginx with TLS and HTTP/2 on a free port, proxying to the fake."""
+
+    name = "tls-front"
+
     def __init__(self, tmp, backend_port, workers=1, connections=4096):
-        self.tmp = os.path.join(tmp, "tls-front")
-        os.makedirs(self.tmp, exist_ok=True)
+        tmp = os.path.join(tmp, "tls-front")
+        os.makedirs(tmp, exist_ok=True)
+        super().__init__(tmp)
         self.backend_port = backend_port
-        self.port = free_port()
         self.workers = workers
         self.connections = connections
-        self.access_log = os.path.join(self.tmp, "access.log")
-        self.error_log = os.path.join(self.tmp, "error.log")
-        self.proc = None
+        self.access_log = os.path.join(tmp, "access.log")
         self.ca_file = None
 
     @property
@@ -118,53 +111,15 @@ http {
 }
 """ % {"user": "user root;" if os.geteuid() == 0 else "", "t": t,
             "workers": self.workers, "conns": self.connections,
-            "nofile": self.connections * 3, "err": self.error_log,
+            "nofile": self.connections * 3, "err": self.errlog,
             "access": self.access_log, "backend": self.backend_port,
             "port": self.port, "crt": crt, "key": key}
         self.conf = os.path.join(t, "nginx.conf")
         with open(self.conf, "w") as f:
             f.write(conf)
 
-    def start(self):
-        self.write_config()
-        out = open(os.path.join(self.tmp, "stdout.log"), "ab")
-        self.proc = subprocess.Popen([NGINX_BIN, "-p", self.tmp, "-c",
-                                      self.conf], stdin=subprocess.DEVNULL,
-                                     stdout=out, stderr=out,
-                                     start_new_session=True)
-        out.close()
-        end = time.monotonic() + 20
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError("TLS front (nginx) exited %s:\n%s"
-                                   % (self.proc.returncode, self.log()))
-            try:
-                socket.create_connection(("127.0.0.1", self.port),
-                                         0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("TLS front did not listen:\n" + self.log())
-
-    def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def log(self):
-        text = ""
-        for n in ("error.log", "stdout.log"):
-            try:
-                with open(os.path.join(self.tmp, n), "rb") as f:
-                    text += f.read().decode("utf-8", "replace")
-            except OSError:
-                pass
-        return text
+    def command(self):
+        return [NGINX_BIN, "-p", self.tmp, "-c", self.conf]
 
     def calls(self):
         """One dict per request nginx finished: protocol, connection
@@ -181,9 +136,3 @@ http {
         except OSError:
             pass
         return out
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
