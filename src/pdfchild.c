@@ -740,6 +740,20 @@ close4(int in[2], int out[2])
 	close(out[1]);
 }
 
+/* The child's input and output pipes (close-on-exec), or -1 and none. */
+static int
+child_pipes(int in[2], int out[2])
+{
+	if (pipe2(in, O_CLOEXEC) != 0)
+		return -1;
+	if (pipe2(out, O_CLOEXEC) != 0) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
+	return 0;
+}
+
 /* Run one child for the PDF: the zygote's, or failing that exec'd. */
 static enum pdf_status
 run_child(const void *data, size_t len, const struct pdf_limits *lim,
@@ -754,13 +768,8 @@ run_child(const void *data, size_t len, const struct pdf_limits *lim,
 	int				 r;
 	pid_t				 pid;
 
-	if (pipe2(in, O_CLOEXEC) != 0)
+	if (child_pipes(in, outp) != 0)
 		return PDF_ERR_INTERNAL;
-	if (pipe2(outp, O_CLOEXEC) != 0) {
-		close(in[0]);
-		close(in[1]);
-		return PDF_ERR_INTERNAL;
-	}
 	if (lim->zygote != NULL) {
 		pid = zygote_fork(lim->zygote, lim, len, in[0], outp[1]);
 		close(in[0]);
@@ -774,13 +783,8 @@ run_child(const void *data, size_t len, const struct pdf_limits *lim,
 		 */
 		close(in[1]);
 		close(outp[0]);
-		if (pipe2(in, O_CLOEXEC) != 0)
+		if (child_pipes(in, outp) != 0)
 			return PDF_ERR_INTERNAL;
-		if (pipe2(outp, O_CLOEXEC) != 0) {
-			close(in[0]);
-			close(in[1]);
-			return PDF_ERR_INTERNAL;
-		}
 	}
 	snprintf(a_pages, sizeof(a_pages), "%d", lim->pages_max);
 	snprintf(a_text, sizeof(a_text), "%zu", lim->text_max);

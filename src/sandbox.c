@@ -27,14 +27,7 @@
 #endif
 
 /* Sanitizer runtimes need system calls of their own: no filter there. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZER 1
-#endif
-#endif
-#ifdef SANITIZER
+#if MJ_SANITIZER
 #undef HAVE_FILTER
 #include <sanitizer/lsan_interface.h>
 #endif
@@ -284,7 +277,7 @@ sandbox_enter(unsigned want, unsigned *got)
 	int	 ll;
 
 	*got = 0;
-#ifdef SANITIZER
+#if MJ_SANITIZER
 	/*
 	 * The leak check reads /proc, which Landlock is about to close:
 	 * run it now (once; it is then off at exit).

@@ -22,6 +22,18 @@
 #ifndef MJ_SANDBOX_H
 #define MJ_SANDBOX_H
 
+/* 1 in an ASan build (gcc's or clang's spelling), else 0. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MJ_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MJ_SANITIZER 1
+#endif
+#endif
+#ifndef MJ_SANITIZER
+#define MJ_SANITIZER 0
+#endif
+
 enum sandbox_status {
 	SANDBOX_OK = 0,
 	SANDBOX_UNSUPPORTED,	/* nothing could apply: no seccomp in this

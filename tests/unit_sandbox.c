@@ -25,16 +25,6 @@
 #include "sandbox.h"
 #include "tap.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZER 1
-#endif
-#endif
-#ifndef SANITIZER
-#define SANITIZER 0
-#endif
 
 /* A readable file outside the allowed directories, like a key file. */
 #define SECRET	"/tmp/mj-sandbox-secret"
@@ -201,9 +191,9 @@ main(void)
 		return 0;
 	}
 	built = sandbox_built();
-	ok((built & SANDBOX_SECCOMP) != 0 || SANITIZER,
+	ok((built & SANDBOX_SECCOMP) != 0 || MJ_SANITIZER,
 	    "the seccomp layer is built (left out only by sanitizers: %s)",
-	    SANITIZER ? "this is one" : "this is not one");
+	    MJ_SANITIZER ? "this is one" : "this is not one");
 	fd = open(SECRET, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd >= 0) {
 		(void)!write(fd, "sk-secret\n", 10);
