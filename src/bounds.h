@@ -92,6 +92,10 @@
 #define MJ_KEEPALIVE_MS		15000
 /* Graceful stop: in-flight requests get this long after SIGTERM. */
 #define MJ_GRACE_MS		30000
+/* A run whose client went away goes on this long for a follower. */
+#define MJ_DETACH_MS		30000
+/* An ended run stays in memory (GET, /events) this long. */
+#define MJ_RUN_KEEP_MS		(15L * 60 * 1000)
 /* After the grace period: time for cut streams to send error + done. */
 #define MJ_CUT_MS		2000
 /* Then the time idle workers get to leave accept() before exit. */

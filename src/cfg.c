@@ -137,6 +137,8 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	c->client_timeout_ms = MJ_CLIENT_TIMEOUT_MS;
 	c->body_deadline_ms = MJ_BODY_DEADLINE_MS;
 	c->grace_ms = MJ_GRACE_MS;
+	c->detach_ms = MJ_DETACH_MS;
+	c->run_keep_ms = MJ_RUN_KEEP_MS;
 	c->pdf_timeout_ms = MJ_PDF_WALL_MS;
 	c->pdf_pages_max = MJ_PDF_PAGES_MAX;
 	c->pdf_zygote = 1;
@@ -238,6 +240,8 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	    c->client_timeout_ms);
 	LNUM("MATCHJOBS_BODY_TIMEOUT_MS", 100, 3600000, c->body_deadline_ms);
 	LNUM("MATCHJOBS_GRACE_MS", 0, 3600000, c->grace_ms);
+	LNUM("MATCHJOBS_DETACH_MS", 0, 3600000, c->detach_ms);
+	LNUM("MATCHJOBS_RUN_KEEP_MS", 1000, 86400000, c->run_keep_ms);
 	LNUM("MATCHJOBS_PDF_TIMEOUT_MS", 100, 600000, c->pdf_timeout_ms);
 	LNUM("MATCHJOBS_PDF_MAX_PAGES", 1, 10000, c->pdf_pages_max);
 	LNUM("MATCHJOBS_PDF_ZYGOTE", 0, 1, c->pdf_zygote);

@@ -36,6 +36,10 @@ struct config {
 	long	 client_timeout_ms;	/* one blocked client read/write */
 	long	 body_deadline_ms;	/* whole request body */
 	long	 grace_ms;		/* shutdown grace period */
+	long	 detach_ms;		/* a run without followers goes on
+					   this long (MATCHJOBS_DETACH_MS) */
+	long	 run_keep_ms;		/* an ended run stays readable this
+					   long (MATCHJOBS_RUN_KEEP_MS) */
 	long	 pdf_timeout_ms;
 	int	 pdf_pages_max;
 	int	 pdf_zygote;	/* 1: fork PDF children from a zygote */

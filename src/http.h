@@ -17,6 +17,8 @@ struct config;
 struct fconn;
 struct http_worker;
 struct pdf_zygote;
+struct rl_runs;
+struct runner;
 struct up_share;
 
 enum route {
@@ -37,6 +39,8 @@ struct app {
 	struct pdf_zygote *_Atomic zygote;	/* PDF children, or NULL:
 						   set once by http_ready */
 	long long		 started_ms;	/* process start */
+	struct runner		*runner;	/* every model call */
+	struct rl_runs		*runs;		/* this process's runs */
 };
 
 /*

@@ -21,6 +21,16 @@
 #include "clock.h"
 #include "runlog.h"
 
+/* Wall-clock milliseconds since the epoch, for created_at/updated_at. */
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 struct runlog {
 	pthread_mutex_t	  mu;
 	pthread_cond_t	  cv;
@@ -34,6 +44,13 @@ struct runlog {
 	long long	  ended_ms;	/* clock_ms() at done */
 	int		  stop;		/* rl_request_stop() called */
 	int		  followers;
+	char		 *user_id;	/* owned, set once (rl_set_info) */
+	char		 *owner;	/* owned, set once */
+	size_t		  total_jobs, done_jobs;
+	int64_t		  created_ms, updated_ms;	/* wall clock */
+	uint64_t	  result_id;
+	void		(*hook)(void *);	/* set once (rl_set_hook) */
+	void		 *hook_arg;
 	struct runlog	 *next;		/* registry chain (under its mutex) */
 };
 
@@ -105,6 +122,7 @@ rl_new(const char *id, struct runlog **out)
 	}
 	memcpy(l->id, id, RL_ID_LEN + 1);
 	l->refs = 1;
+	l->created_ms = l->updated_ms = wall_ms();
 	*out = l;
 	return RL_OK;
 }
@@ -134,6 +152,8 @@ rl_unref(struct runlog *l)
 	for (i = 0; i < l->n; i++)
 		free(l->frames[i]);
 	free(l->frames);
+	free(l->user_id);
+	free(l->owner);
 	pthread_cond_destroy(&l->cv);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
@@ -189,6 +209,11 @@ rl_append(struct runlog *l, const char *type, const char *data, size_t len,
 	f->len = len;
 	l->frames[l->n++] = f;
 	l->bytes += len;
+	l->updated_ms = wall_ms();
+	if (strcmp(type, "job_complete") == 0)
+		l->done_jobs++;
+	else if (strcmp(type, "complete") == 0 || strcmp(type, "error") == 0)
+		l->result_id = f->id;
 	if (strcmp(type, "done") == 0) {
 		l->closed = 1;
 		l->state = final == RL_RUNNING ? RL_DONE : final;
@@ -291,6 +316,72 @@ rl_request_stop(struct runlog *l)
 	l->stop = 1;
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
+	if (l->hook != NULL)
+		l->hook(l->hook_arg);
+}
+
+void
+rl_set_hook(struct runlog *l, void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&l->mu);
+	l->hook = fn;
+	l->hook_arg = arg;
+	pthread_mutex_unlock(&l->mu);
+}
+
+enum rl_status
+rl_set_info(struct runlog *l, const char *user_id, const char *owner,
+    size_t total_jobs)
+{
+	char	*u, *o;
+
+	u = strdup(user_id != NULL ? user_id : "");
+	o = strdup(owner != NULL ? owner : "");
+	if (u == NULL || o == NULL) {
+		free(u);
+		free(o);
+		return RL_ERR_NOMEM;
+	}
+	pthread_mutex_lock(&l->mu);
+	free(l->user_id);
+	free(l->owner);
+	l->user_id = u;
+	l->owner = o;
+	l->total_jobs = total_jobs;
+	pthread_mutex_unlock(&l->mu);
+	return RL_OK;
+}
+
+void
+rl_info(struct runlog *l, struct rl_info *out)
+{
+	pthread_mutex_lock(&l->mu);
+	out->user_id = l->user_id != NULL ? l->user_id : "";
+	out->owner = l->owner != NULL ? l->owner : "";
+	out->total_jobs = l->total_jobs;
+	out->done_jobs = l->done_jobs;
+	out->created_ms = l->created_ms;
+	out->updated_ms = l->updated_ms;
+	out->result_id = l->result_id;
+	out->last_id = (uint64_t)l->n;
+	out->state = l->state;
+	out->followers = l->followers;
+	out->stop = l->stop;
+	pthread_mutex_unlock(&l->mu);
+}
+
+int
+rl_frame_get(struct runlog *l, uint64_t id, struct rl_frame *out)
+{
+	int	 rc = -1;
+
+	pthread_mutex_lock(&l->mu);
+	if (id >= 1 && id <= (uint64_t)l->n) {
+		*out = *l->frames[id - 1];
+		rc = 0;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return rc;
 }
 
 void
@@ -304,10 +395,15 @@ rl_follow(struct runlog *l)
 void
 rl_unfollow(struct runlog *l)
 {
+	int	 none;
+
 	pthread_mutex_lock(&l->mu);
 	if (l->followers > 0)
 		l->followers--;
+	none = l->followers == 0;
 	pthread_mutex_unlock(&l->mu);
+	if (none && l->hook != NULL)
+		l->hook(l->hook_arg);
 }
 
 const char *

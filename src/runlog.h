@@ -103,6 +103,37 @@ enum rl_status	 rl_append(struct runlog *, const char *type,
 void		 rl_read(struct runlog *, uint64_t after, struct rl_frame *out,
 		    size_t max, long wait_ms, size_t *n, int *closed);
 
+/*
+ * What a run is, besides its frames: set once by whoever starts the run
+ * (rl_set_info, before the log is shared), kept up to date by rl_append.
+ */
+struct rl_info {
+	const char	*user_id;	/* the request's user_id ("" if unset);
+					   valid while a reference is held */
+	const char	*owner;		/* REMOTE_USER of the request, or "" */
+	size_t		 total_jobs;
+	size_t		 done_jobs;	/* job_complete frames so far */
+	int64_t		 created_ms;	/* wall clock, ms since the epoch */
+	int64_t		 updated_ms;	/* wall clock at the last append */
+	uint64_t	 result_id;	/* the last complete or error frame (it
+					   carries "response"), or 0 */
+	uint64_t	 last_id;
+	enum rl_state	 state;
+	int		 followers;
+	int		 stop;		/* rl_request_stop() was called */
+};
+
+/* Copies user_id and owner (NULL: ""). RL_ERR_NOMEM or RL_OK. */
+enum rl_status	 rl_set_info(struct runlog *, const char *user_id,
+		    const char *owner, size_t total_jobs)
+		    __attribute__((warn_unused_result));
+void		 rl_info(struct runlog *, struct rl_info *out);
+/*
+ * Copy frame id (1..last) into *out; 0 if it is there.  The data stays
+ * valid while the caller holds its reference.
+ */
+int		 rl_frame_get(struct runlog *, uint64_t id, struct rl_frame *out);
+
 /* The state, the number of frames so far, and whether the log ended. */
 enum rl_state	 rl_state(struct runlog *);
 uint64_t	 rl_last_id(struct runlog *);
@@ -113,6 +144,12 @@ uint64_t	 rl_last_id(struct runlog *);
  */
 void		 rl_request_stop(struct runlog *);
 int		 rl_stop_requested(struct runlog *);
+/*
+ * Called (outside the log's lock) by rl_request_stop() and whenever the
+ * follower count drops to zero, so the runner wakes at once; set once
+ * before the log is shared.
+ */
+void		 rl_set_hook(struct runlog *, void (*fn)(void *), void *arg);
 
 /*
  * Follower counting, for detach: a run whose client went away goes on

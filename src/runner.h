@@ -1,0 +1,78 @@
+/*
+ * runner.h - the runner: every model call of the process, on one thread.
+ *
+ * A worker thread that accepted a match request validates it, reads the
+ * resume, creates the run's log (runlog.h), appends the `accepted` frame
+ * and hands the run to the runner with runner_submit().  From then on the
+ * worker is only a follower of the log (follow.h): it never touches the
+ * model calls, and the run goes on if its connection goes away.
+ *
+ * The runner thread drives one libcurl multi handle (through upstream.c,
+ * the only module that knows libcurl): one CA store, one connection pool,
+ * HTTP/2 multiplexing to servers that offer it.  It scores the jobs of
+ * every run (engine.c), appends their frames to the run's log, and ends
+ * each run with `complete` or `error`, then `done`.  It also:
+ *  - dedups: a job identical to one already in flight (same model, prompt
+ *    version, resume and job fields) follows that call instead of making
+ *    its own (SPEC "Cache"); it is reported "cached": true;
+ *  - cancels: rl_request_stop() on a log (POST .../cancel, DELETE) wakes
+ *    the runner, which aborts the run's calls and ends it `cancelled`;
+ *  - detaches: a run with no follower goes on for cfg->detach_ms, then is
+ *    cancelled the same way (0: at once);
+ *  - shuts down: once *cut is set, every run ends with `error` (code
+ *    `shutdown`) and `done`.
+ */
+#ifndef MJ_RUNNER_H
+#define MJ_RUNNER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "request.h"
+
+struct config;
+struct runlog;
+struct runner;
+
+enum rn_status {
+	RN_OK = 0,
+	RN_ERR_NOMEM,
+	RN_ERR_STOPPED,		/* the runner is shutting down */
+	RN_ERR_THREAD,		/* the runner thread could not start */
+	RN__MAX
+};
+
+/* What a run is made of; runner_submit() takes it over. */
+struct run_input {
+	struct req	 req;		/* the parsed request: user_id, jobs */
+	char		*resume;	/* malloc'd resume text (NUL-ended) */
+	size_t		 resume_len;
+	char		 reqid[32];	/* for logs */
+	long long	 started_ms;	/* clock_ms() at the request's arrival */
+	int		 no_cache;	/* Cache-Control: no-cache: no dedup */
+};
+
+/* Start the runner thread. cut (may be NULL) is the shutdown flag. */
+enum rn_status	 runner_new(const struct config *, const atomic_int *cut,
+		    struct runner **out) __attribute__((warn_unused_result));
+/* Stop the thread: runs still going end as after a shutdown. */
+void		 runner_free(struct runner *);
+
+/*
+ * Score in's jobs, appending frames to log (which must hold `accepted`
+ * and whatever else the route wrote first) until `done`.  Takes in's
+ * contents on every return (in is zeroed); on an error nothing was
+ * appended and the caller ends the log itself.
+ */
+enum rn_status	 runner_submit(struct runner *, struct run_input *in,
+		    struct runlog *log) __attribute__((warn_unused_result));
+
+/* Wake the runner (a log's hook: stop requested, no follower left). */
+void		 runner_wake(void *runner);
+
+/* Runs in flight, for health and tests. */
+size_t		 runner_active(struct runner *);
+
+const char	*runner_strerror(enum rn_status);
+
+#endif /* MJ_RUNNER_H */
