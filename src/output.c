@@ -170,7 +170,7 @@ sse_event(void *arg, const char *type, json_object *data)
 	s = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	buf_reset(&o->frame);
-	if (s == NULL || sse_frame(&o->frame, type, s, strlen(s)) != SSE_OK)
+	if (s == NULL || sse_frame(&o->frame, 0, type, s, strlen(s)) != SSE_OK)
 		return -1;
 	return put(o, o->frame.data, o->frame.len, 1) == OUT_OK ? 0 : -1;
 }
@@ -186,7 +186,7 @@ sse_token(void *arg, int index, const char *s, size_t n)
 	    "\"content\":\"", index) != BUF_OK ||
 	    buf_add_json_str(&o->tok, s, n) != BUF_OK ||
 	    buf_adds(&o->tok, "\"}") != BUF_OK ||
-	    sse_frame(&o->frame, "token", o->tok.data, o->tok.len) != SSE_OK)
+	    sse_frame(&o->frame, 0, "token", o->tok.data, o->tok.len) != SSE_OK)
 		return -1;
 	return put(o, o->frame.data, o->frame.len, 1) == OUT_OK ? 0 : -1;
 }
