@@ -179,5 +179,13 @@
  */
 #define MJ_RUNLOG_FRAMES_MAX	(1u << 20)
 #define MJ_RUNLOG_BYTES_MAX	(64u * 1024 * 1024)
+/*
+ * Followers (follow.c): frames read from the log at once and written
+ * with one flush (a burst of tokens costs one send, not 64), and the
+ * longest wait for a frame before looking whether the client left (SPEC:
+ * a follower notices within a second).
+ */
+#define MJ_FOLLOW_BATCH		64
+#define MJ_FOLLOW_WAIT_MS	1000
 
 #endif /* MJ_BOUNDS_H */

@@ -700,7 +700,7 @@ match(struct app *app, struct http_worker *wk, struct fconn *r,
 	er.started_ms = t0;
 
 	if (stream) {
-		if (out_sse_begin(o) != OUT_OK)
+		if (out_sse_begin(o, NULL) != OUT_OK)
 			goto out;
 		out_sse_writer(o, &w);
 		if (f.have_pdf && pages > cfg->pdf_pages_max)

@@ -12,6 +12,7 @@
 #define MJ_OUTPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "engine.h"
@@ -57,8 +58,24 @@ enum out_status out_error(struct out *, int status, const char *code,
 	    const char *message, const char *extra_headers);
 /* Send a response without a body (204, OPTIONS). */
 enum out_status out_empty(struct out *, int status, const char *headers);
-/* Send the event-stream headers; then use out_sse_writer(). */
-enum out_status out_sse_begin(struct out *);
+/*
+ * Send the event-stream headers (Content-Type, Cache-Control: no-cache,
+ * X-Accel-Buffering: no, then extra_headers: "\r\n"-ended lines, or
+ * NULL), flushed; then the body is SSE frames (out_sse_frame()).
+ */
+enum out_status out_sse_begin(struct out *, const char *extra_headers);
+/*
+ * Queue one SSE frame (sse_frame(): id 0 writes no id line) after
+ * out_sse_begin(); it goes out with the next out_flush() or when the
+ * connection's buffer fills.  OUT_ERR_STATE before the headers,
+ * OUT_ERR_NOMEM when the frame can't be rendered.
+ */
+enum out_status out_sse_frame(struct out *, uint64_t id, const char *type,
+	    const char *data, size_t len);
+/* Queue the comment ": keepalive" (as out_sse_frame()). */
+enum out_status out_sse_keepalive(struct out *);
+/* Send what is queued now. OUT_ERR_GONE if the client is gone. */
+enum out_status out_flush(struct out *);
 /* An engine writer that sends SSE frames through o. */
 void	out_sse_writer(struct out *o, struct eng_writer *w);
 
