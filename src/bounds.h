@@ -187,5 +187,11 @@
  */
 #define MJ_FOLLOW_BATCH		64
 #define MJ_FOLLOW_WAIT_MS	1000
+/*
+ * Run routes (runs.c): how long POST .../cancel and DELETE wait for the
+ * run to end once asked to stop (the runner aborts its calls within a
+ * second: SPEC "Runs").
+ */
+#define MJ_RUN_STOP_WAIT_MS	5000
 
 #endif /* MJ_BOUNDS_H */
