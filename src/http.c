@@ -583,6 +583,7 @@ start_run(struct app *app, struct fconn *r, struct req *rq,
 	struct run_input	 in;
 	struct runlog		*log;
 	char			 id[RL_ID_LEN + 1], msg[160];
+	const char		*cc;
 	enum rn_status		 rs;
 
 	*out = NULL;
@@ -610,6 +611,9 @@ start_run(struct app *app, struct fconn *r, struct req *rq,
 	memset(rq, 0, sizeof(*rq));
 	snprintf(in.reqid, sizeof(in.reqid), "%s", reqid);
 	in.started_ms = t0;
+	/* Cache-Control: no-cache scores afresh (SPEC "Cache"). */
+	cc = fconn_param(r, "HTTP_CACHE_CONTROL");
+	in.no_cache = cc != NULL && strstr(cc, "no-cache") != NULL;
 	rl_follow(log);
 	rs = runner_submit(app->runner, &in, log);
 	if (rs != RN_OK) {
