@@ -183,5 +183,8 @@
  */
 #define MJ_RUNLOG_FRAMES_MAX	(1u << 20)
 #define MJ_RUNLOG_BYTES_MAX	(64u * 1024 * 1024)
+/* Frame bytes the registry keeps of ended runs before it forgets some
+ * early (before their grace period). */
+#define MJ_RUNS_KEPT_BYTES	(256u * 1024 * 1024)
 
 #endif /* MJ_BOUNDS_H */
