@@ -102,6 +102,8 @@ error_status(const char *code)
 		return 503;
 	if (strcmp(code, "cancelled") == 0)
 		return 409;
+	if (strcmp(code, "internal") == 0)
+		return 500;
 	return 502;
 }
 

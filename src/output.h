@@ -3,10 +3,9 @@
  *
  * "Headers, then body" is an explicit state: once the first body byte
  * of a stream went out, errors can only be in-band events, never a
- * second status line (out_* return OUT_ERR_STATE instead).  Two engine
- * writers live here: the SSE writer (each event becomes a frame, flushed
- * at once) and the collector of the plain route (keeps the final
- * response or error).
+ * second status line (out_* return OUT_ERR_STATE instead).  The body of
+ * an event stream is a run log's frames (out_sse_frame()), written by a
+ * follower (follow.c), which decides when to flush.
  */
 #ifndef MJ_OUTPUT_H
 #define MJ_OUTPUT_H
@@ -15,7 +14,6 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "engine.h"
 #include "bounds.h"
 
 struct fconn;
@@ -43,7 +41,6 @@ struct out {
 	const char	*reqid;		/* X-Request-Id */
 	int		 status;	/* HTTP status sent, for the log */
 	struct buf	 frame;		/* scratch for one SSE frame */
-	struct buf	 tok;		/* scratch for one token's JSON */
 };
 
 void	out_init(struct out *, struct fconn *, const char *cors_origin,
@@ -76,19 +73,5 @@ enum out_status out_sse_frame(struct out *, uint64_t id, const char *type,
 enum out_status out_sse_keepalive(struct out *);
 /* Send what is queued now. OUT_ERR_GONE if the client is gone. */
 enum out_status out_flush(struct out *);
-/* An engine writer that sends SSE frames through o. */
-void	out_sse_writer(struct out *o, struct eng_writer *w);
-
-/* What the plain route's writer keeps of the event stream. */
-struct collect {
-	struct json_object *response;	/* owned: the match response */
-	int		 failed;	/* an error event arrived */
-	char		 code[64];	/* its code */
-	char		 message[MJ_ERRMSG_MAX];
-};
-void	out_collect_init(struct collect *);
-void	out_collect_free(struct collect *);
-/* An engine writer that fills c (tokens are dropped). */
-void	out_collect_writer(struct collect *c, struct eng_writer *w);
 
 #endif /* MJ_OUTPUT_H */
