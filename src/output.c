@@ -189,7 +189,10 @@ out_sse_keepalive(struct out *o)
 {
 	if (o->state == OUT_HEAD)
 		return OUT_ERR_STATE;
-	return put(o, ": keepalive\n\n", 13, 0);
+	buf_reset(&o->frame);
+	if (sse_comment(&o->frame, "keepalive") != SSE_OK)
+		return OUT_ERR_NOMEM;
+	return put(o, o->frame.data, o->frame.len, 0);
 }
 
 enum out_status
