@@ -19,6 +19,12 @@
 // (.code "stream_truncated"); with an Error named "AbortError" when the
 // signal aborts.  EventSource is not used: it cannot POST a body.
 //
+// A run outlives its connection (SPEC "Runs"): the server goes on for a
+// while after a client drops, so that it can reconnect.  An abort is a
+// decision, not a drop: once the run's id is known (the X-Match-Run
+// header), aborting the signal also POSTs /api/runs/{id}/cancel, so the
+// model calls stop at once (`cancelOnAbort: false` leaves the run be).
+//
 // SSEParser is the event-stream parser, usable on its own: feed() it text
 // (decode bytes with a TextDecoder in stream mode, so a multi-byte
 // character split across chunks is kept whole) and it returns the events
@@ -209,6 +215,7 @@ const EVENT_TYPES = ["status", "job_start", "token", "job_complete",
  * @param {typeof fetch} [opts.fetch]  default globalThis.fetch
  * @param {Record<string,string>} [opts.headers]  extra request headers
  * @param {object} [opts.on]  callbacks by event type
+ * @param {boolean} [opts.cancelOnAbort]  default true: an abort cancels the run
  * @returns {Promise<object>} the match response
  */
 export async function matchJobs({
@@ -221,6 +228,7 @@ export async function matchJobs({
   fetch: f = globalThis.fetch,
   headers = {},
   on = {},
+  cancelOnAbort = true,
 } = {}) {
   if (jobs === undefined || jobs === null) {
     throw new TypeError("matchJobs: `jobs` is required (a job or an array of jobs)");
@@ -267,8 +275,17 @@ export async function matchJobs({
   let failure = null;
   let sawDone = false;
   let finished = false;
-  // A fetch that ignores the signal still stops: cancel the reader.
-  const onAbort = () => { reader.cancel().catch(() => {}); };
+  const runId = res.headers.get("x-match-run");
+  // A fetch that ignores the signal still stops: cancel the reader.  And
+  // the run itself, which would otherwise go on for the detach window.
+  const onAbort = () => {
+    reader.cancel().catch(() => {});
+    if (cancelOnAbort && runId) {
+      Promise.resolve()
+        .then(() => f(cancelUrl(url, runId), { method: "POST", keepalive: true, cache: "no-store" }))
+        .catch(() => {});
+    }
+  };
   if (signal) signal.addEventListener("abort", onAbort, { once: true });
 
   const handle = (ev) => {
@@ -319,6 +336,12 @@ export async function matchJobs({
   throw new MatchJobsError(
     "the stream ended before the result arrived" + (sawDone ? " (done without complete)" : ""),
     { status: res.status, code: "stream_truncated" });
+}
+
+/** The cancel route of run id, beside the match route url (any prefix). */
+export function cancelUrl(url, id) {
+  const base = String(url).replace(/\/api\/match-jobs(\/stream)?\/?(\?.*)?$/, "");
+  return base + "/api/runs/" + encodeURIComponent(id) + "/cancel";
 }
 
 async function httpError(res, signal) {

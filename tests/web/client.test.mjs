@@ -6,7 +6,7 @@
 // CR and LF, inside "data:").
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SSEParser, matchJobs, MatchJobsError } from "../../web/matchjobs-client.js";
+import { SSEParser, matchJobs, MatchJobsError, cancelUrl } from "../../web/matchjobs-client.js";
 
 const enc = new TextEncoder();
 
@@ -445,6 +445,36 @@ for (const honorSignal of [true, false]) {
     assert.ok(!log.some((e) => e[0] === "complete"));
   });
 }
+
+for (const cancelOnAbort of [true, false]) {
+  test(`matchJobs: an abort ${cancelOnAbort ? "POSTs the run's cancel route" : "leaves the run be (cancelOnAbort: false)"}`, async () => {
+    const text = responderStream();
+    const cut = text.indexOf("\n\n", text.indexOf("event: token")) + 2;
+    const ctl = new AbortController();
+    const f = fakeFetch([enc.encode(text.slice(0, cut))], {
+      hangAfter: true,
+      headers: { "content-type": "text/event-stream", "x-match-run": "RUN_id-123" },
+    });
+    const { on } = recorder();
+    on.token = () => ctl.abort();
+    await assert.rejects(matchJobs({ url: "/~a/mj.fcgi/api/match-jobs/stream", resumeText: "r", jobs: JOBS,
+      fetch: f, on, signal: ctl.signal, cancelOnAbort }), (e) => e.name === "AbortError");
+    await new Promise((r) => setTimeout(r, 20));
+    const cancels = f.calls.filter((c) => /\/cancel$/.test(c.url));
+    if (cancelOnAbort) {
+      assert.equal(cancels.length, 1, "one cancel request");
+      assert.equal(cancels[0].url, "/~a/mj.fcgi/api/runs/RUN_id-123/cancel");
+      assert.equal(cancels[0].init.method, "POST");
+    } else {
+      assert.equal(cancels.length, 0);
+    }
+  });
+}
+
+test("cancelUrl: beside either match route, under any prefix", () => {
+  assert.equal(cancelUrl("/api/match-jobs/stream", "abc"), "/api/runs/abc/cancel");
+  assert.equal(cancelUrl("https://h.example/x/api/match-jobs", "a b"), "https://h.example/x/api/runs/a%20b/cancel");
+});
 
 test("matchJobs: an already aborted signal rejects before fetching", async () => {
   const ctl = new AbortController();
