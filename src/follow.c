@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "clock.h"
+#include "errors.h"
 #include "fconn.h"
 #include "follow.h"
 #include "output.h"
@@ -92,21 +93,6 @@ fl_sse(struct out *o, struct fconn *c, struct runlog *l, uint64_t after,
 	return rc;
 }
 
-/* The plain route's status for an error frame's code. */
-static int
-error_status(const char *code)
-{
-	if (strcmp(code, "upstream_timeout") == 0)
-		return 504;
-	if (strcmp(code, "shutdown") == 0)
-		return 503;
-	if (strcmp(code, "cancelled") == 0)
-		return 409;
-	if (strcmp(code, "internal") == 0)
-		return 500;
-	return 502;
-}
-
 /* A string member of o, or dflt. */
 static const char *
 member_str(json_object *o, const char *key, const char *dflt)
@@ -142,7 +128,7 @@ answer(struct out *o, struct runlog *l, const char *extra)
 	if (data == NULL || !json_object_object_get_ex(data, "response",
 	    &resp)) {
 		/* The runner could not append its result (the log filled). */
-		os = out_error(o, 500, "internal", "the run ended without a "
+		os = out_error(o, "internal", "the run ended without a "
 		    "result", h.data);
 		goto out;
 	}
@@ -158,7 +144,7 @@ answer(struct out *o, struct runlog *l, const char *extra)
 	    member_str(data, "message", "the run failed")));
 	json_object_object_add(root, "error", err);
 	json_object_object_add(root, "response", json_object_get(resp));
-	os = out_json(o, error_status(code), h.data, root);
+	os = out_json(o, err_status(code), h.data, root);
 	json_object_put(root);
 out:
 	json_object_put(data);

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "clock.h"
+#include "errors.h"
 #include "fconn.h"
 #include "follow.h"
 #include "http.h"
@@ -219,15 +220,15 @@ form_free(struct form *f)
 	buf_free(&f->resume);
 }
 
-__attribute__((format(printf, 4, 5)))
+__attribute__((format(printf, 3, 4)))
 static void
-form_fail(struct form *f, int status, const char *code, const char *fmt, ...)
+form_fail(struct form *f, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
 	if (f->err_status != 0)
 		return;
-	f->err_status = status;
+	f->err_status = err_status(code);
 	f->err_code = code;
 	va_start(ap, fmt);
 	vsnprintf(f->err_msg, sizeof(f->err_msg), fmt, ap);
@@ -258,7 +259,7 @@ part_begin(void *arg, const char *name, const char *filename,
 	if (have == NULL)
 		return 0;	/* unknown fields are ignored */
 	if (*have) {
-		form_fail(f, 400, "bad_request", "the form has more than one "
+		form_fail(f, "bad_request", "the form has more than one "
 		    "%s field", name);
 		return 1;
 	}
@@ -280,10 +281,10 @@ part_data(void *arg, const char *p, size_t n)
 	if (st == BUF_OK)
 		return 0;
 	if (st == BUF_TOO_BIG)
-		form_fail(f, 413, "too_large", "the %s field is larger than "
+		form_fail(f, "too_large", "the %s field is larger than "
 		    "%zu bytes", f->target_name, f->target->max);
 	else
-		form_fail(f, 500, "internal", "out of memory");
+		form_fail(f, "internal", "out of memory");
 	return 1;
 }
 
@@ -333,7 +334,7 @@ read_body(struct fconn *r, const struct config *cfg, const char *ctype,
 	int			 parsing;
 
 	if (ctype == NULL || *ctype == '\0') {
-		form_fail(f, 415, "unsupported_media_type", "send "
+		form_fail(f, "unsupported_media_type", "send "
 		    "multipart/form-data or application/json (no "
 		    "Content-Type was given)");
 		return f->err_status;
@@ -342,18 +343,18 @@ read_body(struct fconn *r, const struct config *cfg, const char *ctype,
 		f->multipart = 1;
 		ms = mp_boundary(ctype, boundary, sizeof(boundary));
 		if (ms != MP_OK) {
-			form_fail(f, 400, "bad_request", "%s",
+			form_fail(f, "bad_request", "%s",
 			    mp_strerror(ms));
 			return f->err_status;
 		}
 		f->mp = malloc(sizeof(*f->mp));
 		if (f->mp == NULL) {
-			form_fail(f, 500, "internal", "out of memory");
+			form_fail(f, "internal", "out of memory");
 			return f->err_status;
 		}
 		mp_init(f->mp, boundary, &cb, f);
 	} else if (!is_type(ctype, "application/json")) {
-		form_fail(f, 415, "unsupported_media_type", "send "
+		form_fail(f, "unsupported_media_type", "send "
 		    "multipart/form-data or application/json");
 		return f->err_status;
 	}
@@ -362,7 +363,7 @@ read_body(struct fconn *r, const struct config *cfg, const char *ctype,
 	if (cl != NULL && *cl != '\0') {
 		declared = strtoull(cl, &end, 10);
 		if (*end == '\0' && declared > cfg->body_max)
-			form_fail(f, 413, "too_large", "the request body is "
+			form_fail(f, "too_large", "the request body is "
 			    "larger than the limit of %zu bytes",
 			    cfg->body_max);
 	}
@@ -375,7 +376,7 @@ read_body(struct fconn *r, const struct config *cfg, const char *ctype,
 		if (rs != FCONN_OK || n == 0)
 			break;
 		if (clock_ms() > deadline) {
-			form_fail(f, 408, "timeout", "the request body took "
+			form_fail(f, "timeout", "the request body took "
 			    "longer than %ld ms to arrive",
 			    cfg->body_deadline_ms);
 			return f->err_status;
@@ -387,7 +388,7 @@ read_body(struct fconn *r, const struct config *cfg, const char *ctype,
 		if (!parsing)
 			continue;
 		if (total > cfg->body_max) {
-			form_fail(f, 413, "too_large", "the request body is "
+			form_fail(f, "too_large", "the request body is "
 			    "larger than the limit of %zu bytes",
 			    cfg->body_max);
 			parsing = 0;
@@ -396,45 +397,45 @@ read_body(struct fconn *r, const struct config *cfg, const char *ctype,
 		if (f->multipart) {
 			ms = mp_feed(f->mp, chunk, n);
 			if (ms != MP_OK) {
-				form_fail(f, 400, "bad_request",
+				form_fail(f, "bad_request",
 				    "malformed multipart body: %s",
 				    mp_strerror(ms));
 				parsing = 0;
 			}
 		} else if (buf_add(&f->json, chunk, n) != BUF_OK) {
-			form_fail(f, 413, "too_large", "the JSON body is "
+			form_fail(f, "too_large", "the JSON body is "
 			    "larger than %zu bytes", f->json.max);
 			parsing = 0;
 		}
 	}
 	if (rs == FCONN_TIMEOUT)
-		form_fail(f, 408, "timeout", "the request body took longer "
+		form_fail(f, "timeout", "the request body took longer "
 		    "than %ld ms to arrive", cfg->body_deadline_ms);
 	if (f->err_status != 0)
 		return f->err_status;
 	if (rs != FCONN_OK) {
 		if (rs == FCONN_STALLED)
-			form_fail(f, 408, "timeout", "the request body stalled "
+			form_fail(f, "timeout", "the request body stalled "
 			    "for more than %ld ms", cfg->client_timeout_ms);
 		else
-			form_fail(f, 400, "bad_request", "the request body "
+			form_fail(f, "bad_request", "the request body "
 			    "could not be read");
 		return f->err_status;
 	}
 	if (f->multipart) {
 		ms = mp_finish(f->mp);
 		if (ms != MP_OK) {
-			form_fail(f, 400, "bad_request", "malformed multipart "
+			form_fail(f, "bad_request", "malformed multipart "
 			    "body: %s", mp_strerror(ms));
 			return f->err_status;
 		}
 		if (!f->have_json) {
-			form_fail(f, 400, "bad_request", "the form has no "
+			form_fail(f, "bad_request", "the form has no "
 			    "json_body field");
 			return f->err_status;
 		}
 	} else if (total == 0) {
-		form_fail(f, 400, "bad_request", "the request body is empty");
+		form_fail(f, "bad_request", "the request body is empty");
 		return f->err_status;
 	}
 	return 0;
@@ -730,7 +731,7 @@ match(struct app *app, struct fconn *r,
 		 * not spend the operator's quota (AUDIT-0.1 L2).  The body
 		 * is then dropped unparsed, as for a 405.
 		 */
-		(void)out_error(o, 403, "forbidden_origin", "requests from "
+		(void)out_error(o, "forbidden_origin", "requests from "
 		    "this Origin are not allowed; see MATCHJOBS_CORS_ORIGINS",
 		    NULL);
 		drain(r, t0 + cfg->body_deadline_ms);
@@ -738,7 +739,7 @@ match(struct app *app, struct fconn *r,
 	}
 	st = read_body(r, cfg, fconn_param(r, "CONTENT_TYPE"), &f);
 	if (st != 0) {
-		(void)out_error(o, f.err_status, f.err_code, f.err_msg, NULL);
+		(void)out_error(o, f.err_code, f.err_msg, NULL);
 		goto out;
 	}
 	req_limits_default(&lim);
@@ -746,9 +747,8 @@ match(struct app *app, struct fconn *r,
 	rs = req_parse(f.json.data != NULL ? f.json.data : "", f.json.len,
 	    &lim, &rq, msg, sizeof(msg));
 	if (rs != REQ_OK) {
-		(void)out_error(o, rs == REQ_ERR_NOMEM ? 500 : 400,
-		    rs == REQ_ERR_NOMEM ? "internal" : "bad_request", msg,
-		    NULL);
+		(void)out_error(o, rs == REQ_ERR_NOMEM ? "internal" :
+		    "bad_request", msg, NULL);
 		goto out;
 	}
 	/* The parsed document owns its strings: the raw bytes can go. */
@@ -759,7 +759,7 @@ match(struct app *app, struct fconn *r,
 		snprintf(msg, sizeof(msg), "resume_text is not valid UTF-8 "
 		    "(byte %zu of the field)", utf8_check(f.resume.data,
 		    f.resume.len));
-		(void)out_error(o, 400, "bad_request", msg, NULL);
+		(void)out_error(o, "bad_request", msg, NULL);
 		goto out;
 	}
 
@@ -780,20 +780,20 @@ match(struct app *app, struct fconn *r,
 		if (ps == PDF_ERR_BUSY || ps == PDF_ERR_SANDBOX) {
 			/* Not the PDF's fault: 503, try again or send text. */
 			log_msg(LOG_WARN, reqid, "pdf refused: %d", (int)ps);
-			(void)out_error(o, 503, ps == PDF_ERR_BUSY ?
+			(void)out_error(o, ps == PDF_ERR_BUSY ?
 			    "overloaded" : "pdf_unavailable", pdf_strerror(ps),
 			    "Retry-After: 5\r\n");
 			goto out;
 		}
 		if (ps != PDF_OK) {
 			log_msg(LOG_INFO, reqid, "pdf rejected: %d", (int)ps);
-			(void)out_error(o, ps == PDF_ERR_INTERNAL ? 500 : 422,
-			    ps == PDF_ERR_INTERNAL ? "internal" :
-			    "unreadable_pdf", pdf_strerror(ps), NULL);
+			(void)out_error(o, ps == PDF_ERR_INTERNAL ?
+			    "internal" : "unreadable_pdf", pdf_strerror(ps),
+			    NULL);
 			goto out;
 		}
 		if (make_valid(&text) != 0) {
-			(void)out_error(o, 500, "internal", "out of memory",
+			(void)out_error(o, "internal", "out of memory",
 			    NULL);
 			goto out;
 		}
@@ -807,7 +807,7 @@ match(struct app *app, struct fconn *r,
 		resume_len = rq.resume_len;
 	}
 	if (resume == NULL || blank(resume, resume_len)) {
-		(void)out_error(o, 400, "bad_request", resume == NULL ?
+		(void)out_error(o, "bad_request", resume == NULL ?
 		    "no resume: send a pdf_file or a resume_text" :
 		    "the resume_text is empty", NULL);
 		goto out;
@@ -832,7 +832,7 @@ match(struct app *app, struct fconn *r,
 		    "text", resume_len);
 	if (start_run(app, r, &rq, resume, resume_len, msg, reqid, t0,
 	    &log) != 0) {
-		(void)out_error(o, 503, "overloaded", "the run could not be "
+		(void)out_error(o, "overloaded", "the run could not be "
 		    "started; try again shortly", "Retry-After: 5\r\n");
 		goto out;
 	}
@@ -847,7 +847,7 @@ match(struct app *app, struct fconn *r,
 		log_msg(LOG_INFO, reqid, "client went away; run %s goes on "
 		    "for %ld ms unless followed", rl_id(log), cfg->detach_ms);
 	else if (fs == FL_ERR_NOMEM && o->state == OUT_HEAD)
-		(void)out_error(o, 500, "internal", "out of memory", NULL);
+		(void)out_error(o, "internal", "out of memory", NULL);
 	rl_unref(log);
 out:
 	buf_free(&text);
@@ -882,7 +882,7 @@ admitted(struct app *app)
 static void
 busy(struct out *o)
 {
-	(void)out_error(o, 503, "overloaded", "the server is busy; try "
+	(void)out_error(o, "overloaded", "the server is busy; try "
 	    "again shortly", "Retry-After: 5\r\n");
 }
 
@@ -921,7 +921,7 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 
 	if (route == ROUTE_NONE) {
 		drain(r, dl);
-		(void)out_error(&o, 404, "not_found", "no such route; try "
+		(void)out_error(&o, "not_found", "no such route; try "
 		    "POST /api/match-jobs, POST /api/match-jobs/stream, "
 		    "GET /api/health, GET or DELETE /api/runs/{id}, "
 		    "GET /api/runs/{id}/events or POST /api/runs/{id}/cancel",
@@ -931,7 +931,7 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
 			health(app, &o);
 		else
-			(void)out_error(&o, 405, "method_not_allowed",
+			(void)out_error(&o, "method_not_allowed",
 			    "use GET", "Allow: GET, HEAD\r\n");
 	} else if (route == ROUTE_RUN || route == ROUTE_RUN_EVENTS ||
 	    route == ROUTE_RUN_CANCEL) {
@@ -954,7 +954,7 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 		    "Allow: POST, OPTIONS\r\n");
 	} else if (strcmp(method, "POST") != 0) {
 		drain(r, dl);
-		(void)out_error(&o, 405, "method_not_allowed", "use POST",
+		(void)out_error(&o, "method_not_allowed", "use POST",
 		    "Allow: POST, OPTIONS\r\n");
 	} else {
 		counted = 1;

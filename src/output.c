@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "fconn.h"
+#include "errors.h"
 #include "output.h"
 #include "sse.h"
 
@@ -124,7 +125,7 @@ out_json(struct out *o, int status, const char *extra, json_object *body)
 }
 
 enum out_status
-out_error(struct out *o, int status, const char *code, const char *message,
+out_error(struct out *o, const char *code, const char *message,
     const char *extra)
 {
 	json_object	*root, *err;
@@ -136,7 +137,7 @@ out_error(struct out *o, int status, const char *code, const char *message,
 	json_object_object_add(err, "message",
 	    json_object_new_string(message));
 	json_object_object_add(root, "error", err);
-	rc = out_json(o, status, extra, root);
+	rc = out_json(o, err_status(code), extra, root);
 	json_object_put(root);
 	return rc;
 }

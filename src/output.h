@@ -50,8 +50,11 @@ void	out_free(struct out *);
 /* Send a complete JSON response; extra_headers ends in "\r\n" or NULL. */
 enum out_status out_json(struct out *, int status, const char *extra_headers,
 	    struct json_object *body);
-/* Send {"error":{"code":..,"message":..}} with status. */
-enum out_status out_error(struct out *, int status, const char *code,
+/*
+ * Send {"error":{"code":..,"message":..}} with the code's status from the
+ * one table of them (errors.h).
+ */
+enum out_status out_error(struct out *, const char *code,
 	    const char *message, const char *extra_headers);
 /* Send a response without a body (204, OPTIONS). */
 enum out_status out_empty(struct out *, int status, const char *headers);

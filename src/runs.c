@@ -212,7 +212,7 @@ events(struct app *app, struct fconn *r, struct out *o, struct runlog *l,
 	struct rl_info	 in;
 
 	if (cursor_of(r, &after) != 0) {
-		(void)out_error(o, 400, "bad_request", "Last-Event-ID (or "
+		(void)out_error(o, "bad_request", "Last-Event-ID (or "
 		    "after=) must be the number of one of the run's frames",
 		    NULL);
 		return;
@@ -236,7 +236,7 @@ cancel(struct out *o, struct runlog *l)
 		if (!wait_closed(l, MJ_RUN_STOP_WAIT_MS)) {
 			log_msg(LOG_WARN, o->reqid, "run %s: no end %d ms "
 			    "after cancel", rl_id(l), MJ_RUN_STOP_WAIT_MS);
-			(void)out_error(o, 503, "stopping", "the run is "
+			(void)out_error(o, "stopping", "the run is "
 			    "stopping but has not ended yet; ask again",
 			    "Retry-After: 1\r\n");
 			return;
@@ -290,12 +290,12 @@ runs_handle(struct app *app, struct fconn *r, struct out *o,
 	}
 	snprintf(allow, sizeof(allow), "Allow: %s\r\n", allowed(route));
 	if (!method_ok(route, method)) {
-		(void)out_error(o, 405, "method_not_allowed", "this run route "
+		(void)out_error(o, "method_not_allowed", "this run route "
 		    "answers other methods (see Allow)", allow);
 		return;
 	}
 	if (refused) {
-		(void)out_error(o, 403, "forbidden_origin", "requests from "
+		(void)out_error(o, "forbidden_origin", "requests from "
 		    "this Origin are not allowed; see MATCHJOBS_CORS_ORIGINS",
 		    NULL);
 		return;
@@ -306,7 +306,7 @@ runs_handle(struct app *app, struct fconn *r, struct out *o,
 			l = rl_runs_get(app->runs, id);
 	}
 	if (l == NULL) {
-		(void)out_error(o, 404, "not_found", "no such run: the id is "
+		(void)out_error(o, "not_found", "no such run: the id is "
 		    "unknown, or the run ended long enough ago to be "
 		    "forgotten", NULL);
 		return;

@@ -527,7 +527,7 @@ test_plain(void)
 		{ "upstream_timeout", "Status: 504 ", RL_FAILED },
 		{ "shutdown", "Status: 503 ", RL_FAILED },
 		{ "upstream_error", "Status: 502 ", RL_FAILED },
-		{ "interrupted", "Status: 502 ", RL_INTERRUPTED },
+		{ "interrupted", "Status: 503 ", RL_INTERRUPTED },
 	};
 	struct runlog	*l;
 	struct buf	 out;
