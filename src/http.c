@@ -699,71 +699,105 @@ start_run(struct app *app, struct fconn *r, struct req *rq,
 	return 0;
 }
 
-/* Everything after routing for POST match requests. */
+/*
+ * One request from accept to its last byte, with one owner (http_handle)
+ * and one teardown (hreq_free), as slowcgi keeps its requests: whatever
+ * a step made is freed there, however far the request got.
+ */
+struct hreq {
+	struct app	*app;
+	struct fconn	*r;		/* the server's connection, borrowed */
+	struct out	 o;
+	char		 reqid[32];
+	char		 run_id[RL_ID_LEN + 1];	/* from the path */
+	const char	*method;	/* the connection's params, borrowed */
+	const char	*uri;
+	const char	*cors;		/* Access-Control-Allow-Origin, or NULL */
+	enum route	 route;
+	long long	 t0;		/* clock_ms() at arrival */
+	long long	 dl;		/* the body's deadline */
+	int		 refused;	/* an Origin that may not use the API */
+	int		 stream;	/* answer as an event stream */
+	int		 counted;	/* in app->active */
+	struct form	 f;		/* the body */
+	struct req	 rq;		/* the parsed document */
+	struct buf	 text;		/* resume text read from a PDF */
+	int		 pages;		/* of that PDF */
+	struct runlog	*log;		/* the run once started (a reference,
+					   followed once) */
+};
+
 static void
-match(struct app *app, struct fconn *r,
-    struct out *o, int stream, int refused, const char *reqid, long long t0)
+hreq_init(struct hreq *h, struct app *app, struct fconn *r)
 {
-	const struct config	*cfg = app->cfg;
-	struct form		 f;
-	struct req		 rq;
+	memset(h, 0, sizeof(*h));
+	h->app = app;
+	h->r = r;
+	h->t0 = clock_ms();
+	h->dl = h->t0 + app->cfg->body_deadline_ms;
+	form_init(&h->f, app->cfg);
+	buf_init(&h->text, MJ_RESUME_TEXT_MAX);
+}
+
+static void
+hreq_free(struct hreq *h)
+{
+	if (h->log != NULL) {
+		rl_unfollow(h->log);
+		rl_unref(h->log);
+		h->log = NULL;
+	}
+	if (h->counted)
+		atomic_fetch_sub(&h->app->active, 1);
+	h->counted = 0;
+	buf_free(&h->text);
+	req_free(&h->rq);
+	form_free(&h->f);
+	out_free(&h->o);
+}
+
+/*
+ * Read and check the body, parse the document and read the resume (from
+ * the PDF, the resume_text field or the document).  Returns 0 with
+ * *resume (borrowed from h) and msg saying what was read, or -1 once the
+ * error was answered.
+ */
+static int
+prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
+    size_t msgsz)
+{
+	const struct config	*cfg = h->app->cfg;
+	struct form		*f = &h->f;
 	struct req_limits	 lim;
 	struct pdf_limits	 pl;
-	struct buf		 text;
-	struct runlog		*log;
-	char			 hdr[64];
-	enum fl_status		 fs;
-	const char		*resume;
-	size_t			 resume_len;
-	char			 msg[MJ_ERRMSG_MAX];
-	int			 pages, st;
 	enum req_status		 rs;
 	enum pdf_status		 ps;
 
-	form_init(&f, cfg);
-	memset(&rq, 0, sizeof(rq));
-	buf_init(&text, MJ_RESUME_TEXT_MAX);
-	pages = 0;
-
-	if (refused) {
-		/*
-		 * Decided before the body is read: another site's page may
-		 * not spend the operator's quota (AUDIT-0.1 L2).  The body
-		 * is then dropped unparsed, as for a 405.
-		 */
-		(void)out_error(o, "forbidden_origin", "requests from "
-		    "this Origin are not allowed; see MATCHJOBS_CORS_ORIGINS",
-		    NULL);
-		drain(r, t0 + cfg->body_deadline_ms);
-		goto out;
-	}
-	st = read_body(r, cfg, fconn_param(r, "CONTENT_TYPE"), &f);
-	if (st != 0) {
-		(void)out_error(o, f.err_code, f.err_msg, NULL);
-		goto out;
+	if (read_body(h->r, cfg, fconn_param(h->r, "CONTENT_TYPE"), f) != 0) {
+		(void)out_error(&h->o, f->err_code, f->err_msg, NULL);
+		return -1;
 	}
 	req_limits_default(&lim);
 	lim.jobs_max = cfg->jobs_max;
-	rs = req_parse(f.json.data != NULL ? f.json.data : "", f.json.len,
-	    &lim, &rq, msg, sizeof(msg));
+	rs = req_parse(f->json.data != NULL ? f->json.data : "", f->json.len,
+	    &lim, &h->rq, msg, msgsz);
 	if (rs != REQ_OK) {
-		(void)out_error(o, rs == REQ_ERR_NOMEM ? "internal" :
+		(void)out_error(&h->o, rs == REQ_ERR_NOMEM ? "internal" :
 		    "bad_request", msg, NULL);
-		goto out;
+		return -1;
 	}
 	/* The parsed document owns its strings: the raw bytes can go. */
-	buf_free(&f.json);
+	buf_free(&f->json);
 	/* The form field is text too (SPEC "Request formats", AUDIT L4). */
-	if (f.have_resume && f.resume.len > 0 &&
-	    utf8_check(f.resume.data, f.resume.len) != f.resume.len) {
-		snprintf(msg, sizeof(msg), "resume_text is not valid UTF-8 "
-		    "(byte %zu of the field)", utf8_check(f.resume.data,
-		    f.resume.len));
-		(void)out_error(o, "bad_request", msg, NULL);
-		goto out;
+	if (f->have_resume && f->resume.len > 0 &&
+	    utf8_check(f->resume.data, f->resume.len) != f->resume.len) {
+		snprintf(msg, msgsz, "resume_text is not valid UTF-8 (byte %zu "
+		    "of the field)", utf8_check(f->resume.data,
+		    f->resume.len));
+		(void)out_error(&h->o, "bad_request", msg, NULL);
+		return -1;
 	}
-
-	if (f.have_pdf) {
+	if (f->have_pdf) {
 		memset(&pl, 0, sizeof(pl));
 		pl.pages_max = cfg->pdf_pages_max;
 		pl.text_max = MJ_RESUME_TEXT_MAX;
@@ -772,87 +806,113 @@ match(struct app *app, struct fconn *r,
 		pl.as_bytes = MJ_PDF_AS_BYTES;
 		pl.children_max = cfg->pdf_children_max;
 		pl.exe = cfg->self_exe;
-		pl.zygote = atomic_load(&app->zygote);
-		ps = f.pdf.len == 0 ? PDF_ERR_NOT_PDF :
-		    pdf_extract(f.pdf.data, f.pdf.len, &pl, &text, &pages);
+		pl.zygote = atomic_load(&h->app->zygote);
+		ps = f->pdf.len == 0 ? PDF_ERR_NOT_PDF :
+		    pdf_extract(f->pdf.data, f->pdf.len, &pl, &h->text,
+		    &h->pages);
 		/* Streams last minutes: don't hold megabytes of PDF. */
-		buf_free(&f.pdf);
+		buf_free(&f->pdf);
 		if (ps == PDF_ERR_BUSY || ps == PDF_ERR_SANDBOX) {
 			/* Not the PDF's fault: 503, try again or send text. */
-			log_msg(LOG_WARN, reqid, "pdf refused: %d", (int)ps);
-			(void)out_error(o, ps == PDF_ERR_BUSY ?
+			log_msg(LOG_WARN, h->reqid, "pdf refused: %d", (int)ps);
+			(void)out_error(&h->o, ps == PDF_ERR_BUSY ?
 			    "overloaded" : "pdf_unavailable", pdf_strerror(ps),
 			    "Retry-After: 5\r\n");
-			goto out;
+			return -1;
 		}
 		if (ps != PDF_OK) {
-			log_msg(LOG_INFO, reqid, "pdf rejected: %d", (int)ps);
-			(void)out_error(o, ps == PDF_ERR_INTERNAL ?
+			log_msg(LOG_INFO, h->reqid, "pdf rejected: %d",
+			    (int)ps);
+			(void)out_error(&h->o, ps == PDF_ERR_INTERNAL ?
 			    "internal" : "unreadable_pdf", pdf_strerror(ps),
 			    NULL);
-			goto out;
+			return -1;
 		}
-		if (make_valid(&text) != 0) {
-			(void)out_error(o, "internal", "out of memory",
+		if (make_valid(&h->text) != 0) {
+			(void)out_error(&h->o, "internal", "out of memory",
 			    NULL);
-			goto out;
+			return -1;
 		}
-		resume = text.data;
-		resume_len = text.len;
-	} else if (f.have_resume) {
-		resume = f.resume.data != NULL ? f.resume.data : "";
-		resume_len = f.resume.len;
+		*resume = h->text.data;
+		*resume_len = h->text.len;
+	} else if (f->have_resume) {
+		*resume = f->resume.data != NULL ? f->resume.data : "";
+		*resume_len = f->resume.len;
 	} else {
-		resume = rq.resume_text;
-		resume_len = rq.resume_len;
+		*resume = h->rq.resume_text;
+		*resume_len = h->rq.resume_len;
 	}
-	if (resume == NULL || blank(resume, resume_len)) {
-		(void)out_error(o, "bad_request", resume == NULL ?
+	if (*resume == NULL || blank(*resume, *resume_len)) {
+		(void)out_error(&h->o, "bad_request", *resume == NULL ?
 		    "no resume: send a pdf_file or a resume_text" :
 		    "the resume_text is empty", NULL);
-		goto out;
+		return -1;
 	}
+	if (f->have_pdf && h->pages > cfg->pdf_pages_max)
+		snprintf(msg, msgsz, "Resume read: %zu characters from the "
+		    "first %d of %d pages of PDF", *resume_len,
+		    cfg->pdf_pages_max, h->pages);
+	else if (f->have_pdf)
+		snprintf(msg, msgsz, "Resume read: %zu characters from %d "
+		    "page%s of PDF", *resume_len, h->pages,
+		    h->pages == 1 ? "" : "s");
+	else
+		snprintf(msg, msgsz, "Resume read: %zu characters of text",
+		    *resume_len);
+	return 0;
+}
 
+/* A POST to a match route: prepare, start the run, follow it. */
+static void
+match(struct hreq *h)
+{
+	const struct config	*cfg = h->app->cfg;
+	const char		*resume;
+	size_t			 resume_len;
+	char			 msg[MJ_ERRMSG_MAX], hdr[64];
+	enum fl_status		 fs;
+
+	if (h->refused) {
+		/*
+		 * Decided before the body is read: another site's page may
+		 * not spend the operator's quota (AUDIT-0.1 L2).  The body
+		 * is then dropped unparsed, as for a 405.
+		 */
+		(void)out_error(&h->o, "forbidden_origin", "requests from "
+		    "this Origin are not allowed; see MATCHJOBS_CORS_ORIGINS",
+		    NULL);
+		drain(h->r, h->dl);
+		return;
+	}
+	if (prepare(h, &resume, &resume_len, msg, sizeof(msg)) != 0)
+		return;
 	/* An FCGI_ABORT_REQUEST read along with the body: no model call. */
-	if (fconn_gone(r)) {
-		log_msg(LOG_INFO, reqid, "client went away before scoring");
-		o->state = OUT_FAILED;
-		goto out;
+	if (fconn_gone(h->r)) {
+		log_msg(LOG_INFO, h->reqid, "client went away before scoring");
+		h->o.state = OUT_FAILED;
+		return;
 	}
-	if (f.have_pdf && pages > cfg->pdf_pages_max)
-		snprintf(msg, sizeof(msg), "Resume read: %zu characters from "
-		    "the first %d of %d pages of PDF", resume_len,
-		    cfg->pdf_pages_max, pages);
-	else if (f.have_pdf)
-		snprintf(msg, sizeof(msg), "Resume read: %zu characters from "
-		    "%d page%s of PDF", resume_len, pages,
-		    pages == 1 ? "" : "s");
-	else
-		snprintf(msg, sizeof(msg), "Resume read: %zu characters of "
-		    "text", resume_len);
-	if (start_run(app, r, &rq, resume, resume_len, msg, reqid, t0,
-	    &log) != 0) {
-		(void)out_error(o, "overloaded", "the run could not be "
+	if (start_run(h->app, h->r, &h->rq, resume, resume_len, msg,
+	    h->reqid, h->t0, &h->log) != 0) {
+		(void)out_error(&h->o, "overloaded", "the run could not be "
 		    "started; try again shortly", "Retry-After: 5\r\n");
-		goto out;
+		return;
 	}
-	snprintf(hdr, sizeof(hdr), "X-Match-Run: %s\r\n", rl_id(log));
-	if (stream)
-		fs = out_sse_begin(o, hdr) == OUT_OK ?
-		    fl_sse(o, r, log, 0, cfg) : FL_ERR_GONE;
+	/* The resume is the run's now: don't hold a second copy. */
+	buf_free(&h->text);
+	buf_free(&h->f.resume);
+	snprintf(hdr, sizeof(hdr), "X-Match-Run: %s\r\n", rl_id(h->log));
+	if (h->stream)
+		fs = out_sse_begin(&h->o, hdr) == OUT_OK ?
+		    fl_sse(&h->o, h->r, h->log, 0, cfg) : FL_ERR_GONE;
 	else
-		fs = fl_plain(o, r, log, cfg, hdr);
-	rl_unfollow(log);
+		fs = fl_plain(&h->o, h->r, h->log, cfg, hdr);
 	if (fs == FL_ERR_GONE)
-		log_msg(LOG_INFO, reqid, "client went away; run %s goes on "
-		    "for %ld ms unless followed", rl_id(log), cfg->detach_ms);
-	else if (fs == FL_ERR_NOMEM && o->state == OUT_HEAD)
-		(void)out_error(o, "internal", "out of memory", NULL);
-	rl_unref(log);
-out:
-	buf_free(&text);
-	req_free(&rq);
-	form_free(&f);
+		log_msg(LOG_INFO, h->reqid, "client went away; run %s goes on "
+		    "for %ld ms unless followed", rl_id(h->log),
+		    cfg->detach_ms);
+	else if (fs == FL_ERR_NOMEM && h->o.state == OUT_HEAD)
+		(void)out_error(&h->o, "internal", "out of memory", NULL);
 }
 
 /* Read and drop the body: at most DRAIN_MAX bytes, until deadline. */
@@ -889,90 +949,80 @@ busy(struct out *o)
 void
 http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 {
-	const char	*method, *origin, *cors;
-	char		 reqid[32], esc[256], mesc[64];
-	char		 run_id[RL_ID_LEN + 1];
-	const char	*uri;
-	struct out	 o;
-	enum route	 route;
-	long long	 t0, dl;
-	int		 counted, stream, refused;
+	struct hreq	 h;
+	char		 esc[256], mesc[64];
 
 	(void)wk;
-	t0 = clock_ms();
+	hreq_init(&h, app, r);
 	/* Bound every blocking read and write on the client connection. */
 	fconn_timeouts(r, app->cfg->client_timeout_ms);
-	dl = t0 + app->cfg->body_deadline_ms;
-	snprintf(reqid, sizeof(reqid), "%lx-%lu", (unsigned long)getpid(),
+	snprintf(h.reqid, sizeof(h.reqid), "%lx-%lu", (unsigned long)getpid(),
 	    atomic_fetch_add(&app->seq, 1) + 1);
-	method = fconn_param(r, "REQUEST_METHOD");
-	if (method == NULL)
-		method = "GET";
-	uri = fconn_param(r, "REQUEST_URI");
-	origin = fconn_param(r, "HTTP_ORIGIN");
-	cors = cors_decide(app->cfg, origin, fconn_param(r, "HTTP_HOST"),
-	    &refused);
-	out_init(&o, r, cors, reqid);
-	route = http_route(fconn_param(r, "SCRIPT_NAME"),
+	h.method = fconn_param(r, "REQUEST_METHOD");
+	if (h.method == NULL)
+		h.method = "GET";
+	h.uri = fconn_param(r, "REQUEST_URI");
+	h.cors = cors_decide(app->cfg, fconn_param(r, "HTTP_ORIGIN"),
+	    fconn_param(r, "HTTP_HOST"), &h.refused);
+	out_init(&h.o, r, h.cors, h.reqid);
+	h.route = http_route(fconn_param(r, "SCRIPT_NAME"),
 	    fconn_param(r, "PATH_INFO"),
-	    fconn_param(r, "DOCUMENT_URI"), uri, run_id);
-	counted = 0;
-	stream = 0;
+	    fconn_param(r, "DOCUMENT_URI"), h.uri, h.run_id);
 
-	if (route == ROUTE_NONE) {
-		drain(r, dl);
-		(void)out_error(&o, "not_found", "no such route; try "
+	if (h.route == ROUTE_NONE) {
+		drain(r, h.dl);
+		(void)out_error(&h.o, "not_found", "no such route; try "
 		    "POST /api/match-jobs, POST /api/match-jobs/stream, "
 		    "GET /api/health, GET or DELETE /api/runs/{id}, "
 		    "GET /api/runs/{id}/events or POST /api/runs/{id}/cancel",
 		    NULL);
-	} else if (route == ROUTE_HEALTH) {
-		drain(r, dl);
-		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-			health(app, &o);
+	} else if (h.route == ROUTE_HEALTH) {
+		drain(r, h.dl);
+		if (strcmp(h.method, "GET") == 0 ||
+		    strcmp(h.method, "HEAD") == 0)
+			health(app, &h.o);
 		else
-			(void)out_error(&o, "method_not_allowed",
+			(void)out_error(&h.o, "method_not_allowed",
 			    "use GET", "Allow: GET, HEAD\r\n");
-	} else if (route == ROUTE_RUN || route == ROUTE_RUN_EVENTS ||
-	    route == ROUTE_RUN_CANCEL) {
-		drain(r, dl);
+	} else if (h.route == ROUTE_RUN || h.route == ROUTE_RUN_EVENTS ||
+	    h.route == ROUTE_RUN_CANCEL) {
+		drain(r, h.dl);
 		/* A follower holds its thread as long as a stream does. */
-		counted = route == ROUTE_RUN_EVENTS &&
-		    strcmp(method, "GET") == 0;
-		if (counted && !admitted(app))
-			busy(&o);
+		h.counted = h.route == ROUTE_RUN_EVENTS &&
+		    strcmp(h.method, "GET") == 0;
+		if (h.counted && !admitted(app))
+			busy(&h.o);
 		else
-			runs_handle(app, r, &o, route, method, run_id,
-			    refused);
-	} else if (strcmp(method, "OPTIONS") == 0) {
-		drain(r, dl);
-		(void)out_empty(&o, 204, cors != NULL ?
+			runs_handle(app, r, &h.o, h.route, h.method, h.run_id,
+			    h.refused);
+	} else if (strcmp(h.method, "OPTIONS") == 0) {
+		drain(r, h.dl);
+		(void)out_empty(&h.o, 204, h.cors != NULL ?
 		    "Allow: POST, OPTIONS\r\n"
 		    "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
 		    "Access-Control-Allow-Headers: Content-Type, Accept\r\n"
 		    "Access-Control-Max-Age: 600\r\n" :
 		    "Allow: POST, OPTIONS\r\n");
-	} else if (strcmp(method, "POST") != 0) {
-		drain(r, dl);
-		(void)out_error(&o, "method_not_allowed", "use POST",
+	} else if (strcmp(h.method, "POST") != 0) {
+		drain(r, h.dl);
+		(void)out_error(&h.o, "method_not_allowed", "use POST",
 		    "Allow: POST, OPTIONS\r\n");
 	} else {
-		counted = 1;
-		stream = route == ROUTE_STREAM || wants_stream(r);
+		h.counted = 1;
+		h.stream = h.route == ROUTE_STREAM || wants_stream(r);
 		if (!admitted(app)) {
-			drain(r, dl);
-			busy(&o);
+			drain(r, h.dl);
+			busy(&h.o);
 		} else
-			match(app, r, &o, stream, refused, reqid, t0);
+			match(&h);
 	}
-	if (counted)
-		atomic_fetch_sub(&app->active, 1);
-	log_msg(LOG_INFO, reqid, "%s %s %d%s %lldms",
-	    log_escape(method, strlen(method), mesc, sizeof(mesc)),
-	    log_escape(uri != NULL ? uri : "-", uri != NULL ? strlen(uri) : 1,
-	    esc, sizeof(esc)), o.status, o.state == OUT_FAILED ?
-	    " (client gone)" : "", clock_ms() - t0);
-	out_free(&o);
+	log_msg(LOG_INFO, h.reqid, "%s %s %d%s %lldms",
+	    log_escape(h.method, strlen(h.method), mesc, sizeof(mesc)),
+	    log_escape(h.uri != NULL ? h.uri : "-",
+	    h.uri != NULL ? strlen(h.uri) : 1, esc, sizeof(esc)), h.o.status,
+	    h.o.state == OUT_FAILED ? " (client gone)" : "",
+	    clock_ms() - h.t0);
+	hreq_free(&h);
 }
 
 void
