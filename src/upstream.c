@@ -664,6 +664,16 @@ up_pool_add(struct up_pool *p, struct up_transfer *t, void *owner)
 void
 up_pool_abort(struct up_pool *p, struct up_transfer *t)
 {
+	/*
+	 * libcurl 7.88 queues the HTTP/2 RST_STREAM of a removed transfer
+	 * but sends it only when another transfer on the connection next
+	 * reads or writes (curl issue #17611): a lone call cancelled would
+	 * go on upstream, paid for, until the connection closes.  So a
+	 * connection the aborted call leaves unused is closed, which ends
+	 * the call at the server; one still carrying other calls flushes
+	 * the reset with their next frame.
+	 */
+	curl_easy_setopt(t->easy, CURLOPT_FORBID_REUSE, 1L);
 	curl_multi_remove_handle(p->multi, t->easy);
 }
 
