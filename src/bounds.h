@@ -145,6 +145,9 @@
 /* Calls multiplexed on one HTTP/2 connection at most (nginx's default
  * http2_max_concurrent_streams is 128). */
 #define MJ_UPSTREAM_STREAMS	100
+/* Connections to an https model server at most, by default
+ * (MATCHJOBS_UPSTREAM_CONNS): 32 x 100 streams. */
+#define MJ_UPSTREAM_H2_CONNS	32
 /* libcurl's receive buffer per model call (its default is 16 KiB). */
 #define MJ_UPSTREAM_BUF		4096
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -228,6 +229,15 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	LNUM("MATCHJOBS_MAX_JOBS", 1, MJ_JOBS_MAX_CEILING, c->jobs_max);
 	LNUM("MATCHJOBS_CONCURRENCY", 1, MJ_CONCURRENCY_MAX, c->concurrency);
 	LNUM("MATCHJOBS_MAX_REQUESTS", 1, 100000, c->requests_max);
+	/*
+	 * Over TLS the calls multiplex (HTTP/2, MJ_UPSTREAM_STREAMS each):
+	 * a cap keeps a burst from opening a connection per call before the
+	 * first ones are known to multiplex.  Over plain HTTP (1.1) every
+	 * call in flight needs its own connection: no cap by default.
+	 */
+	c->upstream_conns = strncasecmp(c->base_url, "https:", 6) == 0 ?
+	    MJ_UPSTREAM_H2_CONNS : 0;
+	LNUM("MATCHJOBS_UPSTREAM_CONNS", 0, 100000, c->upstream_conns);
 	LNUM("MATCHJOBS_CONNECT_TIMEOUT_MS", 100, 600000,
 	    c->connect_timeout_ms);
 	LNUM("MATCHJOBS_FIRST_TOKEN_TIMEOUT_MS", 100, 3600000,

@@ -50,6 +50,8 @@ struct config {
 	char	*max_tokens_field; /* owned: "max_completion_tokens" */
 	char	*cors_origins;	/* owned; NULL: no CORS; "*" or a list */
 	char	*ca_file;	/* owned; NULL: the platform's CA store */
+	long	 upstream_conns;	/* connections to the model server at
+				   most (0: no limit); see cfg.c */
 	int	 log_level;
 	char	*self_exe;	/* owned: path of this program, for the
 				   PDF child (set by main, not the env) */

@@ -1013,7 +1013,7 @@ eng_new(const struct config *cfg, struct engine **out)
 	e->cfg = cfg;
 	e->seed = (unsigned int)clock_ms() ^ (unsigned int)(uintptr_t)e;
 	buf_init(&e->scratch, MJ_RUNLOG_BYTES_MAX);
-	if (up_pool_new(&e->pool) != 0) {
+	if (up_pool_new(cfg, &e->pool) != 0) {
 		free(e);
 		return ENG_ERR_NOMEM;
 	}

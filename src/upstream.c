@@ -621,7 +621,7 @@ up_global_init(void)
 }
 
 int
-up_pool_new(struct up_pool **out)
+up_pool_new(const struct config *cfg, struct up_pool **out)
 {
 	struct up_pool	*p;
 
@@ -639,6 +639,10 @@ up_pool_new(struct up_pool **out)
 	    (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(p->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
 	    (long)MJ_UPSTREAM_STREAMS);
+	/* Calls beyond it wait in libcurl for room on a connection. */
+	if (cfg->upstream_conns > 0)
+		curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+		    cfg->upstream_conns);
 	*out = p;
 	return 0;
 }

@@ -72,7 +72,7 @@ int		 up_global_init(void);
  * The pool: one multi handle for the runner thread.  Returns 0, or -1
  * without memory.  Not thread-safe but for up_pool_wakeup().
  */
-int		 up_pool_new(struct up_pool **out);
+int		 up_pool_new(const struct config *, struct up_pool **out);
 /* Every transfer must be out of the pool (up_pool_abort or _next). */
 void		 up_pool_free(struct up_pool *);
 /* Start t in the pool; owner is handed back by up_pool_next. 0 or -1. */
