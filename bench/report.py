@@ -230,8 +230,9 @@ def setup_target(sc, st, limit):
     sp = st["setup"]["proc"]
     n = st["setup"]["streams"]
     target(sc, "responder CPU per stream before its first token (%.2f s "
-           "over %d of %d calls set up, in %d ms)" % (
-               sp["setup_cpu_s"], sp["setup_reached"], n, sp["setup_ms"]),
+           "over %d of %d calls set up, in %d ms; %d streams completed)" % (
+               sp["setup_cpu_s"], sp["setup_reached"], n, sp["setup_ms"],
+               st["setup"]["completed"]),
            st["setup_cpu_ms_per_stream"], limit,
            None if limit == "(reference)" else
            st["setup_cpu_ms_per_stream"] < float(limit.split()[-1]) and
@@ -489,6 +490,19 @@ if "others_cpu_s" in mach:
     if mach["others_cpu_pct_of_machine"] > 5:
         print("WARNING: the machine was shared; latency figures are "
               "pessimistic. Rerun on a quiet machine.")
+# /proc/stat and the load average count every task on the kernel,
+# including other sandboxes' that /proc here does not list.
+if "busy_before_pct" in mach:
+    print("CPUs busy with everything but this run, 1 s before and after: "
+          "%s %% / %s %%; load average before %s, after %s" % (
+              fmt(mach["busy_before_pct"]),
+              fmt(mach.get("busy_after_pct", "?")),
+              mach.get("loadavg_before", "?"),
+              mach.get("loadavg_after", "?")))
+    if max(mach["busy_before_pct"], mach.get("busy_after_pct", 0)) > 10:
+        print("WARNING: the CPUs were busy with other work (other "
+              "sandboxes on the same kernel count too); latency figures "
+              "are pessimistic.")
 
 md = ["| scenario | what | measured | target | |",
       "|---|---|---|---|---|"]
