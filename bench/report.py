@@ -34,10 +34,34 @@ def proc_snapshot():
     return snap
 
 
+def machine_busy():
+    """Busy ticks of all CPUs (user nice system irq softirq steal): every
+    task on this kernel, other sandboxes' too."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+
+
+def ours(snap):
+    """CPU ticks of this run: bench/run (our parent) with the children it
+    has waited for, and every other live process of its session."""
+    with open("/proc/%d/stat" % os.getppid()) as f:
+        st = f.read()
+    f = st[st.rindex(")") + 2:].split()
+    t = int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+    sid = os.getsid(0)
+    for pid, (comm, ticks, psid) in snap.items():
+        if psid == sid and int(pid) not in (os.getpid(), os.getppid()):
+            t += ticks
+    return t
+
+
 if len(sys.argv) == 3 and sys.argv[1] == "--snapshot":
+    snap = proc_snapshot()
     with open(sys.argv[2], "w") as f:
         json.dump({"sid": os.getsid(0), "t": time.time(),
-                   "procs": proc_snapshot()}, f)
+                   "busy": machine_busy(), "ours": ours(snap),
+                   "procs": snap}, f)
     sys.exit(0)
 
 res, bench = sys.argv[1], sys.argv[2]
@@ -129,6 +153,11 @@ if os.path.exists(snapf):
         if ticks - t0 > 0:
             others[comm] = others.get(comm, 0) + (ticks - t0) / hz
     wall = time.time() - start["t"]
+    if "busy" in start:
+        o = (machine_busy() - start["busy"]) - (ours(end) - start["ours"])
+        out["machine"]["foreign_cpu_s"] = round(max(0, o) / hz, 1)
+        out["machine"]["foreign_cpu_pct_of_machine"] = round(
+            100 * max(0, o) / hz / (wall * os.cpu_count()), 1)
     tot = sum(others.values())
     out["machine"]["others_cpu_s"] = round(tot, 1)
     out["machine"]["others_cpu_pct_of_machine"] = round(
@@ -487,9 +516,15 @@ if "others_cpu_s" in mach:
           "machine) during the run; top: %s" % (
               mach["others_cpu_s"], mach["others_cpu_pct_of_machine"],
               ", ".join("%s %.1fs" % x for x in mach["others_top"]) or "-"))
-    if mach["others_cpu_pct_of_machine"] > 5:
-        print("WARNING: the machine was shared; latency figures are "
-              "pessimistic. Rerun on a quiet machine.")
+if "foreign_cpu_s" in mach:
+    print("CPU used on this kernel by work other than this run (other "
+          "sandboxes included: /proc/stat minus this run's processes): "
+          "%.1f CPU-s, %.1f %% of the machine" % (
+              mach["foreign_cpu_s"], mach["foreign_cpu_pct_of_machine"]))
+    if mach["foreign_cpu_pct_of_machine"] > 10:
+        print("WARNING: other work took more than 10 % of the CPUs; "
+              "latency and CPU figures are pessimistic. Rerun on a quiet "
+              "machine.")
 # /proc/stat and the load average count every task on the kernel,
 # including other sandboxes' that /proc here does not list.
 if "busy_before_pct" in mach:
@@ -499,10 +534,6 @@ if "busy_before_pct" in mach:
               fmt(mach.get("busy_after_pct", "?")),
               mach.get("loadavg_before", "?"),
               mach.get("loadavg_after", "?")))
-    if max(mach["busy_before_pct"], mach.get("busy_after_pct", 0)) > 10:
-        print("WARNING: the CPUs were busy with other work (other "
-              "sandboxes on the same kernel count too); latency figures "
-              "are pessimistic.")
 
 md = ["| scenario | what | measured | target | |",
       "|---|---|---|---|---|"]
