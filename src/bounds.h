@@ -137,10 +137,14 @@
 #define MJ_RETRY_CAP_MS		8000
 
 /*
- * Idle connections to the model server each worker thread keeps warm
- * (CURLMOPT_MAXCONNECTS of its multi handle).
+ * Idle connections to the model server the runner's pool keeps warm
+ * (CURLMOPT_MAXCONNECTS of its multi handle): over HTTP/1.1 each call in
+ * flight has one, so a burst leaves many.
  */
-#define MJ_UPSTREAM_CONNS	64
+#define MJ_UPSTREAM_CONNS	256
+/* Calls multiplexed on one HTTP/2 connection at most (nginx's default
+ * http2_max_concurrent_streams is 128). */
+#define MJ_UPSTREAM_STREAMS	100
 /* libcurl's receive buffer per model call (its default is 16 KiB). */
 #define MJ_UPSTREAM_BUF		4096
 
@@ -179,5 +183,8 @@
  */
 #define MJ_RUNLOG_FRAMES_MAX	(1u << 20)
 #define MJ_RUNLOG_BYTES_MAX	(64u * 1024 * 1024)
+/* Frame bytes the registry keeps of ended runs before it forgets some
+ * early (before their grace period). */
+#define MJ_RUNS_KEPT_BYTES	(256u * 1024 * 1024)
 
 #endif /* MJ_BOUNDS_H */

@@ -1,24 +1,28 @@
 /*
- * engine.c - scoring all jobs of a request; see engine.h.
+ * engine.c - scoring the jobs of every run; see engine.h.
  *
- * One request, one thread, one libcurl multi handle.  The loop starts
- * up to `concurrency` transfers, waits in curl_multi_poll() on their
- * sockets and on the client's FastCGI socket (so a client that leaves
- * while the model is still thinking is noticed at once), enforces the
- * first-token and idle deadlines, sends keepalives, and finishes each
- * job as its transfer ends.
+ * Three things, each with one owner:
+ *  - a run (struct run): its input, its log reference, its jobs and the
+ *    results so far; owned by the engine's list until it ends, then
+ *    freed at the end of the turn (the "reap" list), so that pointers
+ *    held during a turn stay valid;
+ *  - a job: one element of its run's array, waiting, calling (it is a
+ *    subscriber of one call) or done;
+ *  - a call (struct call): one model call and its retries, owned by the
+ *    engine's list and hash table, with its subscribers: the job that
+ *    made it and every identical job that joined it while it was in
+ *    flight.  Tokens go to every subscriber; the first subscriber when
+ *    the call ends pays for it (its usage), the others are "cached".  A
+ *    call nobody subscribes to any more is aborted at once.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <poll.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "answer.h"
@@ -29,76 +33,98 @@
 #include "local.h"
 #include "log.h"
 #include "request.h"
+#include "runlog.h"
+#include "runner.h"
 #include "upstream.h"
 #include "utf8.h"
 
 #define LOCAL_MODEL	"local-lexical-1"
-/* Longest wait in one poll, so a shutdown or clock step is seen. */
-#define POLL_MAX_MS	1000
+/* Deadlines, retries, cancels and detach are looked at this often. */
+#define HOUSE_MS	100
+/* Buckets of the table of calls in flight (dedup). */
+#define CALL_BUCKETS	1024
 
 enum job_state {
 	JOB_WAITING = 0,	/* not started */
-	JOB_RUNNING,		/* a model call is in flight */
-	JOB_RETRY,		/* waiting to call the model again */
+	JOB_CALLING,		/* subscribed to a call */
 	JOB_DONE,
 	JOB__MAX
 };
 
+struct run;
+struct call;
+
 struct job {
-	struct engine		*eng;
-	size_t			 index;
-	enum job_state		 state;
-	struct up_transfer	*t;	/* owned while running */
-	int			 attempts;	/* model calls made */
-	long long		 first_call;	/* clock_ms of the first */
-	long long		 retry_at;	/* JOB_RETRY: when */
+	struct run	*run;
+	size_t		 index;
+	enum job_state	 state;
+	struct call	*call;		/* JOB_CALLING: the call it follows */
+	int		 cached;	/* answered by a call it didn't pay */
 };
 
-struct engine {
-	const struct eng_request *rq;
-	const struct eng_writer	*w;
-	struct job		*jobs;		/* owned, rq->njobs */
-	CURLM			*multi;		/* see own_multi */
-	int			 own_multi;	/* multi made here, freed here */
+struct run {
+	struct engine		*eng;
+	struct runlog		*log;		/* a reference of ours */
+	struct run_input	 in;		/* owned */
+	struct job		*jobs;		/* owned, in.req.njobs */
 	json_object		*matched;	/* owned array of results */
 	json_object		*errors;	/* owned array */
 	size_t			 next;		/* next job to start */
-	size_t			 running;
+	size_t			 running;	/* jobs calling */
 	size_t			 done;
 	size_t			 timeouts;	/* failed jobs that timed out */
+	size_t			 cached;	/* jobs answered "cached" */
 	long			 prompt_tokens;
 	long			 completion_tokens;
-	int			 client_gone;
-	int			 cut;		/* shutdown: stop now */
-	int			 watch_client;	/* client fd still polled */
-	long long		 last_write;	/* clock_ms of the last event */
-	size_t			 retrying;	/* jobs in JOB_RETRY */
-	unsigned int		 seed;		/* backoff jitter */
+	long long		 orphan_since;	/* clock_ms when the last
+						   follower left, or 0 */
+	int			 ended;		/* done appended */
+	int			 broken;	/* an append failed */
+	struct run		*prev, *next_run; /* e->runs or e->reap */
 };
 
-int
-eng_status_event(const struct eng_writer *w, const char *stage,
-    const char *message)
-{
-	json_object	*o;
-	int		 rc;
+struct call {
+	struct up_transfer	*t;		/* owned; NULL between tries */
+	uint64_t		 hash;
+	struct job		**subs;		/* owned array */
+	size_t			 nsubs, cap;
+	int			 attempts;	/* model calls made */
+	long long		 first_call;	/* clock_ms of the first */
+	long long		 retry_at;	/* t == NULL: when to call again */
+	struct call		*hnext;		/* bucket chain */
+	struct call		*prev, *next;	/* e->calls */
+};
 
-	o = json_object_new_object();
-	json_object_object_add(o, "type", json_object_new_string("status"));
-	json_object_object_add(o, "stage", json_object_new_string(stage));
-	json_object_object_add(o, "message", json_object_new_string(message));
-	rc = w->event(w->arg, "status", o);
-	json_object_put(o);
-	return rc;
-}
+struct engine {
+	const struct config	*cfg;
+	struct up_pool		*pool;		/* owned */
+	struct run		*runs;		/* running */
+	struct run		*reap;		/* ended this turn */
+	size_t			 nruns;
+	struct call		*calls;
+	struct call		*table[CALL_BUCKETS];
+	atomic_int		 poke;		/* eng_wake() was called */
+	long long		 last_house;
+	unsigned int		 seed;		/* backoff jitter */
+	struct buf		 scratch;	/* one token frame */
+};
 
-/* Send an event and take ownership of data. */
+static void	run_stop(struct run *, const char *code, const char *msg,
+		    enum rl_state);
+
+/* ---- frames ---- */
+
+/* Append a frame of type (a constant) with data; takes data. */
 static void
-emit(struct engine *e, const char *type, json_object *data)
+emit(struct run *r, const char *type, json_object *data)
 {
-	if (!e->client_gone && e->w->event(e->w->arg, type, data) != 0)
-		e->client_gone = 1;
-	e->last_write = clock_ms();
+	const char	*s;
+
+	s = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s == NULL || rl_append(r->log, type, s, strlen(s), RL_RUNNING,
+	    NULL) != RL_OK)
+		r->broken = 1;
 	json_object_put(data);
 }
 
@@ -112,25 +138,41 @@ event_new(const char *type)
 	return o;
 }
 
-static int
-on_token(void *arg, const char *s, size_t n)
+static void
+status_event(struct run *r, const char *stage, const char *message,
+    long index)
 {
-	struct job	*j = arg;
-	struct engine	*e = j->eng;
+	json_object *ev;
 
-	if (e->client_gone)
-		return -1;
-	if (e->w->token(e->w->arg, (int)j->index, s, n) != 0) {
-		e->client_gone = 1;
-		return -1;
-	}
-	e->last_write = clock_ms();
-	return 0;
+	ev = event_new("status");
+	json_object_object_add(ev, "stage", json_object_new_string(stage));
+	json_object_object_add(ev, "message", json_object_new_string(message));
+	if (index >= 0)
+		json_object_object_add(ev, "index",
+		    json_object_new_int64(index));
+	emit(r, "status", ev);
 }
+
+static void
+token_event(struct run *r, size_t index, const char *s, size_t n)
+{
+	struct buf	*b = &r->eng->scratch;
+
+	buf_reset(b);
+	if (buf_printf(b, "{\"type\":\"token\",\"index\":%zu,"
+	    "\"content\":\"", index) != BUF_OK ||
+	    buf_add_json_str(b, s, n) != BUF_OK ||
+	    buf_adds(b, "\"}") != BUF_OK ||
+	    rl_append(r->log, "token", b->data, b->len, RL_RUNNING, NULL) !=
+	    RL_OK)
+		r->broken = 1;
+}
+
+/* ---- results ---- */
 
 static const char *const result_keys[] = {
 	"index", "jobtitle", "joblink", "jobdata", "score", "summary",
-	"matched_skills", "missing_skills", "error", NULL
+	"matched_skills", "missing_skills", "error", "cached", NULL
 };
 
 /* Copy the job's passthrough fields into a result object. */
@@ -150,7 +192,7 @@ add_passthrough(json_object *res, const struct req_job *rj)
 }
 
 static void
-job_start(struct engine *e, struct job *j)
+job_start(struct run *r, struct job *j)
 {
 	json_object *ev;
 
@@ -158,18 +200,19 @@ job_start(struct engine *e, struct job *j)
 	json_object_object_add(ev, "index",
 	    json_object_new_int64((int64_t)j->index));
 	json_object_object_add(ev, "total",
-	    json_object_new_int64((int64_t)e->rq->njobs));
+	    json_object_new_int64((int64_t)r->in.req.njobs));
 	json_object_object_add(ev, "jobtitle",
-	    json_object_new_string(e->rq->jobs[j->index].title));
-	emit(e, "job_start", ev);
+	    json_object_new_string(r->in.req.jobs[j->index].title));
+	emit(r, "job_start", ev);
 }
 
 /* A job ended: emit job_complete with a result or an error. */
 static void
-job_end(struct engine *e, struct job *j, const struct answer *a,
-    const char *code, const char *message, int timed_out)
+job_end(struct job *j, const struct answer *a, const char *code,
+    const char *message, int timed_out)
 {
-	const struct req_job	*rj = &e->rq->jobs[j->index];
+	struct run		*r = j->run;
+	const struct req_job	*rj = &r->in.req.jobs[j->index];
 	json_object		*res, *err, *ev;
 
 	res = json_object_new_object();
@@ -188,8 +231,12 @@ job_end(struct engine *e, struct job *j, const struct answer *a,
 		    json_object_get(a->matched_skills));
 		json_object_object_add(res, "missing_skills",
 		    json_object_get(a->missing_skills));
+		json_object_object_add(res, "cached",
+		    json_object_new_boolean(j->cached));
+		if (j->cached)
+			r->cached++;
 		add_passthrough(res, rj);
-		json_object_array_add(e->matched, json_object_get(res));
+		json_object_array_add(r->matched, json_object_get(res));
 	} else {
 		err = json_object_new_object();
 		json_object_object_add(err, "code",
@@ -198,24 +245,27 @@ job_end(struct engine *e, struct job *j, const struct answer *a,
 		    json_object_new_string(message));
 		json_object_object_add(res, "error", err);
 		add_passthrough(res, rj);
-		json_object_array_add(e->errors, json_object_get(res));
+		json_object_array_add(r->errors, json_object_get(res));
 		if (timed_out)
-			e->timeouts++;
-		log_msg(LOG_WARN, e->rq->reqid, "job %zu failed: %s", j->index,
+			r->timeouts++;
+		log_msg(LOG_WARN, r->in.reqid, "job %zu failed: %s", j->index,
 		    code);
 	}
 	ev = event_new("job_complete");
 	json_object_object_add(ev, "index",
 	    json_object_new_int64((int64_t)j->index));
 	json_object_object_add(ev, "result", res);
-	emit(e, "job_complete", ev);
+	emit(r, "job_complete", ev);
+	if (j->state == JOB_CALLING)
+		r->running--;
 	j->state = JOB_DONE;
-	e->done++;
+	j->call = NULL;
+	r->done++;
 }
 
 /* Parse a finished answer text and end the job with it. */
 static void
-job_answer(struct engine *e, struct job *j, const char *text, size_t len)
+job_answer(struct job *j, const char *text, size_t len)
 {
 	struct answer	 a;
 	enum ans_status	 st;
@@ -224,323 +274,13 @@ job_answer(struct engine *e, struct job *j, const char *text, size_t len)
 	memset(&a, 0, sizeof(a));
 	st = ans_parse(text, len, &a);
 	if (st == ANS_OK) {
-		job_end(e, j, &a, NULL, NULL, 0);
+		job_end(j, &a, NULL, NULL, 0);
 	} else {
 		snprintf(msg, sizeof(msg), "the model's answer could not be "
 		    "used: %s", ans_strerror(st));
-		job_end(e, j, NULL, "bad_answer", msg, 0);
+		job_end(j, NULL, "bad_answer", msg, 0);
 	}
 	answer_free(&a);
-}
-
-/* Local engine: score, then stream the answer text as tokens. */
-static void
-job_local(struct engine *e, struct job *j)
-{
-	const struct req_job	*rj = &e->rq->jobs[j->index];
-	struct answer		 a;
-	json_object		*o;
-	const char		*text;
-	size_t			 len, i, k, rlen;
-
-	j->state = JOB_RUNNING;
-	job_start(e, j);
-	memset(&a, 0, sizeof(a));
-	/*
-	 * The local engine reads what a model would: the resume cut at
-	 * MJ_PROMPT_RESUME_MAX.  It reads it once per job, so a 1 MiB resume
-	 * and 50 jobs would tokenise 50 MiB (AUDIT-0.1 L8).
-	 */
-	rlen = e->rq->resume_len;
-	if (rlen > MJ_PROMPT_RESUME_MAX)
-		rlen = utf8_cut(e->rq->resume, MJ_PROMPT_RESUME_MAX);
-	if (loc_score(e->rq->resume, rlen, rj->title, rj->data,
-	    rj->data_len, &a) != LOC_OK) {
-		job_end(e, j, NULL, "internal", "out of memory", 0);
-		return;
-	}
-	o = json_object_new_object();
-	json_object_object_add(o, "score", json_object_new_int(a.score));
-	json_object_object_add(o, "summary",
-	    json_object_new_string(a.summary));
-	json_object_object_add(o, "matched_skills",
-	    json_object_get(a.matched_skills));
-	json_object_object_add(o, "missing_skills",
-	    json_object_get(a.missing_skills));
-	answer_free(&a);
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = strlen(text);
-	/* Tokens end after a space or punctuation, like a model's. */
-	for (i = 0; i < len && !e->client_gone; i = k) {
-		k = i + 1;
-		while (k < len && k - i < 16 && text[k - 1] != ' ' &&
-		    text[k - 1] != ',')
-			k++;
-		on_token(j, text + i, k - i);
-	}
-	if (!e->client_gone)
-		job_answer(e, j, text, len);
-	json_object_put(o);
-}
-
-/* Make one model call for job j. */
-static int
-job_call(struct engine *e, struct job *j)
-{
-	struct buf	 body;
-	int		 rc;
-
-	j->state = JOB_RUNNING;
-	if (j->attempts++ == 0)
-		j->first_call = clock_ms();
-	buf_init(&body, MJ_PROMPT_RESUME_MAX + MJ_PROMPT_JOBDATA_MAX + 65536);
-	rc = up_build_body(e->rq->cfg, e->rq->resume, e->rq->resume_len,
-	    &e->rq->jobs[j->index], &body);
-	if (rc == 0)
-		rc = up_new(&j->t, e->rq->cfg, e->rq->share, body.data,
-		    body.len, on_token, j);
-	buf_free(&body);
-	if (rc == 0) {
-		/* The multi loop finds the job from the handle. */
-		curl_easy_setopt(up_easy(j->t), CURLOPT_PRIVATE, j);
-		if (curl_multi_add_handle(e->multi, up_easy(j->t)) !=
-		    CURLM_OK)
-			rc = -1;
-	}
-	if (rc != 0) {
-		up_free(j->t);
-		j->t = NULL;
-		job_end(e, j, NULL, "internal", "could not start the "
-		    "model call", 0);
-		return -1;
-	}
-	e->running++;
-	return 0;
-}
-
-/*
- * Start calls up to the concurrency limit: jobs whose retry is due
- * first, then jobs not started yet.
- */
-static void
-fill(struct engine *e, long long now)
-{
-	struct job	*j;
-	size_t		 i;
-
-	for (i = 0; i < e->rq->njobs && e->retrying > 0; i++) {
-		j = &e->jobs[i];
-		if (e->running >= (size_t)e->rq->cfg->concurrency ||
-		    e->client_gone)
-			return;
-		if (j->state == JOB_RETRY && j->retry_at <= now) {
-			e->retrying--;
-			(void)job_call(e, j);
-		}
-	}
-	while (e->next < e->rq->njobs && !e->client_gone &&
-	    e->running < (size_t)e->rq->cfg->concurrency) {
-		j = &e->jobs[e->next++];
-		job_start(e, j);
-		(void)job_call(e, j);
-	}
-}
-
-/*
- * After a failed call: schedule another if it may help and the bounds
- * allow it.  Returns 1 if the job will be retried.
- */
-static int
-retry_later(struct engine *e, struct job *j, const struct up_result *r)
-{
-	json_object	*ev;
-	long long	 now, delay;
-	char		 msg[MJ_ERRMSG_MAX + 80];
-
-	if (!r->retryable || j->attempts >= MJ_RETRY_ATTEMPTS)
-		return 0;
-	if (r->retry_after_ms > MJ_RETRY_AFTER_MAX_MS)
-		return 0;
-	if (r->retry_after_ms >= 0)
-		delay = r->retry_after_ms;
-	else {
-		delay = (long long)MJ_RETRY_BASE_MS << (j->attempts - 1);
-		if (delay > MJ_RETRY_CAP_MS)
-			delay = MJ_RETRY_CAP_MS;
-		/* Jitter: up to a quarter less, so callers spread out. */
-		delay -= delay * (rand_r(&e->seed) % 250) / 1000;
-	}
-	now = clock_ms();
-	if (now + delay - j->first_call > MJ_RETRY_BUDGET_MS)
-		return 0;
-	j->state = JOB_RETRY;
-	j->retry_at = now + delay;
-	e->retrying++;
-	snprintf(msg, sizeof(msg), "Job %zu: %s; retrying in %.1f s "
-	    "(attempt %d of %d)", j->index, r->message, (double)delay / 1000,
-	    j->attempts + 1, MJ_RETRY_ATTEMPTS);
-	ev = event_new("status");
-	json_object_object_add(ev, "stage", json_object_new_string("retry"));
-	json_object_object_add(ev, "message", json_object_new_string(msg));
-	json_object_object_add(ev, "index",
-	    json_object_new_int64((int64_t)j->index));
-	emit(e, "status", ev);
-	log_msg(LOG_INFO, e->rq->reqid, "job %zu: %s, retry in %lld ms",
-	    j->index, r->code, delay);
-	return 1;
-}
-
-static void
-job_finish(struct engine *e, struct job *j, CURLcode cc)
-{
-	struct up_result r;
-
-	curl_multi_remove_handle(e->multi, up_easy(j->t));
-	e->running--;
-	up_finish(j->t, cc, &r);
-	e->prompt_tokens += r.prompt_tokens;
-	e->completion_tokens += r.completion_tokens;
-	if (e->client_gone) {
-		j->state = JOB_DONE;
-		e->done++;
-	} else if (r.status == UP_OK)
-		job_answer(e, j, r.text, r.text_len);
-	else if (!retry_later(e, j, &r))
-		job_end(e, j, NULL, r.code, r.message,
-		    r.status == UP_ERR_TIMEOUT);
-	up_free(j->t);
-	j->t = NULL;
-}
-
-/* Has the client gone away?  Called when its fd polled readable. */
-static int
-client_left(int fd)
-{
-	struct pollfd	 p;
-	char		 c;
-	ssize_t		 n;
-
-	p.fd = fd;
-	p.events = POLLIN | POLLRDHUP;
-	p.revents = 0;
-	if (poll(&p, 1, 0) <= 0)
-		return 0;
-	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR))
-		return 1;
-	n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	/*
-	 * EOF: gone.  Data after the request's stdin ended can only be an
-	 * FCGI_ABORT_REQUEST (no server multiplexes): gone too.
-	 */
-	return n == 0 || n == 1 || (n < 0 && errno != EAGAIN &&
-	    errno != EINTR);
-}
-
-static void
-run_upstream(struct engine *e)
-{
-	struct curl_waitfd	 wfd;
-	CURLMsg			*msg;
-	struct job		*j;
-	long long		 now, wake, d;
-	long			 ct;
-	int			 still, left, nfd;
-	size_t			 i;
-
-	fill(e, clock_ms());
-	while (e->done < e->rq->njobs && !e->client_gone) {
-		if (e->rq->cut != NULL && atomic_load(e->rq->cut)) {
-			e->cut = 1;
-			break;
-		}
-		curl_multi_perform(e->multi, &still);
-		for (;;) {
-			msg = curl_multi_info_read(e->multi, &left);
-			if (msg == NULL)
-				break;
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			j = NULL;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-			    (char **)&j);
-			if (j != NULL && j->t != NULL)
-				job_finish(e, j, msg->data.result);
-		}
-		now = clock_ms();
-		wake = now + POLL_MAX_MS;
-		for (i = 0; i < e->rq->njobs; i++) {
-			j = &e->jobs[i];
-			if (j->t == NULL)
-				continue;
-			d = up_deadline(j->t);
-			if (d <= now) {
-				up_timeout(j->t);
-				job_finish(e, j, CURLE_OPERATION_TIMEDOUT);
-				continue;
-			}
-			if (d < wake)
-				wake = d;
-		}
-		fill(e, now);
-		for (i = 0; i < e->rq->njobs && e->retrying > 0; i++)
-			if (e->jobs[i].state == JOB_RETRY &&
-			    e->jobs[i].retry_at < wake)
-				wake = e->jobs[i].retry_at;
-		if (e->done >= e->rq->njobs || e->client_gone)
-			break;
-		if (now - e->last_write >= e->rq->cfg->keepalive_ms) {
-			if (e->w->keepalive(e->w->arg) != 0)
-				e->client_gone = 1;
-			e->last_write = now;
-		}
-		d = e->last_write + e->rq->cfg->keepalive_ms;
-		if (d < wake)
-			wake = d;
-		if (curl_multi_timeout(e->multi, &ct) == CURLM_OK && ct >= 0 &&
-		    now + ct < wake)
-			wake = now + ct;
-		nfd = 0;
-		if (e->watch_client) {
-			wfd.fd = e->rq->client_fd;
-			wfd.events = CURL_WAIT_POLLIN;
-			wfd.revents = 0;
-			nfd = 1;
-		}
-		curl_multi_poll(e->multi, nfd ? &wfd : NULL, (unsigned)nfd,
-		    (int)(wake > now ? wake - now : 0), NULL);
-		if (nfd && (wfd.revents & CURL_WAIT_POLLIN)) {
-			if (client_left(e->rq->client_fd))
-				e->client_gone = 1;
-			else
-				e->watch_client = 0;
-		}
-	}
-	if (e->client_gone || e->cut) {
-		/* Abort every call of this request at once. */
-		for (i = 0; i < e->rq->njobs; i++) {
-			j = &e->jobs[i];
-			if (j->t == NULL)
-				continue;
-			curl_multi_remove_handle(e->multi, up_easy(j->t));
-			up_free(j->t);
-			j->t = NULL;
-		}
-		e->running = 0;
-	}
-}
-
-static void
-run_local(struct engine *e)
-{
-	size_t i;
-
-	for (i = 0; i < e->rq->njobs && !e->client_gone; i++) {
-		if (e->rq->client_fd >= 0 && client_left(e->rq->client_fd))
-			e->client_gone = 1;
-		else
-			job_local(e, &e->jobs[i]);
-	}
 }
 
 static int
@@ -565,135 +305,729 @@ by_score(const void *a, const void *b)
 }
 
 static json_object *
-response_new(struct engine *e)
+response_new(struct run *r)
 {
-	json_object	*r, *u;
-	size_t		 scored, failed;
+	const struct config	*cfg = r->eng->cfg;
+	json_object		*o, *u;
 
-	scored = json_object_array_length(e->matched);
-	failed = json_object_array_length(e->errors);
-	json_object_array_sort(e->matched, by_score);
-	json_object_array_sort(e->errors, by_score);
-	r = json_object_new_object();
-	json_object_object_add(r, "user_id",
-	    json_object_new_string(e->rq->user_id));
-	json_object_object_add(r, "engine", json_object_new_string(
-	    e->rq->cfg->local ? "local" : "openai"));
-	json_object_object_add(r, "model", json_object_new_string(
-	    e->rq->cfg->local ? LOCAL_MODEL : e->rq->cfg->model));
-	json_object_object_add(r, "total_jobs",
-	    json_object_new_int64((int64_t)e->rq->njobs));
-	json_object_object_add(r, "scored_jobs",
-	    json_object_new_int64((int64_t)scored));
-	json_object_object_add(r, "failed_jobs",
-	    json_object_new_int64((int64_t)failed));
-	json_object_object_add(r, "matched_jobs",
-	    json_object_get(e->matched));
-	json_object_object_add(r, "errors", json_object_get(e->errors));
+	json_object_array_sort(r->matched, by_score);
+	json_object_array_sort(r->errors, by_score);
+	o = json_object_new_object();
+	json_object_object_add(o, "user_id",
+	    json_object_new_string(r->in.req.user_id));
+	json_object_object_add(o, "engine", json_object_new_string(
+	    cfg->local ? "local" : "openai"));
+	json_object_object_add(o, "model", json_object_new_string(
+	    cfg->local ? LOCAL_MODEL : cfg->model));
+	json_object_object_add(o, "total_jobs",
+	    json_object_new_int64((int64_t)r->in.req.njobs));
+	json_object_object_add(o, "scored_jobs", json_object_new_int64(
+	    (int64_t)json_object_array_length(r->matched)));
+	json_object_object_add(o, "failed_jobs", json_object_new_int64(
+	    (int64_t)json_object_array_length(r->errors)));
+	json_object_object_add(o, "matched_jobs",
+	    json_object_get(r->matched));
+	json_object_object_add(o, "errors", json_object_get(r->errors));
 	u = json_object_new_object();
 	json_object_object_add(u, "prompt_tokens",
-	    json_object_new_int64(e->prompt_tokens));
+	    json_object_new_int64(r->prompt_tokens));
 	json_object_object_add(u, "completion_tokens",
-	    json_object_new_int64(e->completion_tokens));
-	json_object_object_add(r, "usage", u);
-	json_object_object_add(r, "elapsed_ms",
-	    json_object_new_int64(clock_ms() - e->rq->started_ms));
-	return r;
+	    json_object_new_int64(r->completion_tokens));
+	json_object_object_add(o, "usage", u);
+	json_object_object_add(o, "elapsed_ms",
+	    json_object_new_int64(clock_ms() - r->in.started_ms));
+	json_object_object_add(o, "run_id",
+	    json_object_new_string(rl_id(r->log)));
+	json_object_object_add(o, "cached_jobs",
+	    json_object_new_int64((int64_t)r->cached));
+	json_object_object_add(o, "warnings", json_object_new_array());
+	return o;
 }
 
+/* Append done with the run's final state, and hand the run to reap. */
 static void
-finish(struct engine *e)
+run_close(struct run *r, enum rl_state state)
+{
+	static const char done[] = "{\"type\":\"done\"}";
+	struct engine	*e = r->eng;
+
+	/* done always fits in the log (runlog.h). */
+	if (rl_append(r->log, "done", done, sizeof(done) - 1, state, NULL) !=
+	    RL_OK)
+		log_msg(LOG_ERROR, r->in.reqid, "run %s: done not appended",
+		    rl_id(r->log));
+	r->ended = 1;
+	/* Unlink from e->runs, onto e->reap. */
+	if (r->prev != NULL)
+		r->prev->next_run = r->next_run;
+	else
+		e->runs = r->next_run;
+	if (r->next_run != NULL)
+		r->next_run->prev = r->prev;
+	r->prev = NULL;
+	r->next_run = e->reap;
+	e->reap = r;
+	e->nruns--;
+}
+
+/* Every job is done: complete, or error when none could be scored. */
+static void
+run_finish(struct run *r)
 {
 	json_object	*resp, *ev;
 	size_t		 failed;
 	char		 msg[160];
 
-	resp = response_new(e);
-	failed = json_object_array_length(e->errors);
-	if (e->cut) {
-		ev = event_new("error");
-		json_object_object_add(ev, "code",
-		    json_object_new_string("shutdown"));
-		json_object_object_add(ev, "message", json_object_new_string(
-		    "the server is restarting; please try again"));
-		json_object_object_add(ev, "response", resp);
-		emit(e, "error", ev);
-	} else if (failed > 0 && failed == e->rq->njobs) {
+	resp = response_new(r);
+	failed = json_object_array_length(r->errors);
+	if (failed > 0 && failed == r->in.req.njobs) {
 		ev = event_new("error");
 		json_object_object_add(ev, "code", json_object_new_string(
-		    e->timeouts == failed ? "upstream_timeout" :
+		    r->timeouts == failed ? "upstream_timeout" :
 		    "upstream_failed"));
 		snprintf(msg, sizeof(msg), "no job could be scored: %s",
-		    e->timeouts == failed ? "the model timed out" :
+		    r->timeouts == failed ? "the model timed out" :
 		    "the model calls failed (see response.errors)");
 		json_object_object_add(ev, "message",
 		    json_object_new_string(msg));
 		json_object_object_add(ev, "response", resp);
-		emit(e, "error", ev);
+		emit(r, "error", ev);
+		run_close(r, RL_FAILED);
 	} else {
 		ev = event_new("complete");
 		json_object_object_add(ev, "response", resp);
-		emit(e, "complete", ev);
+		emit(r, "complete", ev);
+		run_close(r, RL_DONE);
 	}
-	emit(e, "done", event_new("done"));
+}
+
+static void
+run_check(struct run *r)
+{
+	if (!r->ended && r->done >= r->in.req.njobs)
+		run_finish(r);
+}
+
+static void
+run_free(struct run *r)
+{
+	if (r == NULL)
+		return;
+	rl_unref(r->log);
+	req_free(&r->in.req);
+	free(r->in.resume);
+	free(r->jobs);
+	if (r->matched != NULL)
+		json_object_put(r->matched);
+	if (r->errors != NULL)
+		json_object_put(r->errors);
+	free(r);
+}
+
+/* ---- calls ---- */
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char	*s = p;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	/* The length too, so fields can't slide into each other. */
+	for (i = 0; i < sizeof(n); i++) {
+		h ^= (n >> (8 * i)) & 0xff;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The hash of what job j puts in its prompt. */
+static uint64_t
+job_hash(const struct job *j)
+{
+	const struct run	*r = j->run;
+	const struct req_job	*rj = &r->in.req.jobs[j->index];
+	uint64_t		 h = 14695981039346656037ULL;
+
+	h = fnv(h, r->in.resume, r->in.resume_len);
+	h = fnv(h, rj->title, strlen(rj->title));
+	h = fnv(h, rj->link, strlen(rj->link));
+	return fnv(h, rj->data, rj->data_len);
+}
+
+/* Do a and b put the same bytes in their prompts? */
+static int
+job_same(const struct job *a, const struct job *b)
+{
+	const struct req_job	*x = &a->run->in.req.jobs[a->index];
+	const struct req_job	*y = &b->run->in.req.jobs[b->index];
+
+	return a->run->in.resume_len == b->run->in.resume_len &&
+	    memcmp(a->run->in.resume, b->run->in.resume,
+	    a->run->in.resume_len) == 0 &&
+	    strcmp(x->title, y->title) == 0 &&
+	    strcmp(x->link, y->link) == 0 && x->data_len == y->data_len &&
+	    memcmp(x->data, y->data, x->data_len) == 0;
+}
+
+static int
+call_subscribe(struct call *c, struct job *j)
+{
+	struct job	**ns;
+	size_t		  ncap;
+
+	if (c->nsubs == c->cap) {
+		ncap = c->cap ? c->cap * 2 : 2;
+		if ((ns = realloc(c->subs, ncap * sizeof(*ns))) == NULL)
+			return -1;
+		c->subs = ns;
+		c->cap = ncap;
+	}
+	c->subs[c->nsubs++] = j;
+	j->call = c;
+	j->state = JOB_CALLING;
+	j->run->running++;
+	return 0;
+}
+
+/* Take c out of the table and the list (no new subscriber can join). */
+static void
+call_unlink(struct engine *e, struct call *c)
+{
+	struct call	**p;
+
+	for (p = &e->table[c->hash % CALL_BUCKETS]; *p != NULL;
+	    p = &(*p)->hnext)
+		if (*p == c) {
+			*p = c->hnext;
+			break;
+		}
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		e->calls = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void
+call_free(struct engine *e, struct call *c)
+{
+	if (c->t != NULL) {
+		up_pool_abort(e->pool, c->t);
+		up_free(c->t);
+	}
+	free(c->subs);
+	free(c);
+}
+
+static int
+on_token(void *arg, const char *s, size_t n)
+{
+	struct call	*c = arg;
+	size_t		 i;
+
+	for (i = 0; i < c->nsubs; i++)
+		token_event(c->subs[i]->run, c->subs[i]->index, s, n);
+	return 0;
+}
+
+/* Every subscriber of c ends with code (c is being ended). */
+static void
+subs_fail(struct call *c, const char *code, const char *msg, int timed_out)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->nsubs; i++)
+		job_end(c->subs[i], NULL, code, msg, timed_out);
+}
+
+static void	call_end(struct engine *, struct call *,
+		    const struct up_result *);
+static void	fill(struct run *);
+
+/* Make (or make again) the model call of c, for its first subscriber. */
+static void
+call_start(struct engine *e, struct call *c)
+{
+	struct job	*j = c->subs[0];
+	struct buf	 body;
+	int		 rc;
+
+	if (c->attempts++ == 0)
+		c->first_call = clock_ms();
+	buf_init(&body, MJ_PROMPT_RESUME_MAX + MJ_PROMPT_JOBDATA_MAX + 65536);
+	rc = up_build_body(e->cfg, j->run->in.resume, j->run->in.resume_len,
+	    &j->run->in.req.jobs[j->index], &body);
+	if (rc == 0)
+		rc = up_new(&c->t, e->cfg, e->pool, body.data, body.len,
+		    on_token, c);
+	buf_free(&body);
+	if (rc == 0 && up_pool_add(e->pool, c->t, c) != 0) {
+		up_free(c->t);
+		rc = -1;
+	}
+	if (rc != 0) {
+		struct up_result r;
+
+		c->t = NULL;
+		memset(&r, 0, sizeof(r));
+		r.status = UP_ERR_NOMEM;
+		r.code = "internal";
+		snprintf(r.message, sizeof(r.message), "could not start the "
+		    "model call");
+		call_end(e, c, &r);
+	}
+}
+
+/* Start job j: join an identical call in flight, or make one. */
+static void
+job_call(struct engine *e, struct job *j)
+{
+	struct call	*c;
+	const char	*text;
+	uint64_t	 h;
+	size_t		 len;
+
+	h = job_hash(j);
+	if (!j->run->in.no_cache)
+		for (c = e->table[h % CALL_BUCKETS]; c != NULL; c = c->hnext)
+			if (c->hash == h && job_same(c->subs[0], j)) {
+				if (call_subscribe(c, j) != 0)
+					break;
+				j->cached = 1;
+				/* The tokens so far, as one. */
+				if (c->t != NULL) {
+					text = up_text(c->t, &len);
+					if (len > 0)
+						token_event(j->run, j->index,
+						    text, len);
+				}
+				return;
+			}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    call_subscribe(c, j) != 0) {
+		free(c);
+		job_end(j, NULL, "internal", "out of memory", 0);
+		return;
+	}
+	c->hash = h;
+	c->hnext = e->table[h % CALL_BUCKETS];
+	e->table[h % CALL_BUCKETS] = c;
+	c->next = e->calls;
+	if (e->calls != NULL)
+		e->calls->prev = c;
+	e->calls = c;
+	call_start(e, c);
+}
+
+/*
+ * After a failed call: schedule another if it may help and the bounds
+ * allow it.  Returns 1 if c will be called again.
+ */
+static int
+retry_later(struct engine *e, struct call *c, const struct up_result *r)
+{
+	long long	 now, delay;
+	char		 msg[MJ_ERRMSG_MAX + 80];
+	size_t		 i;
+
+	if (!r->retryable || c->attempts >= MJ_RETRY_ATTEMPTS)
+		return 0;
+	if (r->retry_after_ms > MJ_RETRY_AFTER_MAX_MS)
+		return 0;
+	if (r->retry_after_ms >= 0)
+		delay = r->retry_after_ms;
+	else {
+		delay = (long long)MJ_RETRY_BASE_MS << (c->attempts - 1);
+		if (delay > MJ_RETRY_CAP_MS)
+			delay = MJ_RETRY_CAP_MS;
+		/* Jitter: up to a quarter less, so callers spread out. */
+		delay -= delay * (rand_r(&e->seed) % 250) / 1000;
+	}
+	now = clock_ms();
+	if (now + delay - c->first_call > MJ_RETRY_BUDGET_MS)
+		return 0;
+	c->retry_at = now + delay;
+	for (i = 0; i < c->nsubs; i++) {
+		snprintf(msg, sizeof(msg), "Job %zu: %s; retrying in %.1f s "
+		    "(attempt %d of %d)", c->subs[i]->index, r->message,
+		    (double)delay / 1000, c->attempts + 1, MJ_RETRY_ATTEMPTS);
+		status_event(c->subs[i]->run, "retry", msg,
+		    (long)c->subs[i]->index);
+	}
+	log_msg(LOG_INFO, c->subs[0]->run->in.reqid, "job %zu: %s, retry "
+	    "in %lld ms", c->subs[0]->index, r->code, delay);
+	return 1;
+}
+
+/*
+ * The call's transfer ended (it is out of the pool) with r: pay, answer
+ * or fail every subscriber, or call again later.
+ */
+static void
+call_end(struct engine *e, struct call *c, const struct up_result *r)
+{
+	struct run	*payer;
+	struct job	**subs;
+	size_t		  i, n;
+
+	if (c->nsubs > 0) {
+		payer = c->subs[0]->run;
+		payer->prompt_tokens += r->prompt_tokens;
+		payer->completion_tokens += r->completion_tokens;
+		c->subs[0]->cached = 0;
+	}
+	if (r->status != UP_OK && retry_later(e, c, r)) {
+		up_free(c->t);
+		c->t = NULL;
+		return;
+	}
+	call_unlink(e, c);
+	if (r->status == UP_OK)
+		for (i = 0; i < c->nsubs; i++)
+			job_answer(c->subs[i], r->text, r->text_len);
+	else
+		subs_fail(c, r->code, r->message, r->status == UP_ERR_TIMEOUT);
+	/* The text was the transfer's: free it only now. */
+	up_free(c->t);
+	c->t = NULL;
+	subs = c->subs;
+	n = c->nsubs;
+	c->subs = NULL;
+	c->nsubs = 0;
+	call_free(e, c);
+	for (i = 0; i < n; i++) {
+		fill(subs[i]->run);
+		run_check(subs[i]->run);
+	}
+	free(subs);
+}
+
+/* Take job j out of its call; a call left with nobody is aborted. */
+static void
+call_leave(struct engine *e, struct job *j)
+{
+	struct call	*c = j->call;
+	size_t		 i;
+
+	for (i = 0; i < c->nsubs; i++)
+		if (c->subs[i] == j) {
+			memmove(&c->subs[i], &c->subs[i + 1],
+			    (c->nsubs - i - 1) * sizeof(*c->subs));
+			c->nsubs--;
+			break;
+		}
+	j->call = NULL;
+	j->state = JOB_WAITING;
+	j->run->running--;
+	if (c->nsubs == 0) {
+		call_unlink(e, c);
+		call_free(e, c);
+	}
+}
+
+/* ---- the local engine ---- */
+
+/* Score job j with the local engine and stream its answer as tokens. */
+static void
+job_local(struct run *r, struct job *j)
+{
+	const struct req_job	*rj = &r->in.req.jobs[j->index];
+	struct answer		 a;
+	json_object		*o;
+	const char		*text;
+	size_t			 len, i, k, rlen;
+
+	j->state = JOB_CALLING;
+	r->running++;
+	job_start(r, j);
+	memset(&a, 0, sizeof(a));
+	/*
+	 * The local engine reads what a model would: the resume cut at
+	 * MJ_PROMPT_RESUME_MAX.  It reads it once per job, so a 1 MiB resume
+	 * and 50 jobs would tokenise 50 MiB (AUDIT-0.1 L8).
+	 */
+	rlen = r->in.resume_len;
+	if (rlen > MJ_PROMPT_RESUME_MAX)
+		rlen = utf8_cut(r->in.resume, MJ_PROMPT_RESUME_MAX);
+	if (loc_score(r->in.resume, rlen, rj->title, rj->data, rj->data_len,
+	    &a) != LOC_OK) {
+		job_end(j, NULL, "internal", "out of memory", 0);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "score", json_object_new_int(a.score));
+	json_object_object_add(o, "summary",
+	    json_object_new_string(a.summary));
+	json_object_object_add(o, "matched_skills",
+	    json_object_get(a.matched_skills));
+	json_object_object_add(o, "missing_skills",
+	    json_object_get(a.missing_skills));
+	answer_free(&a);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(text);
+	/* Tokens end after a space or punctuation, like a model's. */
+	for (i = 0; i < len; i = k) {
+		k = i + 1;
+		while (k < len && k - i < 16 && text[k - 1] != ' ' &&
+		    text[k - 1] != ',')
+			k++;
+		token_event(r, j->index, text + i, k - i);
+	}
+	job_answer(j, text, len);
+	json_object_put(o);
+}
+
+/* ---- runs ---- */
+
+/* Start jobs up to the run's concurrency (upstream runs only). */
+static void
+fill(struct run *r)
+{
+	struct engine	*e = r->eng;
+
+	if (e->cfg->local)
+		return;
+	while (!r->ended && !r->broken && r->next < r->in.req.njobs &&
+	    r->running < (size_t)e->cfg->concurrency) {
+		struct job *j = &r->jobs[r->next++];
+
+		job_start(r, j);
+		job_call(e, j);
+	}
+}
+
+/*
+ * End r before its jobs are done: leave every call, then `error` with
+ * code and the partial response, then `done` with state.
+ */
+static void
+run_stop(struct run *r, const char *code, const char *msg,
+    enum rl_state state)
+{
+	json_object	*ev;
+	size_t		 i;
+
+	if (r->ended)
+		return;
+	for (i = 0; i < r->in.req.njobs; i++)
+		if (r->jobs[i].state == JOB_CALLING &&
+		    r->jobs[i].call != NULL)
+			call_leave(r->eng, &r->jobs[i]);
+	ev = event_new("error");
+	json_object_object_add(ev, "code", json_object_new_string(code));
+	json_object_object_add(ev, "message", json_object_new_string(msg));
+	json_object_object_add(ev, "response", response_new(r));
+	emit(r, "error", ev);
+	log_msg(LOG_INFO, r->in.reqid, "run %s ended: %s", rl_id(r->log),
+	    code);
+	run_close(r, state);
 }
 
 enum eng_status
-eng_run(const struct eng_request *rq, const struct eng_writer *w)
+eng_add(struct engine *e, struct run_input *in, struct runlog *log)
 {
-	struct engine	 e;
-	enum eng_status	 rc;
-	size_t		 i;
+	struct run	*r;
+	size_t		 i, n;
 	char		 msg[200];
 
-	memset(&e, 0, sizeof(e));
-	e.rq = rq;
-	e.w = w;
-	e.watch_client = rq->client_fd >= 0;
-	e.last_write = clock_ms();
-	e.seed = (unsigned int)e.last_write ^ (unsigned int)(uintptr_t)&e;
-	e.jobs = calloc(rq->njobs ? rq->njobs : 1, sizeof(*e.jobs));
-	e.matched = json_object_new_array();
-	e.errors = json_object_new_array();
-	rc = ENG_ERR_NOMEM;
-	if (e.jobs == NULL || e.matched == NULL || e.errors == NULL)
-		goto out;
-	for (i = 0; i < rq->njobs; i++) {
-		e.jobs[i].eng = &e;
-		e.jobs[i].index = i;
+	n = in->req.njobs;
+	r = calloc(1, sizeof(*r));
+	if (r != NULL) {
+		r->in = *in;
+		memset(in, 0, sizeof(*in));
+		r->eng = e;
+		r->log = rl_ref(log);
+		r->jobs = calloc(n ? n : 1, sizeof(*r->jobs));
+		r->matched = json_object_new_array();
+		r->errors = json_object_new_array();
+	} else {
+		req_free(&in->req);
+		free(in->resume);
+		memset(in, 0, sizeof(*in));
 	}
-	if (rq->cfg->local)
+	if (r == NULL || r->jobs == NULL || r->matched == NULL ||
+	    r->errors == NULL) {
+		run_free(r);
+		return ENG_ERR_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		r->jobs[i].run = r;
+		r->jobs[i].index = i;
+	}
+	r->next_run = e->runs;
+	if (e->runs != NULL)
+		e->runs->prev = r;
+	e->runs = r;
+	e->nruns++;
+	if (e->cfg->local)
 		snprintf(msg, sizeof(msg), "Scoring %zu job%s with the local "
-		    "lexical engine (no API key configured)", rq->njobs,
-		    rq->njobs == 1 ? "" : "s");
+		    "lexical engine (no API key configured)", n,
+		    n == 1 ? "" : "s");
 	else
 		snprintf(msg, sizeof(msg), "Scoring %zu job%s with %s, %d at "
-		    "a time", rq->njobs, rq->njobs == 1 ? "" : "s",
-		    rq->cfg->model, rq->cfg->concurrency);
-	if (eng_status_event(w, "scoring", msg) != 0)
-		e.client_gone = 1;
-	if (rq->cfg->local) {
-		run_local(&e);
-	} else {
-		e.multi = rq->multi;
-		if (e.multi == NULL) {
-			e.multi = curl_multi_init();
-			e.own_multi = 1;
+		    "a time", n, n == 1 ? "" : "s", e->cfg->model,
+		    e->cfg->concurrency);
+	status_event(r, "scoring", msg, -1);
+	fill(r);
+	run_check(r);
+	return ENG_OK;
+}
+
+/* Deadlines, due retries, stop requests and detach. */
+static void
+housekeeping(struct engine *e, long long now)
+{
+	struct up_result	 res;
+	struct call		*c, *cn;
+	struct run		*r, *rn;
+	char			 msg[160];
+
+	for (c = e->calls; c != NULL; c = cn) {
+		cn = c->next;
+		if (c->t == NULL) {
+			if (c->retry_at <= now)
+				call_start(e, c);
+		} else if (up_deadline(c->t) <= now) {
+			up_pool_expire(e->pool, c->t, &res);
+			call_end(e, c, &res);
 		}
-		if (e.multi == NULL)
-			goto out;
-		run_upstream(&e);
 	}
-	if (!e.client_gone)
-		finish(&e);
-	rc = e.client_gone ? ENG_ERR_CLIENT_GONE : ENG_OK;
-out:
-	if (e.multi != NULL && e.own_multi)
-		curl_multi_cleanup(e.multi);
-	free(e.jobs);
-	if (e.matched != NULL)
-		json_object_put(e.matched);
-	if (e.errors != NULL)
-		json_object_put(e.errors);
-	return rc;
+	for (r = e->runs; r != NULL; r = rn) {
+		rn = r->next_run;
+		if (r->broken) {
+			run_stop(r, "internal", "the run's log is full",
+			    RL_FAILED);
+			continue;
+		}
+		if (rl_stop_requested(r->log)) {
+			run_stop(r, "cancelled", "the run was cancelled",
+			    RL_CANCELLED);
+			continue;
+		}
+		if (rl_followers(r->log) > 0) {
+			r->orphan_since = 0;
+			continue;
+		}
+		if (r->orphan_since == 0)
+			r->orphan_since = now;
+		if (now - r->orphan_since >= e->cfg->detach_ms) {
+			snprintf(msg, sizeof(msg), "the client went away and "
+			    "nobody followed the run for %ld ms",
+			    e->cfg->detach_ms);
+			run_stop(r, "cancelled", msg, RL_CANCELLED);
+		}
+	}
+}
+
+/* One local job of each local run that has one left. Returns how many. */
+static size_t
+local_step(struct engine *e)
+{
+	struct run	*r, *rn;
+	size_t		 k = 0;
+
+	for (r = e->runs; r != NULL; r = rn) {
+		rn = r->next_run;
+		if (r->next < r->in.req.njobs && !r->broken) {
+			job_local(r, &r->jobs[r->next++]);
+			k++;
+		}
+		run_check(r);
+	}
+	return k;
+}
+
+void
+eng_turn(struct engine *e, long wait_ms)
+{
+	struct up_transfer	*t;
+	struct up_result	 res;
+	struct call		*c;
+	struct run		*r;
+	long long		 now;
+
+	if (e->cfg->local && e->nruns > 0) {
+		/* Between two local jobs: cancels and detach first. */
+		housekeeping(e, clock_ms());
+		if (local_step(e) > 0)
+			wait_ms = 0;
+	}
+	if (e->nruns > 0 && wait_ms > HOUSE_MS)
+		wait_ms = HOUSE_MS;
+	up_pool_run(e->pool, wait_ms);
+	while ((c = up_pool_next(e->pool, &t, &res)) != NULL)
+		call_end(e, c, &res);
+	now = clock_ms();
+	if (atomic_exchange(&e->poke, 0) || now - e->last_house >= HOUSE_MS) {
+		e->last_house = now;
+		housekeeping(e, now);
+	}
+	while ((r = e->reap) != NULL) {
+		e->reap = r->next_run;
+		run_free(r);
+	}
+}
+
+void
+eng_wake(struct engine *e)
+{
+	atomic_store(&e->poke, 1);
+	up_pool_wakeup(e->pool);
+}
+
+void
+eng_shutdown(struct engine *e)
+{
+	struct run	*r;
+
+	while ((r = e->runs) != NULL)
+		run_stop(r, "shutdown", "the server is restarting; please "
+		    "try again", RL_INTERRUPTED);
+	while ((r = e->reap) != NULL) {
+		e->reap = r->next_run;
+		run_free(r);
+	}
+}
+
+size_t
+eng_count(const struct engine *e)
+{
+	return e->nruns;
+}
+
+enum eng_status
+eng_new(const struct config *cfg, struct engine **out)
+{
+	struct engine	*e;
+
+	*out = NULL;
+	if ((e = calloc(1, sizeof(*e))) == NULL)
+		return ENG_ERR_NOMEM;
+	e->cfg = cfg;
+	e->seed = (unsigned int)clock_ms() ^ (unsigned int)(uintptr_t)e;
+	buf_init(&e->scratch, MJ_RUNLOG_BYTES_MAX);
+	if (up_pool_new(&e->pool) != 0) {
+		free(e);
+		return ENG_ERR_NOMEM;
+	}
+	*out = e;
+	return ENG_OK;
+}
+
+void
+eng_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	eng_shutdown(e);
+	up_pool_free(e->pool);
+	buf_free(&e->scratch);
+	free(e);
 }

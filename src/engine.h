@@ -1,78 +1,67 @@
 /*
- * engine.h - scores every job of one request and reports the work as
- * events through a writer.
+ * engine.h - scoring the jobs of every run of the process, on the
+ * runner's thread.
  *
- * The engine knows nothing of HTTP: it calls the writer for each event
- * (status, job_start, token, job_complete, complete or error, done) and
- * the route layer decides what the writer does with them.  The stream
- * route's writer sends each one as an SSE frame at once; the plain
- * route's writer keeps only the final response.  Both routes therefore
- * produce the same match response by construction.
+ * The engine knows nothing of HTTP or of clients: a run is its input
+ * (the parsed request and the resume text) and its log (runlog.h).  The
+ * engine appends each event to the log as a frame (status, job_start,
+ * token, job_complete, then complete or error, then done); followers
+ * (follow.c) turn the log into an SSE stream or a plain answer.  Both
+ * routes therefore produce the same match response by construction.
  *
- * With an API key the jobs are scored by upstream calls driven by one
- * libcurl multi handle, at most `concurrency` at once; without one, by
- * the local lexical engine (local.c), whose answer is streamed as tokens
- * the same way.
+ * With an API key the jobs are scored by model calls in the pool
+ * (upstream.h), at most cfg->concurrency at once per run; a job identical
+ * to one whose call is in flight (same resume and job fields) joins that
+ * call instead of making its own, and is reported "cached": true.
+ * Without a key the local lexical engine (local.c) scores them, one job
+ * per turn so that no run holds the thread for long, and its answer is
+ * streamed as tokens the same way.
+ *
+ * Not thread-safe: one thread (the runner's) calls everything here but
+ * eng_wake(), which any thread may call.
  */
 #ifndef MJ_ENGINE_H
 #define MJ_ENGINE_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 
 struct config;
-struct json_object;
-struct req_job;
-struct up_share;
-
-/* Where events go.  Every callback returns 0, or -1: client gone. */
-struct eng_writer {
-	/* One event; data (borrowed) is its JSON object with "type". */
-	int	(*event)(void *arg, const char *type,
-		    struct json_object *data);
-	/* One token event for job index: content s[0..n). */
-	int	(*token)(void *arg, int index, const char *s, size_t n);
-	/* Nothing was written for a while: keep the connection alive. */
-	int	(*keepalive)(void *arg);
-	void	*arg;
-};
-
-struct eng_request {
-	const struct config	*cfg;
-	struct up_share		*share;
-	const char		*reqid;		/* for logs */
-	const char		*user_id;
-	const char		*resume;	/* resume text */
-	size_t			 resume_len;
-	const struct req_job	*jobs;
-	size_t			 njobs;
-	int			 client_fd;	/* FastCGI fd, or -1 */
-	const atomic_int	*cut;		/* set: shut down now, or NULL */
-	void			*multi;		/* CURLM to use (borrowed; left
-						   empty), or NULL: own one */
-	long long		 started_ms;	/* clock_ms() at arrival */
-};
+struct engine;
+struct run_input;
+struct runlog;
 
 enum eng_status {
-	ENG_OK = 0,		/* complete (or error) and done were sent */
-	ENG_ERR_CLIENT_GONE,	/* the client left; transfers aborted */
+	ENG_OK = 0,
 	ENG_ERR_NOMEM,
 	ENG__MAX
 };
 
-/*
- * Score all jobs of rq, writing events to w, ending with `complete` (at
- * least one job scored, or no job failed) or `error` (every job failed;
- * its data carries "code", "message" and the "response"; or the server
- * is shutting down: code "shutdown"), then `done`.
- * Blocks until done or the client is gone.  Thread-safe: all state is
- * in rq and the call.
- */
-enum eng_status	 eng_run(const struct eng_request *rq,
-		    const struct eng_writer *w);
+enum eng_status	 eng_new(const struct config *, struct engine **out)
+		    __attribute__((warn_unused_result));
+/* Free the engine; every run must have ended (eng_shutdown, eng_count). */
+void		 eng_free(struct engine *);
 
-/* Emit a status event {"type":"status","stage":..,"message":..}. */
-int		 eng_status_event(const struct eng_writer *w,
-		    const char *stage, const char *message);
+/*
+ * Start a run: take in's contents (in is zeroed on every return) and a
+ * reference to log, append the `scoring` status and start its first
+ * calls.  On ENG_ERR_NOMEM nothing was appended.
+ */
+enum eng_status	 eng_add(struct engine *, struct run_input *in,
+		    struct runlog *log) __attribute__((warn_unused_result));
+
+/*
+ * One turn: move the calls on (waiting up to wait_ms for the network or
+ * eng_wake()), end the jobs whose calls ended, start the next ones,
+ * enforce the first-token and idle deadlines, start retries that are
+ * due, and end the runs that were cancelled or that nobody followed for
+ * cfg->detach_ms.
+ */
+void		 eng_turn(struct engine *, long wait_ms);
+/* Wake eng_turn() now (a stop was requested, a follower left). */
+void		 eng_wake(struct engine *);
+/* End every run now with `error` (code "shutdown") and `done`. */
+void		 eng_shutdown(struct engine *);
+/* Runs not ended yet. */
+size_t		 eng_count(const struct engine *);
 
 #endif /* MJ_ENGINE_H */

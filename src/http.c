@@ -14,14 +14,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "buf.h"
 #include "cfg.h"
 #include "clock.h"
-#include "engine.h"
 #include "fconn.h"
+#include "follow.h"
 #include "http.h"
 #include "bounds.h"
 #include "log.h"
@@ -29,6 +28,8 @@
 #include "output.h"
 #include "pdf.h"
 #include "request.h"
+#include "runlog.h"
+#include "runner.h"
 #include "utf8.h"
 
 /*
@@ -49,7 +50,7 @@ static const char *const route_paths[ROUTE__MAX] = {
 };
 
 struct http_worker {
-	CURLM	*multi;		/* owned; made on first use */
+	int	 unused;	/* nothing is kept between requests now */
 };
 
 struct http_worker *
@@ -62,26 +63,7 @@ http_worker_new(struct app *app)
 void
 http_worker_free(struct http_worker *w)
 {
-	if (w == NULL)
-		return;
-	if (w->multi != NULL)
-		curl_multi_cleanup(w->multi);
 	free(w);
-}
-
-/* The worker's multi handle, made on first use; NULL without memory. */
-static CURLM *
-worker_multi(struct http_worker *w)
-{
-	if (w == NULL)
-		return NULL;
-	if (w->multi == NULL) {
-		w->multi = curl_multi_init();
-		if (w->multi != NULL)
-			curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS,
-			    (long)MJ_UPSTREAM_CONNS);
-	}
-	return w->multi;
 }
 
 /* The route whose path ends p[0..n), at a segment boundary. */
@@ -562,9 +544,94 @@ wants_stream(struct fconn *r)
 
 static void	drain(struct fconn *, long long);
 
+/* Append a status frame {stage, message[, run_id]} to log. */
+static int
+status_frame(struct runlog *log, const char *stage, const char *message,
+    const char *run_id)
+{
+	json_object	*o;
+	const char	*s;
+	int		 rc;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("status"));
+	json_object_object_add(o, "stage", json_object_new_string(stage));
+	json_object_object_add(o, "message", json_object_new_string(message));
+	if (run_id != NULL)
+		json_object_object_add(o, "run_id",
+		    json_object_new_string(run_id));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	rc = s != NULL && rl_append(log, "status", s, strlen(s), RL_RUNNING,
+	    NULL) == RL_OK ? 0 : -1;
+	json_object_put(o);
+	return rc;
+}
+
+/*
+ * Make the run of a validated request: its log (registered, with the
+ * `accepted` and `resume` frames), followed once by the caller, handed
+ * to the runner with rq (moved) and a copy of the resume.  Returns 0 and
+ * *out (a reference for the caller, who must rl_unfollow and rl_unref
+ * it), or -1 with nothing started.
+ */
+static int
+start_run(struct app *app, struct fconn *r, struct req *rq,
+    const char *resume, size_t resume_len, const char *resume_msg,
+    const char *reqid, long long t0, struct runlog **out)
+{
+	struct run_input	 in;
+	struct runlog		*log;
+	char			 id[RL_ID_LEN + 1], msg[160];
+	const char		*cc;
+	enum rn_status		 rs;
+
+	*out = NULL;
+	(void)rl_runs_sweep(app->runs, clock_ms());
+	if (rl_new_id(id) != RL_OK || rl_new(id, &log) != RL_OK)
+		return -1;
+	snprintf(msg, sizeof(msg), "Run %s accepted: %zu job%s", id,
+	    rq->njobs, rq->njobs == 1 ? "" : "s");
+	memset(&in, 0, sizeof(in));
+	if (rl_set_info(log, rq->user_id, fconn_param(r, "REMOTE_USER"),
+	    rq->njobs) != RL_OK ||
+	    status_frame(log, "accepted", msg, id) != 0 ||
+	    status_frame(log, "resume", resume_msg, NULL) != 0 ||
+	    (in.resume = malloc(resume_len + 1)) == NULL ||
+	    rl_runs_add(app->runs, log) != RL_OK) {
+		free(in.resume);
+		rl_unref(log);
+		return -1;
+	}
+	memcpy(in.resume, resume, resume_len);
+	in.resume[resume_len] = '\0';
+	in.resume_len = resume_len;
+	/* After the copy: the resume may be the document's. */
+	in.req = *rq;
+	memset(rq, 0, sizeof(*rq));
+	snprintf(in.reqid, sizeof(in.reqid), "%s", reqid);
+	in.started_ms = t0;
+	/* Cache-Control: no-cache scores afresh (SPEC "Cache"). */
+	cc = fconn_param(r, "HTTP_CACHE_CONTROL");
+	in.no_cache = cc != NULL && strstr(cc, "no-cache") != NULL;
+	rl_follow(log);
+	rs = runner_submit(app->runner, &in, log);
+	if (rs != RN_OK) {
+		log_msg(LOG_ERROR, reqid, "run %s: %s", id,
+		    runner_strerror(rs));
+		rl_unfollow(log);
+		(void)rl_runs_remove(app->runs, id);
+		rl_unref(log);
+		return -1;
+	}
+	log_msg(LOG_INFO, reqid, "run %s started", id);
+	*out = log;
+	return 0;
+}
+
 /* Everything after routing for POST match requests. */
 static void
-match(struct app *app, struct http_worker *wk, struct fconn *r,
+match(struct app *app, struct fconn *r,
     struct out *o, int stream, int refused, const char *reqid, long long t0)
 {
 	const struct config	*cfg = app->cfg;
@@ -573,21 +640,19 @@ match(struct app *app, struct http_worker *wk, struct fconn *r,
 	struct req_limits	 lim;
 	struct pdf_limits	 pl;
 	struct buf		 text;
-	struct eng_request	 er;
-	struct eng_writer	 w;
-	struct collect		 col;
+	struct runlog		*log;
+	char			 hdr[64];
+	enum fl_status		 fs;
 	const char		*resume;
 	size_t			 resume_len;
 	char			 msg[MJ_ERRMSG_MAX];
 	int			 pages, st;
 	enum req_status		 rs;
 	enum pdf_status		 ps;
-	enum eng_status		 es;
 
 	form_init(&f, cfg);
 	memset(&rq, 0, sizeof(rq));
 	buf_init(&text, MJ_RESUME_TEXT_MAX);
-	out_collect_init(&col);
 	pages = 0;
 
 	if (refused) {
@@ -685,68 +750,37 @@ match(struct app *app, struct http_worker *wk, struct fconn *r,
 		o->state = OUT_FAILED;
 		goto out;
 	}
-	memset(&er, 0, sizeof(er));
-	er.cfg = cfg;
-	er.share = app->share;
-	er.reqid = reqid;
-	er.user_id = rq.user_id;
-	er.resume = resume;
-	er.resume_len = resume_len;
-	er.jobs = rq.jobs;
-	er.njobs = rq.njobs;
-	er.client_fd = fconn_fd(r);
-	er.cut = &app->cut;
-	er.multi = worker_multi(wk);
-	er.started_ms = t0;
-
-	if (stream) {
-		if (out_sse_begin(o) != OUT_OK)
-			goto out;
-		out_sse_writer(o, &w);
-		if (f.have_pdf && pages > cfg->pdf_pages_max)
-			snprintf(msg, sizeof(msg), "Resume read: %zu "
-			    "characters from the first %d of %d pages of PDF",
-			    resume_len, cfg->pdf_pages_max, pages);
-		else if (f.have_pdf)
-			snprintf(msg, sizeof(msg), "Resume read: %zu "
-			    "characters from %d page%s of PDF", resume_len,
-			    pages, pages == 1 ? "" : "s");
-		else
-			snprintf(msg, sizeof(msg), "Resume read: %zu "
-			    "characters of text", resume_len);
-		if (eng_status_event(&w, "resume", msg) != 0)
-			goto out;
-		es = eng_run(&er, &w);
-	} else {
-		out_collect_writer(&col, &w);
-		es = eng_run(&er, &w);
-		if (es == ENG_OK && !col.failed)
-			(void)out_json(o, 200, NULL, col.response);
-		else if (es == ENG_OK) {
-			json_object *root, *err;
-
-			root = json_object_new_object();
-			err = json_object_new_object();
-			json_object_object_add(err, "code",
-			    json_object_new_string(col.code));
-			json_object_object_add(err, "message",
-			    json_object_new_string(col.message));
-			json_object_object_add(root, "error", err);
-			json_object_object_add(root, "response",
-			    json_object_get(col.response));
-			(void)out_json(o, strcmp(col.code, "shutdown") == 0 ?
-			    503 : strcmp(col.code, "upstream_timeout") == 0 ?
-			    504 : 502, NULL, root);
-			json_object_put(root);
-		}
+	if (f.have_pdf && pages > cfg->pdf_pages_max)
+		snprintf(msg, sizeof(msg), "Resume read: %zu characters from "
+		    "the first %d of %d pages of PDF", resume_len,
+		    cfg->pdf_pages_max, pages);
+	else if (f.have_pdf)
+		snprintf(msg, sizeof(msg), "Resume read: %zu characters from "
+		    "%d page%s of PDF", resume_len, pages,
+		    pages == 1 ? "" : "s");
+	else
+		snprintf(msg, sizeof(msg), "Resume read: %zu characters of "
+		    "text", resume_len);
+	if (start_run(app, r, &rq, resume, resume_len, msg, reqid, t0,
+	    &log) != 0) {
+		(void)out_error(o, 503, "overloaded", "the run could not be "
+		    "started; try again shortly", "Retry-After: 5\r\n");
+		goto out;
 	}
-	if (es == ENG_ERR_CLIENT_GONE)
-		log_msg(LOG_INFO, reqid, "client went away; model calls "
-		    "aborted");
-	else if (es == ENG_ERR_NOMEM && o->state == OUT_HEAD)
+	snprintf(hdr, sizeof(hdr), "X-Match-Run: %s\r\n", rl_id(log));
+	if (stream)
+		fs = out_sse_begin(o, hdr) == OUT_OK ?
+		    fl_sse(o, r, log, 0, cfg) : FL_ERR_GONE;
+	else
+		fs = fl_plain(o, r, log, cfg, hdr);
+	rl_unfollow(log);
+	if (fs == FL_ERR_GONE)
+		log_msg(LOG_INFO, reqid, "client went away; run %s goes on "
+		    "for %ld ms unless followed", rl_id(log), cfg->detach_ms);
+	else if (fs == FL_ERR_NOMEM && o->state == OUT_HEAD)
 		(void)out_error(o, 500, "internal", "out of memory", NULL);
+	rl_unref(log);
 out:
-	out_collect_free(&col);
 	buf_free(&text);
 	req_free(&rq);
 	form_free(&f);
@@ -777,6 +811,7 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 	long long	 t0, dl;
 	int		 counted, stream, refused;
 
+	(void)wk;
 	t0 = clock_ms();
 	/* Bound every blocking read and write on the client connection. */
 	fconn_timeouts(r, app->cfg->client_timeout_ms);
@@ -831,7 +866,7 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 			    "is busy; try again shortly",
 			    "Retry-After: 5\r\n");
 		} else
-			match(app, wk, r, &o, stream, refused, reqid, t0);
+			match(app, r, &o, stream, refused, reqid, t0);
 	}
 	if (counted)
 		atomic_fetch_sub(&app->active, 1);

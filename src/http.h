@@ -4,9 +4,10 @@
  * http_handle() is the whole life of a request: find the route from the
  * CGI variables, check method and content type, read the body under the
  * size limit (multipart through multipart.c, JSON as is), validate it
- * (request.c), read the resume (pdf.c), then run the engine with the
- * plain or the SSE writer.  Errors before the stream starts are plain
- * HTTP answers with a JSON body; after, they are `error` events.
+ * (request.c), read the resume (pdf.c), then start the run (runner.h)
+ * and follow it (follow.h): as an SSE stream or as the plain answer.
+ * Errors before the run starts are plain HTTP answers with a JSON body;
+ * after, they are `error` frames of the run.
  */
 #ifndef MJ_HTTP_H
 #define MJ_HTTP_H
@@ -19,7 +20,6 @@ struct http_worker;
 struct pdf_zygote;
 struct rl_runs;
 struct runner;
-struct up_share;
 
 enum route {
 	ROUTE_NONE = 0,		/* unknown path: 404 */
@@ -32,7 +32,6 @@ enum route {
 /* What every request shares: read-only config and counters. */
 struct app {
 	const struct config	*cfg;
-	struct up_share		*share;
 	atomic_int		 active;	/* match requests in flight */
 	atomic_ulong		 seq;		/* request counter, for ids */
 	atomic_int		 cut;		/* shutting down: end now */
@@ -52,12 +51,8 @@ enum route	 http_route(const char *script_name, const char *path_info,
 		    const char *document_uri, const char *request_uri);
 
 /*
- * What one worker thread keeps between requests: its libcurl multi
- * handle, and with it a cache of warm connections to the model server.
- * libcurl doesn't support one connection cache used by threads at once,
- * so each thread has its own; DNS and TLS sessions are shared.
- * http_worker_new() returns NULL without memory (requests then build
- * what they need each time).
+ * What one worker thread keeps between requests: nothing any more (the
+ * model calls are the runner's); kept so the server's worker hooks stay.
  */
 struct http_worker *http_worker_new(struct app *);
 void		 http_worker_free(struct http_worker *);

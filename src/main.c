@@ -15,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 
 #include "cfg.h"
 #include "clock.h"
@@ -23,6 +22,8 @@
 #include "log.h"
 #include "pdf.h"
 #include "priv.h"
+#include "runlog.h"
+#include "runner.h"
 #include "server.h"
 #include "upstream.h"
 
@@ -164,7 +165,8 @@ main(int argc, char **argv)
 	char		 defpath[PATH_MAX];
 	struct app	 app;
 	struct srv_opts	 so;
-	struct up_share	*share;
+	struct rl_runs	*runs;
+	enum rn_status	 rn;
 	char		 err[512];
 	struct priv_user user;
 	const char	*userspec;
@@ -277,8 +279,8 @@ main(int argc, char **argv)
 		cfg_free(&cfg);
 		return 2;
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    up_share_new(&share) != 0) {
+	if (up_global_init() != 0 ||
+	    rl_runs_new(cfg.run_keep_ms, &runs) != RL_OK) {
 		fprintf(stderr, "matchjobs-fcgi: cannot initialise libcurl\n");
 		cfg_free(&cfg);
 		return 1;
@@ -286,7 +288,7 @@ main(int argc, char **argv)
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;
-	app.share = share;
+	app.runs = runs;
 	app.started_ms = clock_ms();
 	so.max_busy = cfg.requests_max;
 	so.grace_ms = cfg.grace_ms;
@@ -301,16 +303,19 @@ main(int argc, char **argv)
 	if (ss != SRV_OK) {
 		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
 		usage(stderr);
-		up_share_free(share);
-		curl_global_cleanup();
 		cfg_free(&cfg);
 		return 1;
 	}
 	/* Bound: the rest, the PDF zygote included, runs as --user. */
 	if (userspec != NULL && priv_drop(&user, err, sizeof(err)) != 0) {
 		fprintf(stderr, "matchjobs-fcgi: %s\n", err);
-		up_share_free(share);
-		curl_global_cleanup();
+		cfg_free(&cfg);
+		return 1;
+	}
+	/* After the drop: the runner's thread and its connections too. */
+	rn = runner_new(&cfg, &app.cut, &app.runner);
+	if (rn != RN_OK) {
+		fprintf(stderr, "matchjobs-fcgi: %s\n", runner_strerror(rn));
 		cfg_free(&cfg);
 		return 1;
 	}
@@ -322,7 +327,7 @@ main(int argc, char **argv)
 		unlink(so.listen + 5);
 	/*
 	 * Idle workers may still sit in accept(); exit without tearing
-	 * down what they could touch (the share, the config).
+	 * down what they could touch (the runner, the config).
 	 */
 	fflush(NULL);
 	_exit(ss == SRV_OK ? 0 : 1);

@@ -150,124 +150,21 @@ out_empty(struct out *o, int status, const char *headers)
 }
 
 enum out_status
-out_sse_begin(struct out *o)
+out_sse_begin(struct out *o, const char *extra)
 {
-	enum out_status rc;
+	enum out_status	 rc;
+	char		 hdr[512];
 
-	rc = head(o, 200, "text/event-stream",
-	    "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
+	snprintf(hdr, sizeof(hdr), "Cache-Control: no-cache\r\n"
+	    "X-Accel-Buffering: no\r\n%s", extra != NULL ? extra : "");
+	rc = head(o, 200, "text/event-stream", hdr);
 	if (rc == OUT_OK)
 		rc = put(o, NULL, 0, 1);
 	return rc;
 }
 
-static int
-sse_event(void *arg, const char *type, json_object *data)
+enum out_status
+out_write(struct out *o, const char *p, size_t n, int flush)
 {
-	struct out	*o = arg;
-	const char	*s;
-
-	s = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	buf_reset(&o->frame);
-	if (s == NULL || sse_frame(&o->frame, type, s, strlen(s)) != SSE_OK)
-		return -1;
-	return put(o, o->frame.data, o->frame.len, 1) == OUT_OK ? 0 : -1;
-}
-
-static int
-sse_token(void *arg, int index, const char *s, size_t n)
-{
-	struct out *o = arg;
-
-	buf_reset(&o->tok);
-	buf_reset(&o->frame);
-	if (buf_printf(&o->tok, "{\"type\":\"token\",\"index\":%d,"
-	    "\"content\":\"", index) != BUF_OK ||
-	    buf_add_json_str(&o->tok, s, n) != BUF_OK ||
-	    buf_adds(&o->tok, "\"}") != BUF_OK ||
-	    sse_frame(&o->frame, "token", o->tok.data, o->tok.len) != SSE_OK)
-		return -1;
-	return put(o, o->frame.data, o->frame.len, 1) == OUT_OK ? 0 : -1;
-}
-
-static int
-sse_keepalive(void *arg)
-{
-	struct out *o = arg;
-
-	return put(o, ": keepalive\n\n", 13, 1) == OUT_OK ? 0 : -1;
-}
-
-void
-out_sse_writer(struct out *o, struct eng_writer *w)
-{
-	w->event = sse_event;
-	w->token = sse_token;
-	w->keepalive = sse_keepalive;
-	w->arg = o;
-}
-
-void
-out_collect_init(struct collect *c)
-{
-	memset(c, 0, sizeof(*c));
-}
-
-void
-out_collect_free(struct collect *c)
-{
-	if (c->response != NULL)
-		json_object_put(c->response);
-	c->response = NULL;
-}
-
-static int
-collect_event(void *arg, const char *type, json_object *data)
-{
-	struct collect	*c = arg;
-	json_object	*v;
-
-	if (strcmp(type, "complete") != 0 && strcmp(type, "error") != 0)
-		return 0;
-	if (json_object_object_get_ex(data, "response", &v)) {
-		out_collect_free(c);
-		c->response = json_object_get(v);
-	}
-	if (strcmp(type, "error") == 0) {
-		c->failed = 1;
-		if (json_object_object_get_ex(data, "code", &v))
-			snprintf(c->code, sizeof(c->code), "%s",
-			    json_object_get_string(v));
-		if (json_object_object_get_ex(data, "message", &v))
-			snprintf(c->message, sizeof(c->message), "%s",
-			    json_object_get_string(v));
-	}
-	return 0;
-}
-
-static int
-collect_token(void *arg, int index, const char *s, size_t n)
-{
-	(void)arg;
-	(void)index;
-	(void)s;
-	(void)n;
-	return 0;
-}
-
-static int
-collect_keepalive(void *arg)
-{
-	(void)arg;
-	return 0;
-}
-
-void
-out_collect_writer(struct collect *c, struct eng_writer *w)
-{
-	w->event = collect_event;
-	w->token = collect_token;
-	w->keepalive = collect_keepalive;
-	w->arg = c;
+	return put(o, p, n, flush);
 }

@@ -14,7 +14,6 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "engine.h"
 #include "bounds.h"
 
 struct fconn;
@@ -57,21 +56,9 @@ enum out_status out_error(struct out *, int status, const char *code,
 	    const char *message, const char *extra_headers);
 /* Send a response without a body (204, OPTIONS). */
 enum out_status out_empty(struct out *, int status, const char *headers);
-/* Send the event-stream headers; then use out_sse_writer(). */
-enum out_status out_sse_begin(struct out *);
-/* An engine writer that sends SSE frames through o. */
-void	out_sse_writer(struct out *o, struct eng_writer *w);
-
-/* What the plain route's writer keeps of the event stream. */
-struct collect {
-	struct json_object *response;	/* owned: the match response */
-	int		 failed;	/* an error event arrived */
-	char		 code[64];	/* its code */
-	char		 message[MJ_ERRMSG_MAX];
-};
-void	out_collect_init(struct collect *);
-void	out_collect_free(struct collect *);
-/* An engine writer that fills c (tokens are dropped). */
-void	out_collect_writer(struct collect *c, struct eng_writer *w);
+/* Send the event-stream headers (and extra, ending in "\r\n", or NULL). */
+enum out_status out_sse_begin(struct out *, const char *extra_headers);
+/* Send body bytes (after out_sse_begin); flush: send them now. */
+enum out_status out_write(struct out *, const char *p, size_t n, int flush);
 
 #endif /* MJ_OUTPUT_H */

@@ -441,7 +441,12 @@ struct rl_runs {
 	struct runlog	 *bucket[RUNS_BUCKETS];
 	size_t		  n;
 	long		  grace_ms;
+	int64_t		  swept_ms;	/* the last walk, or 0 */
+	size_t		  kept_max;	/* MJ_RUNS_KEPT_BYTES unless set */
 };
+
+/* rl_runs_sweep() walks every run at most this often. */
+#define RUNS_SWEEP_MS	1000
 
 static size_t
 bucket_of(const char *id)
@@ -467,8 +472,17 @@ rl_runs_new(long grace_ms, struct rl_runs **out)
 		return RL_ERR_NOMEM;
 	}
 	r->grace_ms = grace_ms;
+	r->kept_max = MJ_RUNS_KEPT_BYTES;
 	*out = r;
 	return RL_OK;
+}
+
+void
+rl_runs_set_budget(struct rl_runs *r, size_t kept_max)
+{
+	pthread_mutex_lock(&r->mu);
+	r->kept_max = kept_max;
+	pthread_mutex_unlock(&r->mu);
 }
 
 void
@@ -550,25 +564,52 @@ size_t
 rl_runs_sweep(struct rl_runs *r, int64_t now_ms)
 {
 	struct runlog	**pp, *p, *gone = NULL;
-	size_t		 b, k = 0;
-	int		 old;
+	size_t		 b, k = 0, kept;
+	int		 pass, drop;
 
 	pthread_mutex_lock(&r->mu);
-	for (b = 0; b < RUNS_BUCKETS; b++)
-		for (pp = &r->bucket[b]; (p = *pp) != NULL; ) {
-			pthread_mutex_lock(&p->mu);
-			old = p->closed && now_ms - p->ended_ms >= r->grace_ms;
-			pthread_mutex_unlock(&p->mu);
-			if (!old) {
-				pp = &p->next;
-				continue;
+	/* A walk over every run: at most once a second. */
+	if (r->swept_ms != 0 && now_ms - r->swept_ms < RUNS_SWEEP_MS &&
+	    now_ms >= r->swept_ms) {
+		pthread_mutex_unlock(&r->mu);
+		return 0;
+	}
+	r->swept_ms = now_ms;
+	/*
+	 * Pass 0 forgets the runs that ended more than grace_ms ago; pass 1,
+	 * only while the ended runs still hold more than MJ_RUNS_KEPT_BYTES,
+	 * forgets ended runs until they don't (memory stays bounded when
+	 * many runs end within one grace period).
+	 */
+	kept = 0;
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1 && kept <= r->kept_max)
+			break;
+		for (b = 0; b < RUNS_BUCKETS; b++)
+			for (pp = &r->bucket[b]; (p = *pp) != NULL; ) {
+				pthread_mutex_lock(&p->mu);
+				drop = p->closed && (pass == 1 ||
+				    now_ms - p->ended_ms >= r->grace_ms);
+				if (pass == 0 && p->closed && !drop)
+					kept += p->bytes;
+				if (pass == 1 && drop)
+					kept -= p->bytes < kept ? p->bytes :
+					    kept;
+				pthread_mutex_unlock(&p->mu);
+				if (!drop) {
+					pp = &p->next;
+					continue;
+				}
+				*pp = p->next;
+				p->next = gone;
+				gone = p;
+				r->n--;
+				k++;
+				if (pass == 1 && kept <= r->kept_max)
+					goto out;
 			}
-			*pp = p->next;
-			p->next = gone;
-			gone = p;
-			r->n--;
-			k++;
-		}
+	}
+out:
 	pthread_mutex_unlock(&r->mu);
 	/* Frees outside the registry's lock. */
 	while ((p = gone) != NULL) {

@@ -177,8 +177,14 @@ enum rl_status	 rl_runs_add(struct rl_runs *, struct runlog *)
 struct runlog	*rl_runs_get(struct rl_runs *, const char *id);
 /* Forget id now (DELETE); nonzero if it was there. */
 int		 rl_runs_remove(struct rl_runs *, const char *id);
-/* Forget the runs that ended more than grace_ms before now_ms. */
+/*
+ * Forget the runs that ended more than grace_ms before now_ms, and more
+ * ended runs while those kept hold more frame bytes than the budget
+ * (MJ_RUNS_KEPT_BYTES, or rl_runs_set_budget's).  Walks the registry at
+ * most once a second (returns 0 between); returns how many it forgot.
+ */
 size_t		 rl_runs_sweep(struct rl_runs *, int64_t now_ms);
+void		 rl_runs_set_budget(struct rl_runs *, size_t kept_max);
 size_t		 rl_runs_count(struct rl_runs *);
 
 #endif /* MJ_RUNLOG_H */

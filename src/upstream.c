@@ -34,6 +34,11 @@ struct up_share {
 	pthread_mutex_t	 locks[CURL_LOCK_DATA_LAST]; /* one per data kind */
 };
 
+struct up_pool {
+	CURLM		*multi;
+	struct up_share	*share;		/* TLS sessions, DNS */
+};
+
 struct up_transfer {
 	CURL			*easy;
 	struct curl_slist	*headers;	/* owned; holds the key */
@@ -44,6 +49,7 @@ struct up_transfer {
 	struct buf		 errbody;	/* body of a non-2xx answer */
 	up_token_fn		 on_token;
 	void			*arg;
+	void			*owner;		/* up_pool_add's */
 	long			 http_status;	/* from the status line */
 	long			 retry_after_ms; /* -1: none */
 	int			 should_retry;	/* x-should-retry: -1 unset */
@@ -74,6 +80,11 @@ static const char *const codes[UP__MAX] = {
 	"internal",			/* UP_ERR_NOMEM */
 };
 
+static int	up_share_new(struct up_share **);
+static void	timeout_reason(struct up_transfer *);
+static void	finish(struct up_transfer *, CURLcode, struct up_result *);
+static void	up_share_free(struct up_share *);
+
 static void
 share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *arg)
 {
@@ -93,7 +104,7 @@ share_unlock(CURL *h, curl_lock_data d, void *arg)
 	pthread_mutex_unlock(&s->locks[d]);
 }
 
-int
+static int
 up_share_new(struct up_share **out)
 {
 	struct up_share	*s;
@@ -119,7 +130,7 @@ up_share_new(struct up_share **out)
 	return 0;
 }
 
-void
+static void
 up_share_free(struct up_share *s)
 {
 	int i;
@@ -504,7 +515,7 @@ on_header(char *p, size_t size, size_t nmemb, void *arg)
 
 int
 up_new(struct up_transfer **out, const struct config *cfg,
-    struct up_share *share, const char *body, size_t len, up_token_fn fn,
+    struct up_pool *pool, const char *body, size_t len, up_token_fn fn,
     void *arg)
 {
 	struct up_transfer	*t;
@@ -564,7 +575,13 @@ up_new(struct up_transfer **out, const struct config *cfg,
 	/* Events are a few hundred bytes: a 16 KiB buffer per open call
 	 * is most of a stream's memory for nothing. */
 	curl_easy_setopt(t->easy, CURLOPT_BUFFERSIZE, (long)MJ_UPSTREAM_BUF);
-	curl_easy_setopt(t->easy, CURLOPT_SHARE, share->sh);
+	curl_easy_setopt(t->easy, CURLOPT_SHARE, pool->share->sh);
+	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (char *)t);
+	/* Over TLS (where HTTP/2 is offered), wait for a connection that
+	 * can multiplex this call rather than open one of its own; over
+	 * plain HTTP (1.1) that wait would only delay the call. */
+	if (strncasecmp(cfg->base_url, "https:", 6) == 0)
+		curl_easy_setopt(t->easy, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_write);
 	curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
@@ -590,10 +607,120 @@ out:
 	return rc;
 }
 
-CURL *
-up_easy(struct up_transfer *t)
+const char *
+up_text(const struct up_transfer *t, size_t *len)
 {
-	return t->easy;
+	*len = t->answer.len;
+	return t->answer.data != NULL ? t->answer.data : "";
+}
+
+int
+up_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+int
+up_pool_new(struct up_pool **out)
+{
+	struct up_pool	*p;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	if (up_share_new(&p->share) != 0 ||
+	    (p->multi = curl_multi_init()) == NULL) {
+		up_pool_free(p);
+		return -1;
+	}
+	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS,
+	    (long)MJ_UPSTREAM_CONNS);
+	curl_multi_setopt(p->multi, CURLMOPT_PIPELINING,
+	    (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
+	    (long)MJ_UPSTREAM_STREAMS);
+	*out = p;
+	return 0;
+}
+
+void
+up_pool_free(struct up_pool *p)
+{
+	if (p == NULL)
+		return;
+	if (p->multi != NULL)
+		curl_multi_cleanup(p->multi);
+	up_share_free(p->share);
+	free(p);
+}
+
+int
+up_pool_add(struct up_pool *p, struct up_transfer *t, void *owner)
+{
+	t->owner = owner;
+	return curl_multi_add_handle(p->multi, t->easy) == CURLM_OK ? 0 : -1;
+}
+
+void
+up_pool_abort(struct up_pool *p, struct up_transfer *t)
+{
+	curl_multi_remove_handle(p->multi, t->easy);
+}
+
+void
+up_pool_run(struct up_pool *p, long wait_ms)
+{
+	long	 ct;
+	int	 still;
+
+	curl_multi_perform(p->multi, &still);
+	if (curl_multi_timeout(p->multi, &ct) == CURLM_OK && ct >= 0 &&
+	    ct < wait_ms)
+		wait_ms = ct;
+	if (wait_ms > 0)
+		curl_multi_poll(p->multi, NULL, 0, (int)wait_ms, NULL);
+	curl_multi_perform(p->multi, &still);
+}
+
+void
+up_pool_wakeup(struct up_pool *p)
+{
+	curl_multi_wakeup(p->multi);
+}
+
+void *
+up_pool_next(struct up_pool *p, struct up_transfer **out,
+    struct up_result *r)
+{
+	struct up_transfer	*t;
+	CURLMsg			*msg;
+	int			 left;
+
+	*out = NULL;
+	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		t = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&t);
+		if (t == NULL)
+			continue;
+		/* msg is invalid once the handle is removed: read it first. */
+		finish(t, msg->data.result, r);
+		curl_multi_remove_handle(p->multi, t->easy);
+		*out = t;
+		return t->owner;
+	}
+	return NULL;
+}
+
+void
+up_pool_expire(struct up_pool *p, struct up_transfer *t,
+    struct up_result *r)
+{
+	curl_multi_remove_handle(p->multi, t->easy);
+	timeout_reason(t);
+	finish(t, CURLE_OPERATION_TIMEDOUT, r);
 }
 
 long long
@@ -604,8 +731,8 @@ up_deadline(const struct up_transfer *t)
 	return t->last_byte + t->cfg->idle_timeout_ms;
 }
 
-void
-up_timeout(struct up_transfer *t)
+static void
+timeout_reason(struct up_transfer *t)
 {
 	if (!t->got_token)
 		set_fail(t, UP_ERR_TIMEOUT, "the model sent no answer in "
@@ -661,8 +788,8 @@ http_message(struct up_transfer *t, char *msg, size_t sz)
 	return hopeless;
 }
 
-void
-up_finish(struct up_transfer *t, CURLcode cc, struct up_result *r)
+static void
+finish(struct up_transfer *t, CURLcode cc, struct up_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->http_status = t->http_status;

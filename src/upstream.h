@@ -4,30 +4,28 @@
  *
  * A transfer owns its request body, its SSE parser and the answer text it
  * accumulates.  Each content delta is handed to the token callback as it
- * arrives.  up_finish() turns the transfer's end (curl's code, the HTTP
+ * arrives.  up_pool_next() turns the transfer's end (curl's code, the HTTP
  * status, in-band errors, [DONE]) into one status and a message that is
  * safe to show a client: it never contains the API key.
  *
- * The share (struct up_share) holds the DNS cache and TLS sessions used
- * by every transfer of the process.  Connections are cached per worker
- * thread, in the multi handle it keeps across requests (http.c): libcurl
- * doesn't support one connection cache used by threads at once.  So a
- * job reuses a warm connection (and a new one resumes a TLS session)
- * instead of paying a full handshake.
+ * The pool (struct up_pool) is the only libcurl multi handle of the
+ * process, driven by the runner thread alone (runner.c): one connection
+ * cache, one DNS cache, one CA store (libcurl caches it in the multi
+ * handle), TLS sessions shared, and HTTP/2 multiplexing: a new call waits
+ * for a connection that can carry it (CURLOPT_PIPEWAIT) instead of
+ * opening its own.  No other module includes <curl/curl.h>.
  */
 #ifndef MJ_UPSTREAM_H
 #define MJ_UPSTREAM_H
 
 #include <stddef.h>
 
-#include <curl/curl.h>
-
 #include "bounds.h"
 
 struct buf;
 struct config;
 struct req_job;
-struct up_share;
+struct up_pool;
 struct up_transfer;
 
 enum up_status {
@@ -67,9 +65,38 @@ struct up_result {
 					   x-should-retry overrides) */
 };
 
-/* Create the process-wide share. Returns 0, or -1 without memory. */
-int		 up_share_new(struct up_share **out);
-void		 up_share_free(struct up_share *);
+/* libcurl's process-wide set-up, before any thread: 0 or -1. */
+int		 up_global_init(void);
+
+/*
+ * The pool: one multi handle for the runner thread.  Returns 0, or -1
+ * without memory.  Not thread-safe but for up_pool_wakeup().
+ */
+int		 up_pool_new(struct up_pool **out);
+/* Every transfer must be out of the pool (up_pool_abort or _next). */
+void		 up_pool_free(struct up_pool *);
+/* Start t in the pool; owner is handed back by up_pool_next. 0 or -1. */
+int		 up_pool_add(struct up_pool *, struct up_transfer *t,
+		    void *owner) __attribute__((warn_unused_result));
+/* Take t out of the pool unfinished (cancel); the caller frees it. */
+void		 up_pool_abort(struct up_pool *, struct up_transfer *t);
+/*
+ * Move the transfers on, waiting up to wait_ms for the network, a
+ * timer of libcurl's or up_pool_wakeup().
+ */
+void		 up_pool_run(struct up_pool *, long wait_ms);
+/* Wake up_pool_run() from any thread. */
+void		 up_pool_wakeup(struct up_pool *);
+/*
+ * The next transfer that ended: out of the pool, its end interpreted
+ * into *r (text borrowed from the transfer until up_free).  Returns its
+ * owner and sets *t, or returns NULL when no transfer has ended.
+ */
+void		*up_pool_next(struct up_pool *, struct up_transfer **t,
+		    struct up_result *r);
+/* End t now as timed out (up_timeout's reason): out of the pool, *r. */
+void		 up_pool_expire(struct up_pool *, struct up_transfer *t,
+		    struct up_result *r);
 
 /*
  * Build the chat-completions request body for one job into out.
@@ -83,25 +110,21 @@ int		 up_build_body(const struct config *, const char *resume,
 		    __attribute__((warn_unused_result));
 
 /*
- * Create a transfer posting body (copied) to cfg's base URL.  The
- * transfer's easy handle (up_easy) is ready to add to a multi handle;
- * CURLOPT_PRIVATE is left to the caller.  Returns 0 or -1 (no memory).
+ * Create a transfer posting body (copied) to cfg's base URL, for pool;
+ * start it with up_pool_add().  Returns 0 or -1 (no memory).
  */
 int		 up_new(struct up_transfer **out, const struct config *,
-		    struct up_share *, const char *body, size_t body_len,
+		    struct up_pool *, const char *body, size_t body_len,
 		    up_token_fn, void *arg)
 		    __attribute__((warn_unused_result));
-CURL		*up_easy(struct up_transfer *);
+/* The answer text received so far (content deltas), borrowed. */
+const char	*up_text(const struct up_transfer *, size_t *len);
 /*
  * The time (clock_ms) by which the next byte must arrive: first-token
  * deadline before the first token, idle deadline after it.
  */
 long long	 up_deadline(const struct up_transfer *);
-/* Mark the transfer as timed out (the engine saw the deadline pass). */
-void		 up_timeout(struct up_transfer *);
-/* Interpret the end of the transfer; curl's code from CURLMSG_DONE. */
-void		 up_finish(struct up_transfer *, CURLcode, struct up_result *);
-/* Release the transfer; it must already be out of its multi handle. */
+/* Release the transfer; it must already be out of its pool. */
 void		 up_free(struct up_transfer *);
 
 #endif /* MJ_UPSTREAM_H */

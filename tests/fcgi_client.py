@@ -581,6 +581,7 @@ class SSEParser:
         self.comments = []
         self.last_event_id = ""
         self.retry = None
+        self.ids = []            # last_event_id as each event was dispatched
 
     def feed(self, data):
         text = self.pending + self.decoder.decode(data)
@@ -611,6 +612,7 @@ class SSEParser:
             if self.data:
                 data = "\n".join(self.data)
                 events.append((self.event or "message", data))
+                self.ids.append(self.last_event_id)
             self.event, self.data = "", []
             return
         if line.startswith(":"):
@@ -643,6 +645,14 @@ def parse_sse(data, comments=None):
     if comments is not None:
         comments.extend(parser.comments)
     return events
+
+
+def parse_sse_frames(data):
+    """All complete events in data as (id, event type, data) tuples; id is
+    the last event id at the event's dispatch, as a browser sees it."""
+    parser = SSEParser()
+    events = parser.feed(data.encode() if isinstance(data, str) else data)
+    return [(i, ev, d) for i, (ev, d) in zip(parser.ids, events)]
 
 
 # ---- CLI ----------------------------------------------------------------

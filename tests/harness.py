@@ -162,6 +162,9 @@ class Responder:
         for k in list(self.env):
             if k.startswith(("MATCHJOBS_", "OPENAI_", "LISTEN_")):
                 del self.env[k]
+        # 0.1's behaviour unless a test asks for a detach window: a run
+        # whose client left is cancelled at once (SPEC "Runs").
+        self.env["MATCHJOBS_DETACH_MS"] = "0"
         self.env.update(env or {})
         self.args = args
         self.proc = None
@@ -229,6 +232,9 @@ class Stack:
         self.env = {}
         if key is not None:
             self.env["OPENAI_API_KEY"] = key
+        # 0.1's behaviour unless a test asks for a detach window: a run
+        # whose client left is cancelled at once (SPEC "Runs").
+        self.env["MATCHJOBS_DETACH_MS"] = "0"
         self.env.update(env or {})
         self.args = args
         self.tls = tls and self.fake is not None
@@ -327,6 +333,13 @@ def events(resp):
     for ev, data in resp.sse():
         out.append((ev, json.loads(data)))
     return out
+
+
+def frames(resp):
+    """[(id, event, data_dict)] of an SSE response body."""
+    body = resp.body if isinstance(resp.body, bytes) else resp.body.encode()
+    return [(i, ev, json.loads(d))
+            for i, ev, d in fcgi_client.parse_sse_frames(body)]
 
 
 def wait_until(pred, timeout=5.0, step=0.02):

@@ -272,9 +272,46 @@ test_followers(void)
 	ok(rl_last_id(l) == NFRAMES + 1, "the caller's reference still reads");
 	rl_unref(l);
 
+	/* The byte budget: ended runs over it go before their grace. */
+	{
+		struct runlog	*e[4];
+		char		 big[1000];
+		int		 k, in;
+
+		memset(big, 'x', sizeof(big));
+		big[0] = '"';
+		big[sizeof(big) - 1] = '"';
+		rl_runs_set_budget(runs, 2500);
+		for (k = 0; k < 4; k++) {
+			e[k] = fresh();
+			if (rl_runs_add(runs, e[k]) != RL_OK ||
+			    rl_append(e[k], "status", big, sizeof(big),
+			    RL_RUNNING, NULL) != RL_OK ||
+			    rl_append(e[k], "done", "{}", 2, RL_RUNNING,
+			    NULL) != RL_OK)
+				break;
+		}
+		ok(rl_runs_sweep(runs, clock_ms()) == 2 &&
+		    rl_runs_count(runs) == 2, "over the byte budget (4 ended "
+		    "runs of 1 KB, 2.5 KB kept): 2 forgotten before their "
+		    "grace");
+		for (k = 0, in = 0; k < 4; k++) {
+			struct runlog *g = rl_runs_get(runs, rl_id(e[k]));
+
+			in += g != NULL;
+			rl_unref(g);
+			rl_unref(e[k]);
+		}
+		ok(in == 2, "... and the other 2 are still found");
+		ok(rl_runs_sweep(runs, clock_ms() + 500) == 0,
+		    "a second sweep within a second walks nothing");
+		rl_runs_set_budget(runs, MJ_RUNS_KEPT_BYTES);
+		(void)rl_runs_sweep(runs, clock_ms() + 3600000);
+	}
+
 	l = fresh();
 	ok(rl_runs_add(runs, l) == RL_OK && rl_runs_sweep(runs,
-	    clock_ms() + 3600000) == 0, "a running run is never swept");
+	    clock_ms() + 3600000 + 2000) == 0, "a running run is never swept");
 	ok(rl_runs_remove(runs, rl_id(l)) == 1 &&
 	    rl_runs_remove(runs, rl_id(l)) == 0 &&
 	    rl_runs_get(runs, "not-an-id") == NULL,
