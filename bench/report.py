@@ -349,7 +349,10 @@ if rs is not None:
     f = rs.get("follow", {})
     c = rs.get("cancel", {})
     if not rs.get("supported"):
-        why = "no /api/runs route or no frame ids in this build"
+        if f.get("run_id") and f.get("get_run_status"):
+            why = "n/a: GET /api/runs/{id} answers %d" % f["get_run_status"]
+        else:
+            why = "n/a: no run_id or frame ids in the stream"
         target("resume", "follower reconnecting twice mid-run gets every "
                "frame once, in order", why, "yes", False)
         target("resume", "cancel: the run's model call closed upstream",
