@@ -183,6 +183,20 @@
  */
 #define MJ_RUNLOG_FRAMES_MAX	(1u << 20)
 #define MJ_RUNLOG_BYTES_MAX	(64u * 1024 * 1024)
+/*
+ * Followers (follow.c): frames read from the log at once and written
+ * with one flush (a burst of tokens costs one send, not 64), and the
+ * longest wait for a frame before looking whether the client left (SPEC:
+ * a follower notices within a second).
+ */
+#define MJ_FOLLOW_BATCH		64
+#define MJ_FOLLOW_WAIT_MS	1000
+/*
+ * Run routes (runs.c): how long POST .../cancel and DELETE wait for the
+ * run to end once asked to stop (the runner aborts its calls within a
+ * second: SPEC "Runs").
+ */
+#define MJ_RUN_STOP_WAIT_MS	5000
 /* Frame bytes the registry keeps of ended runs before it forgets some
  * early (before their grace period). */
 #define MJ_RUNS_KEPT_BYTES	(256u * 1024 * 1024)

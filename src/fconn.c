@@ -299,12 +299,14 @@ fconn_gone(const struct fconn *c)
 
 	if (c->gone || c->wfail)
 		return 1;
-	if (!c->in_done)
-		return 0;
 	pf.fd = c->fd;
 	pf.events = POLLIN | POLLRDHUP;
 	pf.revents = 0;
-	return poll(&pf, 1, 0) > 0;
+	if (poll(&pf, 1, 0) <= 0)
+		return 0;
+	/* Before stdin ended, bytes waiting are more of it. */
+	return c->in_done ||
+	    (pf.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 /* Send out[] as one STDOUT record. */

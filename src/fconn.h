@@ -89,9 +89,9 @@ enum fconn_status fconn_read(struct fconn *c, char *buf, size_t len,
 		    __attribute__((warn_unused_result));
 /*
  * Did the web server give the request up?  Reads nothing; says whether
- * an FCGI_ABORT_REQUEST, EOF or error was seen already, or bytes are
- * waiting after the request's stdin ended (only an abort can follow,
- * since no web server multiplexes).
+ * an FCGI_ABORT_REQUEST, EOF or error was seen already, the peer hung
+ * up, or bytes are waiting after the request's stdin ended (only an
+ * abort can follow, since no web server multiplexes).
  */
 int		 fconn_gone(const struct fconn *c);
 

@@ -1,17 +1,23 @@
 /*
  * follow.c - followers: a run's frames written to one client; see
  * follow.h.
+ *
+ * Both followers have the same loop: read the frames after the cursor
+ * (at most MJ_FOLLOW_BATCH, waiting at most MJ_FOLLOW_WAIT_MS and never
+ * past the keep-alive deadline when there are none), write them, and
+ * after every wake look whether the client left.  The SSE follower
+ * writes each batch with one flush; the plain follower only moves its
+ * cursor and answers from the run's result frame once the log is
+ * closed.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <json-c/json.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "cfg.h"
 #include "clock.h"
@@ -19,125 +25,74 @@
 #include "follow.h"
 #include "output.h"
 #include "runlog.h"
-#include "sse.h"
 
-/* Frames read (and written with one flush) at a time. */
-#define BATCH		64
-/* The longest wait before looking at the client again. */
-#define LOOK_MS		1000
-/* While frames flow, look at the client this often. */
-#define LOOK_EVERY_MS	200
-
-/* Has the client gone away?  (EOF, or an FCGI_ABORT_REQUEST.) */
-static int
-client_left(struct fconn *r)
+/* How long to wait in rl_read for a frame due by deadline (clock_ms). */
+static long
+wait_for(long long deadline)
 {
-	struct pollfd	 p;
-	char		 c;
-	ssize_t		 n;
+	long long	 d;
 
-	if (fconn_gone(r))
-		return 1;
-	p.fd = fconn_fd(r);
-	p.events = POLLIN | POLLRDHUP;
-	p.revents = 0;
-	if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+	d = deadline - clock_ms();
+	if (d < 0)
 		return 0;
-	if (p.revents & (POLLRDHUP | POLLHUP | POLLERR))
-		return 1;
-	n = recv(p.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-	/* Any byte after the request's stdin ended is an abort. */
-	return n == 0 || n == 1 || (n < 0 && errno != EAGAIN &&
-	    errno != EINTR);
+	return d > MJ_FOLLOW_WAIT_MS ? MJ_FOLLOW_WAIT_MS : (long)d;
 }
 
-/* Append "id: n" and the frame to b; 0, or -1 (b left as it was). */
-static int
-frame(struct buf *b, const char *idl, const struct rl_frame *f)
+static enum fl_status
+from_out(enum out_status os)
 {
-	size_t	 len = b->len;
-
-	if (buf_adds(b, idl) == BUF_OK &&
-	    sse_frame(b, f->type, f->data, f->len) == SSE_OK)
-		return 0;
-	b->len = len;
-	if (b->data != NULL)
-		b->data[len] = '\0';
-	return -1;
+	return os == OUT_ERR_NOMEM ? FL_ERR_NOMEM : FL_ERR_GONE;
 }
 
 enum fl_status
-fl_sse(struct out *o, struct fconn *r, struct runlog *log, uint64_t after,
+fl_sse(struct out *o, struct fconn *c, struct runlog *l, uint64_t after,
     const struct config *cfg)
 {
-	struct rl_frame	 f[BATCH];
-	struct buf	*b = &o->frame;
-	enum fl_status	 rc = FL_OK;
-	long long	 last, now, looked;
-	long		 wait;
+	struct rl_frame	 f[MJ_FOLLOW_BATCH];
+	long long	 quiet;		/* clock_ms() when bytes last went out */
+	enum out_status	 os;
+	enum fl_status	 rc;
 	size_t		 n, i;
-	int		 closed;
-	char		 idl[32];
+	int		 closed, wrote;
 
-	rl_follow(log);
-	last = looked = clock_ms();
+	rl_follow(l);
+	quiet = clock_ms();
 	for (;;) {
-		now = clock_ms();
-		wait = (long)(last + cfg->keepalive_ms - now);
-		if (wait > LOOK_MS)
-			wait = LOOK_MS;
-		if (wait < 0)
-			wait = 0;
-		rl_read(log, after, f, BATCH, wait, &n, &closed);
-		buf_reset(b);
-		for (i = 0; i < n; i++) {
-			snprintf(idl, sizeof(idl), "id: %llu\n",
-			    (unsigned long long)f[i].id);
-			if (frame(b, idl, &f[i]) != 0 && b->len > 0) {
-				/* The batch is full: send it, then this one. */
-				if (out_write(o, b->data, b->len, 0) !=
-				    OUT_OK) {
-					rc = FL_ERR_GONE;
-					goto out;
-				}
-				buf_reset(b);
-				if (frame(b, idl, &f[i]) != 0) {
-					rc = FL_ERR_NOMEM;
-					goto out;
-				}
-			}
-			after = f[i].id;
+		rl_read(l, after, f, MJ_FOLLOW_BATCH,
+		    wait_for(quiet + cfg->keepalive_ms), &n, &closed);
+		os = OUT_OK;
+		wrote = n > 0;
+		for (i = 0; i < n && os == OUT_OK; i++)
+			os = out_sse_frame(o, f[i].id, f[i].type, f[i].data,
+			    f[i].len);
+		if (n > 0)
+			after = f[n - 1].id;
+		else if (!closed && clock_ms() >= quiet + cfg->keepalive_ms) {
+			os = out_sse_keepalive(o);
+			wrote = 1;
 		}
-		if (n > 0) {
-			if (out_write(o, b->data, b->len, 1) != OUT_OK) {
-				rc = FL_ERR_GONE;
-				goto out;
-			}
-			last = clock_ms();
+		if (os == OUT_OK && wrote) {
+			os = out_flush(o);
+			quiet = clock_ms();
 		}
-		if (closed)
+		if (os != OUT_OK) {
+			rc = from_out(os);
 			break;
-		if (n == 0 && clock_ms() - last >= cfg->keepalive_ms) {
-			if (out_write(o, ": keepalive\n\n", 13, 1) != OUT_OK) {
-				rc = FL_ERR_GONE;
-				goto out;
-			}
-			last = clock_ms();
 		}
-		if ((n == 0 || clock_ms() - looked >= LOOK_EVERY_MS) &&
-		    client_left(r)) {
+		if (closed) {
+			rc = FL_OK;
+			break;
+		}
+		if (fconn_gone(c)) {
 			rc = FL_ERR_GONE;
-			goto out;
+			break;
 		}
-		if (n > 0 && clock_ms() - looked >= LOOK_EVERY_MS)
-			looked = clock_ms();
 	}
-out:
-	rl_unfollow(log);
+	rl_unfollow(l);
 	return rc;
 }
 
-/* The HTTP status of a run that ended with an error frame of code. */
+/* The plain route's status for an error frame's code. */
 static int
 error_status(const char *code)
 {
@@ -152,67 +107,94 @@ error_status(const char *code)
 	return 502;
 }
 
+/* A string member of o, or dflt. */
+static const char *
+member_str(json_object *o, const char *key, const char *dflt)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return dflt;
+	return json_object_get_string(v);
+}
+
+/* Answer the plain route from the closed log's result frame. */
+static enum out_status
+answer(struct out *o, struct runlog *l, const char *extra)
+{
+	struct rl_info	 in;
+	struct rl_frame	 f;
+	struct buf	 h;
+	json_object	*data = NULL, *resp, *root, *err;
+	enum out_status	 os;
+	const char	*code;
+
+	buf_init(&h, 4096);
+	if (buf_adds(&h, "Cache-Control: no-store\r\n") != BUF_OK ||
+	    (extra != NULL && buf_adds(&h, extra) != BUF_OK)) {
+		os = OUT_ERR_NOMEM;
+		goto out;
+	}
+	rl_info(l, &in);
+	if (in.result_id != 0 && rl_frame_get(l, in.result_id, &f) == 0)
+		data = json_tokener_parse(f.data);
+	if (data == NULL || !json_object_object_get_ex(data, "response",
+	    &resp)) {
+		/* The runner could not append its result (the log filled). */
+		os = out_error(o, 500, "internal", "the run ended without a "
+		    "result", h.data);
+		goto out;
+	}
+	if (strcmp(f.type, "complete") == 0) {
+		os = out_json(o, 200, h.data, resp);
+		goto out;
+	}
+	code = member_str(data, "code", "upstream_error");
+	root = json_object_new_object();
+	err = json_object_new_object();
+	json_object_object_add(err, "code", json_object_new_string(code));
+	json_object_object_add(err, "message", json_object_new_string(
+	    member_str(data, "message", "the run failed")));
+	json_object_object_add(root, "error", err);
+	json_object_object_add(root, "response", json_object_get(resp));
+	os = out_json(o, error_status(code), h.data, root);
+	json_object_put(root);
+out:
+	json_object_put(data);
+	buf_free(&h);
+	return os;
+}
+
 enum fl_status
-fl_plain(struct out *o, struct fconn *r, struct runlog *log,
+fl_plain(struct out *o, struct fconn *c, struct runlog *l,
     const struct config *cfg, const char *extra)
 {
-	struct rl_frame	 f[BATCH];
-	struct rl_info	 info;
-	struct rl_frame	 res;
-	json_object	*root, *v, *body, *err;
-	uint64_t	 after = 0;
-	long long	 looked;
+	struct rl_frame	 f[MJ_FOLLOW_BATCH];
+	uint64_t	 after;
+	enum out_status	 os;
+	enum fl_status	 rc;
 	size_t		 n;
 	int		 closed;
 
-	(void)cfg;
-	rl_follow(log);
-	looked = clock_ms();
+	(void)cfg;	/* no keep-alive: nothing is sent before the answer */
+	rl_follow(l);
+	after = rl_last_id(l);
 	for (;;) {
-		rl_read(log, after, f, BATCH, LOOK_MS, &n, &closed);
+		rl_read(l, after, f, MJ_FOLLOW_BATCH, MJ_FOLLOW_WAIT_MS, &n,
+		    &closed);
 		if (n > 0)
 			after = f[n - 1].id;
 		if (closed)
 			break;
-		if ((n == 0 || clock_ms() - looked >= LOOK_EVERY_MS) &&
-		    client_left(r)) {
-			rl_unfollow(log);
-			return FL_ERR_GONE;
+		if (fconn_gone(c)) {
+			rc = FL_ERR_GONE;
+			goto out;
 		}
-		if (n > 0 && clock_ms() - looked >= LOOK_EVERY_MS)
-			looked = clock_ms();
 	}
-	rl_unfollow(log);
-	rl_info(log, &info);
-	root = NULL;
-	if (info.result_id != 0 && rl_frame_get(log, info.result_id, &res) == 0)
-		root = json_tokener_parse(res.data);
-	if (root == NULL) {
-		(void)out_error(o, 500, "internal", "the run ended without "
-		    "a response", extra);
-		return FL_OK;
-	}
-	if (!json_object_object_get_ex(root, "response", &v))
-		v = NULL;
-	if (strcmp(res.type, "complete") == 0 && v != NULL) {
-		(void)out_json(o, 200, extra, v);
-	} else {
-		body = json_object_new_object();
-		err = json_object_new_object();
-		json_object_object_add(err, "code", json_object_get(
-		    json_object_object_get_ex(root, "code", &v) ? v : NULL));
-		json_object_object_add(err, "message", json_object_get(
-		    json_object_object_get_ex(root, "message", &v) ? v :
-		    NULL));
-		json_object_object_add(body, "error", err);
-		json_object_object_add(body, "response", json_object_get(
-		    json_object_object_get_ex(root, "response", &v) ? v :
-		    NULL));
-		(void)out_json(o, error_status(json_object_object_get_ex(root,
-		    "code", &v) ? json_object_get_string(v) : ""), extra,
-		    body);
-		json_object_put(body);
-	}
-	json_object_put(root);
-	return FL_OK;
+	os = answer(o, l, extra);
+	rc = os == OUT_OK ? FL_OK : from_out(os);
+out:
+	rl_unfollow(l);
+	return rc;
 }

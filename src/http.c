@@ -30,6 +30,7 @@
 #include "request.h"
 #include "runlog.h"
 #include "runner.h"
+#include "runs.h"
 #include "utf8.h"
 
 /*
@@ -47,6 +48,9 @@ static const char *const route_paths[ROUTE__MAX] = {
 	"/api/match-jobs",		/* ROUTE_MATCH */
 	"/api/match-jobs/stream",	/* ROUTE_STREAM */
 	"/api/health",			/* ROUTE_HEALTH */
+	NULL,				/* ROUTE_RUN: run_route_of() */
+	NULL,				/* ROUTE_RUN_EVENTS */
+	NULL,				/* ROUTE_RUN_CANCEL */
 };
 
 struct http_worker {
@@ -76,6 +80,8 @@ route_of(const char *p, size_t n)
 	if (n > 1 && p[n - 1] == '/')
 		n--;
 	for (i = ROUTE__MAX - 1; i > ROUTE_NONE; i--) {
+		if (route_paths[i] == NULL)
+			continue;
 		l = strlen(route_paths[i]);
 		if (n >= l && memcmp(p + n - l, route_paths[i], l) == 0)
 			return (enum route)i;
@@ -83,15 +89,78 @@ route_of(const char *p, size_t n)
 	return ROUTE_NONE;
 }
 
+/* Does p[0..n) end with the NUL-terminated s? */
+static int
+ends_with(const char *p, size_t n, const char *s)
+{
+	size_t	 l = strlen(s);
+
+	return n >= l && memcmp(p + n - l, s, l) == 0;
+}
+
+/*
+ * The run route whose path ends p[0..n): ".../api/runs/{id}" or
+ * ".../api/runs/{id}/events" or ".../api/runs/{id}/cancel", {id} one
+ * non-empty segment (a trailing slash is allowed, as for the others).
+ * id gets the segment, or "" when it can't be a run id for its length.
+ */
+static enum route
+run_route_of(const char *p, size_t n, char id[RL_ID_LEN + 1])
+{
+	const char	*seg, *s;
+	enum route	 r = ROUTE_RUN;
+	size_t		 end, len;
+
+	if (n > 1 && p[n - 1] == '/')
+		n--;
+	s = memrchr(p, '/', n);
+	if (s == NULL)
+		return ROUTE_NONE;
+	end = n;
+	/* ".../{id}/events": the id is the segment before. */
+	if (ends_with(p, n, "/events") || ends_with(p, n, "/cancel")) {
+		seg = memrchr(p, '/', (size_t)(s - p));
+		if (seg != NULL && seg + 1 < s &&
+		    ends_with(p, (size_t)(seg + 1 - p), "/api/runs/")) {
+			r = ends_with(p, n, "/events") ? ROUTE_RUN_EVENTS :
+			    ROUTE_RUN_CANCEL;
+			end = (size_t)(s - p);
+			s = seg;
+		}
+	}
+	len = end - (size_t)(s + 1 - p);
+	if (len == 0 || !ends_with(p, (size_t)(s + 1 - p), "/api/runs/"))
+		return ROUTE_NONE;
+	if (len > RL_ID_LEN)
+		len = 0;
+	memcpy(id, s + 1, len);
+	id[len] = '\0';
+	return r;
+}
+
+/* The route, old or run, whose path ends p[0..n). */
+static enum route
+path_route(const char *p, size_t n, char id[RL_ID_LEN + 1])
+{
+	enum route	 r;
+
+	r = route_of(p, n);
+	if (r == ROUTE_NONE)
+		r = run_route_of(p, n, id);
+	return r;
+}
+
 enum route
-http_route(const char *sn, const char *pi, const char *du, const char *ru)
+http_route(const char *sn, const char *pi, const char *du, const char *ru,
+    char id[RL_ID_LEN + 1])
 {
 	char		 both[PATH_MAX_LEN];
 	enum route	 r;
 	size_t		 n;
 
+	id[0] = '\0';
 	if (pi != NULL && *pi != '\0') {
-		r = route_of(pi, strlen(pi));
+		r = path_route(pi, strlen(pi), id);
 		if (r != ROUTE_NONE)
 			return r;
 	}
@@ -99,18 +168,18 @@ http_route(const char *sn, const char *pi, const char *du, const char *ru)
 		n = (size_t)snprintf(both, sizeof(both), "%s%s", sn,
 		    pi != NULL ? pi : "");
 		if (n < sizeof(both)) {
-			r = route_of(both, n);
+			r = path_route(both, n, id);
 			if (r != ROUTE_NONE)
 				return r;
 		}
 	}
 	if (du != NULL && *du != '\0') {
-		r = route_of(du, strlen(du));
+		r = path_route(du, strlen(du), id);
 		if (r != ROUTE_NONE)
 			return r;
 	}
 	if (ru != NULL && *ru != '\0')
-		return route_of(ru, strcspn(ru, "?#"));
+		return path_route(ru, strcspn(ru, "?#"), id);
 	return ROUTE_NONE;
 }
 
@@ -800,11 +869,29 @@ drain(struct fconn *r, long long deadline)
 			break;
 }
 
+/*
+ * Count one more long request (a match or a follower; the caller takes
+ * it off again).  Nonzero if it is within MATCHJOBS_MAX_REQUESTS.
+ */
+static int
+admitted(struct app *app)
+{
+	return atomic_fetch_add(&app->active, 1) < app->cfg->requests_max;
+}
+
+static void
+busy(struct out *o)
+{
+	(void)out_error(o, 503, "overloaded", "the server is busy; try "
+	    "again shortly", "Retry-After: 5\r\n");
+}
+
 void
 http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 {
 	const char	*method, *origin, *cors;
 	char		 reqid[32], esc[256], mesc[64];
+	char		 run_id[RL_ID_LEN + 1];
 	const char	*uri;
 	struct out	 o;
 	enum route	 route;
@@ -828,15 +915,17 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 	out_init(&o, r, cors, reqid);
 	route = http_route(fconn_param(r, "SCRIPT_NAME"),
 	    fconn_param(r, "PATH_INFO"),
-	    fconn_param(r, "DOCUMENT_URI"), uri);
+	    fconn_param(r, "DOCUMENT_URI"), uri, run_id);
 	counted = 0;
 	stream = 0;
 
 	if (route == ROUTE_NONE) {
 		drain(r, dl);
 		(void)out_error(&o, 404, "not_found", "no such route; try "
-		    "POST /api/match-jobs, POST /api/match-jobs/stream or "
-		    "GET /api/health", NULL);
+		    "POST /api/match-jobs, POST /api/match-jobs/stream, "
+		    "GET /api/health, GET or DELETE /api/runs/{id}, "
+		    "GET /api/runs/{id}/events or POST /api/runs/{id}/cancel",
+		    NULL);
 	} else if (route == ROUTE_HEALTH) {
 		drain(r, dl);
 		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
@@ -844,6 +933,17 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 		else
 			(void)out_error(&o, 405, "method_not_allowed",
 			    "use GET", "Allow: GET, HEAD\r\n");
+	} else if (route == ROUTE_RUN || route == ROUTE_RUN_EVENTS ||
+	    route == ROUTE_RUN_CANCEL) {
+		drain(r, dl);
+		/* A follower holds its thread as long as a stream does. */
+		counted = route == ROUTE_RUN_EVENTS &&
+		    strcmp(method, "GET") == 0;
+		if (counted && !admitted(app))
+			busy(&o);
+		else
+			runs_handle(app, r, &o, route, method, run_id,
+			    refused);
 	} else if (strcmp(method, "OPTIONS") == 0) {
 		drain(r, dl);
 		(void)out_empty(&o, 204, cors != NULL ?
@@ -859,12 +959,9 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 	} else {
 		counted = 1;
 		stream = route == ROUTE_STREAM || wants_stream(r);
-		if (atomic_fetch_add(&app->active, 1) >=
-		    app->cfg->requests_max) {
+		if (!admitted(app)) {
 			drain(r, dl);
-			(void)out_error(&o, 503, "overloaded", "the server "
-			    "is busy; try again shortly",
-			    "Retry-After: 5\r\n");
+			busy(&o);
 		} else
 			match(app, r, &o, stream, refused, reqid, t0);
 	}

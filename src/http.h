@@ -14,6 +14,8 @@
 
 #include <stdatomic.h>
 
+#include "runlog.h"
+
 struct config;
 struct fconn;
 struct http_worker;
@@ -26,13 +28,17 @@ enum route {
 	ROUTE_MATCH,		/* /api/match-jobs */
 	ROUTE_STREAM,		/* /api/match-jobs/stream */
 	ROUTE_HEALTH,		/* /api/health */
+	ROUTE_RUN,		/* /api/runs/{id} */
+	ROUTE_RUN_EVENTS,	/* /api/runs/{id}/events */
+	ROUTE_RUN_CANCEL,	/* /api/runs/{id}/cancel */
 	ROUTE__MAX
 };
 
 /* What every request shares: read-only config and counters. */
 struct app {
 	const struct config	*cfg;
-	atomic_int		 active;	/* match requests in flight */
+	atomic_int		 active;	/* match requests and run
+						   followers in flight */
 	atomic_ulong		 seq;		/* request counter, for ids */
 	atomic_int		 cut;		/* shutting down: end now */
 	struct pdf_zygote *_Atomic zygote;	/* PDF children, or NULL:
@@ -46,9 +52,13 @@ struct app {
  * The route named by the CGI variables (any may be NULL or ""), tried
  * in order PATH_INFO, SCRIPT_NAME+PATH_INFO, DOCUMENT_URI, REQUEST_URI;
  * the route is matched as a path suffix, so any mount prefix works.
+ * For the run routes, run_id gets the {id} segment as it is ("" when it
+ * is longer than a run id); the caller checks it (rl_id_valid()).  It is
+ * "" for every other route.
  */
 enum route	 http_route(const char *script_name, const char *path_info,
-		    const char *document_uri, const char *request_uri);
+		    const char *document_uri, const char *request_uri,
+		    char run_id[RL_ID_LEN + 1]);
 
 /*
  * What one worker thread keeps between requests: nothing any more (the

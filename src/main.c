@@ -279,8 +279,7 @@ main(int argc, char **argv)
 		cfg_free(&cfg);
 		return 2;
 	}
-	if (up_global_init() != 0 ||
-	    rl_runs_new(cfg.run_keep_ms, &runs) != RL_OK) {
+	if (up_global_init() != 0) {
 		fprintf(stderr, "matchjobs-fcgi: cannot initialise libcurl\n");
 		cfg_free(&cfg);
 		return 1;
@@ -288,7 +287,6 @@ main(int argc, char **argv)
 
 	memset(&app, 0, sizeof(app));
 	app.cfg = &cfg;
-	app.runs = runs;
 	app.started_ms = clock_ms();
 	so.max_busy = cfg.requests_max;
 	so.grace_ms = cfg.grace_ms;
@@ -313,9 +311,16 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* After the drop: the runner's thread and its connections too. */
+	if (rl_runs_new(cfg.run_keep_ms, &runs) != RL_OK) {
+		fprintf(stderr, "matchjobs-fcgi: out of memory\n");
+		cfg_free(&cfg);
+		return 1;
+	}
+	app.runs = runs;
 	rn = runner_new(&cfg, &app.cut, &app.runner);
 	if (rn != RN_OK) {
 		fprintf(stderr, "matchjobs-fcgi: %s\n", runner_strerror(rn));
+		rl_runs_free(runs);
 		cfg_free(&cfg);
 		return 1;
 	}

@@ -12,8 +12,11 @@
 #include "output.h"
 #include "sse.h"
 
-/* One frame: a token with its JSON wrapping, or a large complete event. */
-#define FRAME_MAX	(8u * 1024 * 1024)
+/*
+ * One SSE frame rendered from a run log's frame: the data of a frame is
+ * at most the log's bytes, plus its id and event lines.
+ */
+#define FRAME_MAX	(MJ_RUNLOG_BYTES_MAX + 256u)
 
 static const char *
 reason(int status)
@@ -26,6 +29,7 @@ reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
+	case 409: return "Conflict";
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Content";
@@ -46,14 +50,12 @@ out_init(struct out *o, struct fconn *os, const char *cors_origin,
 	o->cors_origin = cors_origin;
 	o->reqid = reqid;
 	buf_init(&o->frame, FRAME_MAX);
-	buf_init(&o->tok, FRAME_MAX);
 }
 
 void
 out_free(struct out *o)
 {
 	buf_free(&o->frame);
-	buf_free(&o->tok);
 }
 
 static enum out_status
@@ -86,7 +88,8 @@ head(struct out *o, int status, const char *ctype, const char *extra)
 	    buf_printf(&h, "X-Request-Id: %s\r\n", o->reqid) != BUF_OK) ||
 	    (o->cors_origin != NULL &&
 	    buf_printf(&h, "Access-Control-Allow-Origin: %s\r\n"
-	    "Access-Control-Expose-Headers: Retry-After, X-Request-Id\r\n"
+	    "Access-Control-Expose-Headers: Retry-After, X-Request-Id, "
+	    "X-Match-Run\r\n"
 	    "Vary: Origin\r\n", o->cors_origin) != BUF_OK) ||
 	    (extra != NULL && buf_adds(&h, extra) != BUF_OK) ||
 	    buf_adds(&h, "\r\n") != BUF_OK) {
@@ -152,19 +155,48 @@ out_empty(struct out *o, int status, const char *headers)
 enum out_status
 out_sse_begin(struct out *o, const char *extra)
 {
+	struct buf	 h;
 	enum out_status	 rc;
-	char		 hdr[512];
 
-	snprintf(hdr, sizeof(hdr), "Cache-Control: no-cache\r\n"
-	    "X-Accel-Buffering: no\r\n%s", extra != NULL ? extra : "");
-	rc = head(o, 200, "text/event-stream", hdr);
+	buf_init(&h, 4096);
+	if (buf_adds(&h, "Cache-Control: no-cache\r\n"
+	    "X-Accel-Buffering: no\r\n") != BUF_OK ||
+	    (extra != NULL && buf_adds(&h, extra) != BUF_OK)) {
+		buf_free(&h);
+		return OUT_ERR_NOMEM;
+	}
+	rc = head(o, 200, "text/event-stream", h.data);
 	if (rc == OUT_OK)
 		rc = put(o, NULL, 0, 1);
+	buf_free(&h);
 	return rc;
 }
 
 enum out_status
-out_write(struct out *o, const char *p, size_t n, int flush)
+out_sse_frame(struct out *o, uint64_t id, const char *type, const char *data,
+    size_t len)
 {
-	return put(o, p, n, flush);
+	if (o->state == OUT_HEAD)
+		return OUT_ERR_STATE;
+	buf_reset(&o->frame);
+	if (sse_frame(&o->frame, id, type, data, len) != SSE_OK)
+		return OUT_ERR_NOMEM;
+	return put(o, o->frame.data, o->frame.len, 0);
+}
+
+enum out_status
+out_sse_keepalive(struct out *o)
+{
+	if (o->state == OUT_HEAD)
+		return OUT_ERR_STATE;
+	buf_reset(&o->frame);
+	if (sse_comment(&o->frame, "keepalive") != SSE_OK)
+		return OUT_ERR_NOMEM;
+	return put(o, o->frame.data, o->frame.len, 0);
+}
+
+enum out_status
+out_flush(struct out *o)
+{
+	return put(o, NULL, 0, 1);
 }

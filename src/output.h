@@ -3,15 +3,15 @@
  *
  * "Headers, then body" is an explicit state: once the first body byte
  * of a stream went out, errors can only be in-band events, never a
- * second status line (out_* return OUT_ERR_STATE instead).  Two engine
- * writers live here: the SSE writer (each event becomes a frame, flushed
- * at once) and the collector of the plain route (keeps the final
- * response or error).
+ * second status line (out_* return OUT_ERR_STATE instead).  The body of
+ * an event stream is a run log's frames (out_sse_frame()), written by a
+ * follower (follow.c), which decides when to flush.
  */
 #ifndef MJ_OUTPUT_H
 #define MJ_OUTPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "bounds.h"
@@ -41,7 +41,6 @@ struct out {
 	const char	*reqid;		/* X-Request-Id */
 	int		 status;	/* HTTP status sent, for the log */
 	struct buf	 frame;		/* scratch for one SSE frame */
-	struct buf	 tok;		/* scratch for one token's JSON */
 };
 
 void	out_init(struct out *, struct fconn *, const char *cors_origin,
@@ -56,9 +55,23 @@ enum out_status out_error(struct out *, int status, const char *code,
 	    const char *message, const char *extra_headers);
 /* Send a response without a body (204, OPTIONS). */
 enum out_status out_empty(struct out *, int status, const char *headers);
-/* Send the event-stream headers (and extra, ending in "\r\n", or NULL). */
+/*
+ * Send the event-stream headers (Content-Type, Cache-Control: no-cache,
+ * X-Accel-Buffering: no, then extra_headers: "\r\n"-ended lines, or
+ * NULL), flushed; then the body is SSE frames (out_sse_frame()).
+ */
 enum out_status out_sse_begin(struct out *, const char *extra_headers);
-/* Send body bytes (after out_sse_begin); flush: send them now. */
-enum out_status out_write(struct out *, const char *p, size_t n, int flush);
+/*
+ * Queue one SSE frame (sse_frame(): id 0 writes no id line) after
+ * out_sse_begin(); it goes out with the next out_flush() or when the
+ * connection's buffer fills.  OUT_ERR_STATE before the headers,
+ * OUT_ERR_NOMEM when the frame can't be rendered.
+ */
+enum out_status out_sse_frame(struct out *, uint64_t id, const char *type,
+	    const char *data, size_t len);
+/* Queue the comment ": keepalive" (as out_sse_frame()). */
+enum out_status out_sse_keepalive(struct out *);
+/* Send what is queued now. OUT_ERR_GONE if the client is gone. */
+enum out_status out_flush(struct out *);
 
 #endif /* MJ_OUTPUT_H */

@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "buf.h"
@@ -42,17 +44,25 @@ add(struct buf *out, const char *p, size_t n)
 }
 
 enum sse_status
-sse_frame(struct buf *out, const char *type, const char *data, size_t len)
+sse_frame(struct buf *out, uint64_t id, const char *type, const char *data,
+    size_t len)
 {
-	enum sse_status	 rc;
+	char		 idl[32];
+	enum sse_status	 rc = SSE_OK;
 	size_t		 mark, i, start;
+	int		 n;
 
 	if (type == NULL || type[0] == '\0' || strpbrk(type, "\r\n:") != NULL)
 		return SSE_ERR_TYPE;
 	if (len == 0)
 		data = "";
 	mark = out->len;
-	rc = add(out, "event: ", 7);
+	if (id != 0) {
+		n = snprintf(idl, sizeof(idl), "id: %" PRIu64 "\n", id);
+		rc = add(out, idl, (size_t)n);
+	}
+	if (rc == SSE_OK)
+		rc = add(out, "event: ", 7);
 	if (rc == SSE_OK)
 		rc = add(out, type, strlen(type));
 	if (rc == SSE_OK)

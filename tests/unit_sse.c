@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 #include "tap.h"
 
 #define MAXEV	(64u * 1024)
+/* How a frame with id 42 and type token begins. */
+#define IDHEAD	"id: 42\nevent: token\n"
 
 struct got {
 	int		 n;		/* events seen */
@@ -99,7 +102,7 @@ roundtrip(const char *name, const char *data, size_t len)
 	buf_init(&want, MAXEV);
 	buf_init(&g.data, MAXEV);
 	normalize(data, len, &want);
-	rc = sse_frame(&out, "token", data, len);
+	rc = sse_frame(&out, 0, "token", data, len);
 	prc = readback(&out, 0, &g);
 	ok(rc == SSE_OK && prc == SSEP_OK && g.n == 1 &&
 	    strcmp(g.type, "token") == 0 && same(&g.data, &want),
@@ -107,6 +110,14 @@ roundtrip(const char *name, const char *data, size_t len)
 	prc = readback(&out, 1, &g);
 	ok(prc == SSEP_OK && g.n == 1 && same(&g.data, &want),
 	    "round trip byte by byte: %s", name);
+	/* With an id line first: the type and data are unchanged. */
+	buf_reset(&out);
+	rc = sse_frame(&out, 42, "token", data, len);
+	prc = readback(&out, 1, &g);
+	ok(rc == SSE_OK && prc == SSEP_OK && g.n == 1 &&
+	    strncmp(out.data, IDHEAD, sizeof(IDHEAD) - 1) == 0 &&
+	    strcmp(g.type, "token") == 0 && same(&g.data, &want),
+	    "round trip with id: %s", name);
 	buf_free(&out);
 	buf_free(&want);
 	buf_free(&g.data);
@@ -177,7 +188,7 @@ test_random(void)
 		}
 		buf_reset(&out);
 		normalize(data, n, &want);
-		if (sse_frame(&out, "t", data, n) != SSE_OK ||
+		if (sse_frame(&out, 0, "t", data, n) != SSE_OK ||
 		    readback(&out, 0, &g) != SSEP_OK || g.n != 1 ||
 		    !same(&g.data, &want))
 			good = 0;
@@ -195,22 +206,34 @@ test_bytes(void)
 	enum sse_status	 rc;
 
 	buf_init(&out, MAXEV);
-	rc = sse_frame(&out, "token", "a\r\nb\rc\n", 7);
+	rc = sse_frame(&out, 0, "token", "a\r\nb\rc\n", 7);
 	ok(rc == SSE_OK && strcmp(out.data, "event: token\ndata: a\n"
 	    "data: b\ndata: c\ndata: \n\n") == 0,
 	    "frame bytes for a\\r\\nb\\rc\\n");
 	buf_reset(&out);
-	rc = sse_frame(&out, "done", "", 0);
+	rc = sse_frame(&out, 0, "done", "", 0);
 	ok(rc == SSE_OK && strcmp(out.data, "event: done\ndata: \n\n") == 0,
 	    "empty data: one empty data line");
 	buf_reset(&out);
-	rc = sse_frame(&out, "done", NULL, 0);
+	rc = sse_frame(&out, 0, "done", NULL, 0);
 	ok(rc == SSE_OK && strcmp(out.data, "event: done\ndata: \n\n") == 0,
 	    "NULL data with length 0");
 	buf_reset(&out);
 	rc = sse_comment(&out, "keepalive");
 	ok(rc == SSE_OK && strcmp(out.data, ": keepalive\n\n") == 0,
 	    "comment bytes");
+	buf_reset(&out);
+	rc = sse_frame(&out, 1, "status", "{\"type\":\"status\"}", 17);
+	ok(rc == SSE_OK && strcmp(out.data, "id: 1\nevent: status\n"
+	    "data: {\"type\":\"status\"}\n\n") == 0, "frame bytes with id 1");
+	buf_reset(&out);
+	rc = sse_frame(&out, UINT64_MAX, "done", "{}", 2);
+	ok(rc == SSE_OK && strcmp(out.data, "id: 18446744073709551615\n"
+	    "event: done\ndata: {}\n\n") == 0, "the largest id");
+	buf_reset(&out);
+	rc = sse_frame(&out, 7, "token", "a\nb", 3);
+	ok(rc == SSE_OK && strcmp(out.data, "id: 7\nevent: token\n"
+	    "data: a\ndata: b\n\n") == 0, "one id line for a split data");
 	buf_free(&out);
 }
 
@@ -232,7 +255,7 @@ test_json_token(void)
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	buf_init(&out, MAXEV);
 	buf_init(&g.data, MAXEV);
-	ok(sse_frame(&out, "token", js, strlen(js)) == SSE_OK,
+	ok(sse_frame(&out, 0, "token", js, strlen(js)) == SSE_OK,
 	    "JSON token frame written");
 	for (p = out.data; p != NULL; p = strstr(p + 1, "data:"))
 		if (strncmp(p, "data:", 5) == 0)
@@ -263,11 +286,11 @@ test_stream(void)
 	buf_init(&g.data, MAXEV);
 	rc = sse_comment(&out, "keepalive");
 	if (rc == SSE_OK)
-		rc = sse_frame(&out, "status", "{\"x\":1}", 7);
+		rc = sse_frame(&out, 0, "status", "{\"x\":1}", 7);
 	if (rc == SSE_OK)
 		rc = sse_comment(&out, "");
 	if (rc == SSE_OK)
-		rc = sse_frame(&out, "done", "\n", 1);
+		rc = sse_frame(&out, 0, "done", "\n", 1);
 	ok(rc == SSE_OK && readback(&out, 1, &g) == SSEP_OK && g.n == 2 &&
 	    strcmp(g.type, "done") == 0 && g.data.len == 1 &&
 	    g.data.data[0] == '\n', "stream of frames and comments");
@@ -291,22 +314,29 @@ test_errors(void)
 		good = 0;
 	len = out.len;
 	for (i = 0; i < sizeof(badtypes) / sizeof(badtypes[0]); i++)
-		if (sse_frame(&out, badtypes[i], "x", 1) != SSE_ERR_TYPE)
+		if (sse_frame(&out, 0, badtypes[i], "x", 1) != SSE_ERR_TYPE)
 			good = 0;
 	ok(good && out.len == len, "bad types are SSE_ERR_TYPE, out kept");
-	ok(sse_frame(&out, NULL, "x", 1) == SSE_ERR_TYPE, "NULL type");
+	ok(sse_frame(&out, 0, NULL, "x", 1) == SSE_ERR_TYPE, "NULL type");
 	ok(sse_comment(&out, "a\nb") == SSE_ERR_TEXT &&
 	    sse_comment(&out, "a\r") == SSE_ERR_TEXT && out.len == len,
 	    "comment with a line break is SSE_ERR_TEXT");
 
 	/* 64-byte buffer: a frame that does not fit is rolled back. */
-	rc = sse_frame(&out, "token", "0123456789\n0123456789\n0123456789",
+	rc = sse_frame(&out, 0, "token", "0123456789\n0123456789\n0123456789",
 	    32);
 	ok(rc == SSE_ERR_TOO_BIG && out.len == len &&
 	    strcmp(out.data, ": before\n\n") == 0,
 	    "too big: SSE_ERR_TOO_BIG, buffer unchanged (%s)",
 	    sse_strerror(rc));
-	rc = sse_frame(&out, "token", "fits", 4);
+	rc = sse_frame(&out, 123456789, "token", "0123456789012345678901",
+	    22);
+	ok(rc == SSE_ERR_TOO_BIG && out.len == len &&
+	    strcmp(out.data, ": before\n\n") == 0,
+	    "too big with its id line: rolled back");
+	ok(sse_frame(&out, 5, "a:b", "x", 1) == SSE_ERR_TYPE && out.len == len,
+	    "bad type with an id: nothing written");
+	rc = sse_frame(&out, 0, "token", "fits", 4);
 	ok(rc == SSE_OK && out.len > len, "a small frame still fits");
 	buf_reset(&out);
 	rc = sse_comment(&out, "0123456789012345678901234567890123456789"

@@ -468,15 +468,19 @@ def post_form(port, path, document=None, pdf=None, resume_text=None,
 
 
 class TimedStream:
-    """A POST whose response is read incrementally: .events holds
-    (arrival time, event, data dict) as they come."""
+    """A POST (or with method="GET" and no body, a GET) whose response is
+    read incrementally: .events holds (arrival time, event, data dict) as
+    they come."""
 
-    def __init__(self, port, path, body, ctype, headers=None, timeout=60):
+    def __init__(self, port, path, body, ctype, headers=None, timeout=60,
+                 method="POST"):
         self.conn = http.client.HTTPConnection("127.0.0.1", port,
                                                timeout=timeout)
-        h = {"Content-Type": ctype, "Accept": "text/event-stream"}
+        h = {"Accept": "text/event-stream"}
+        if ctype is not None:
+            h["Content-Type"] = ctype
         h.update(headers or {})
-        self.conn.request("POST", path, body=body, headers=h)
+        self.conn.request(method, path, body=body, headers=h)
         self.resp = self.conn.getresponse()
         self.status = self.resp.status
         self.headers = {k.lower(): v for k, v in self.resp.getheaders()}

@@ -481,6 +481,77 @@ test("Cancel aborts the stream, and the abort reaches the model call", async () 
   await page.context().close();
 });
 
+/** The frames of an event stream's text: [{id, type, data}]. */
+function sseFrames(text) {
+  const out = [];
+  for (const block of text.split("\n\n")) {
+    const f = { id: null, type: "message", data: null };
+    let any = false;
+    for (const line of block.split("\n")) {
+      if (line === "" || line.startsWith(":")) continue;
+      any = true;
+      const i = line.indexOf(": ");
+      const k = i < 0 ? line : line.slice(0, i);
+      const v = i < 0 ? "" : line.slice(i + 2);
+      if (k === "id") f.id = v;
+      else if (k === "event") f.type = v;
+      else if (k === "data") f.data = v;
+    }
+    if (any) out.push(f);
+  }
+  return out;
+}
+
+test("a browser EventSource replays a run from /api/runs/{id}/events; its reconnect after done gets 204 and it stops", async () => {
+  // A run, streamed to its end from node.
+  const fd = new FormData();
+  fd.append("json_body", JSON.stringify({ user_id: "es", jobs: [{ jobtitle: "EventSource",
+    joblink: "https://example.com/es", jobdata: "Python developer. <<fake:tokens=12>>" }] }));
+  fd.append("resume_text", "Python developer with SQL and Docker.");
+  const r = await fetch(stack.base + "/api/match-jobs/stream", { method: "POST", body: fd });
+  assert.equal(r.status, 200);
+  const runId = r.headers.get("x-match-run");
+  assert.match(runId || "", /^[A-Za-z0-9_-]{24}$/, "X-Match-Run carries the run id");
+  const sent = sseFrames(await r.text());
+  assert.ok(sent.length > 5 && sent.at(-1).type === "done", "the stream ran to done");
+
+  // The same run read by the browser's own EventSource.
+  const page = await newPage();
+  const statuses = [];
+  page.on("response", (resp) => {
+    if (resp.url().includes(`/api/runs/${runId}/events`)) statuses.push(resp.status());
+  });
+  const got = await page.evaluate((url) => new Promise((resolve) => {
+    const res = { frames: [], opens: 0, errors: [], state: null };
+    const es = new EventSource(url);
+    const types = ["status", "job_start", "token", "job_complete", "complete", "error", "done"];
+    for (const type of types) {
+      es.addEventListener(type, (e) => {
+        // A failed connection fires a plain Event named error too.
+        if (e instanceof MessageEvent) res.frames.push({ id: e.lastEventId, type: e.type, data: e.data });
+      });
+    }
+    es.onopen = () => { res.opens++; };
+    es.onerror = () => {
+      res.errors.push(es.readyState);
+      if (es.readyState === EventSource.CLOSED) {
+        res.state = es.readyState;
+        resolve(res);
+      }
+    };
+    setTimeout(() => { res.state = es.readyState; resolve(res); }, 20000);
+  }), `/api/runs/${runId}/events`);
+  assert.deepEqual(got.frames, sent, "EventSource got every frame with its id, event and data, as first sent");
+  // done, then the server closes: EventSource reconnects (CONNECTING) with
+  // Last-Event-ID = done's id; 204 fails the connection for good (CLOSED).
+  assert.deepEqual(got.errors, [0, 2], "one reconnect, then closed");
+  assert.equal(got.state, 2, "the EventSource is CLOSED");
+  assert.equal(got.opens, 1, "opened once");
+  await waitFor("both responses seen", () => statuses.length >= 2, 5000);
+  assert.deepEqual(statuses, [200, 204], "the reconnect after done got 204");
+  await page.context().close();
+});
+
 test("a network failure is shown, not swallowed", async () => {
   const page = await newPage();
   await page.route("**/api/match-jobs/stream", (route) => route.abort("connectionrefused"));

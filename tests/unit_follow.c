@@ -1,0 +1,647 @@
+/*
+ * unit_follow.c - TAP tests for the followers (follow.c).
+ *
+ * Each case fills a run log by hand (before or while the follower runs,
+ * from a producer thread), and serves one real FastCGI request over a
+ * socketpair: the test writes BEGIN_REQUEST, PARAMS and an empty STDIN
+ * as a web server would, a reader thread collects what the follower
+ * sends and decodes its STDOUT records.  The producer waits for
+ * conditions (the follower counted, bytes seen), never for fixed times.
+ */
+#include "config.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "clock.h"
+#include "fcgi.h"
+#include "fconn.h"
+#include "follow.h"
+#include "output.h"
+#include "runlog.h"
+#include "tap.h"
+
+#define RAW_MAX		(4u * 1024 * 1024)
+#define WAIT_MS		5000	/* the longest a condition may take */
+
+/* The web server's end of the connection. */
+struct peer {
+	int		 fd;
+	pthread_t	 th;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct buf	 raw;		/* every byte read, under mu */
+	int		 eof;		/* under mu */
+};
+
+static void
+record(struct buf *b, unsigned type, const void *p, size_t n)
+{
+	unsigned char	 h[FCGI_HEADER_LEN];
+
+	fcgi_header(h, type, 1, n, 0);
+	if (buf_add(b, (const char *)h, sizeof(h)) != BUF_OK ||
+	    (n > 0 && buf_add(b, p, n) != BUF_OK))
+		abort();
+}
+
+static void *
+reader(void *arg)
+{
+	struct peer	*p = arg;
+	char		 chunk[8192];
+	ssize_t		 n;
+
+	for (;;) {
+		n = read(p->fd, chunk, sizeof(chunk));
+		pthread_mutex_lock(&p->mu);
+		if (n <= 0 || buf_add(&p->raw, chunk, (size_t)n) != BUF_OK)
+			p->eof = 1;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (n <= 0)
+			return NULL;
+	}
+}
+
+/* The STDOUT content in raw[0..len), into out (reset first). */
+static void
+decode(const unsigned char *raw, size_t len, struct buf *out)
+{
+	size_t	 i, cl, pl;
+
+	buf_reset(out);
+	for (i = 0; i + FCGI_HEADER_LEN <= len; i += FCGI_HEADER_LEN + cl + pl) {
+		cl = (size_t)raw[i + 4] << 8 | raw[i + 5];
+		pl = raw[i + 6];
+		if (i + FCGI_HEADER_LEN + cl + pl > len)
+			break;
+		if (raw[i + 1] == FCGI_STDOUT && cl > 0 &&
+		    buf_add(out, (const char *)raw + i + FCGI_HEADER_LEN, cl)
+		    != BUF_OK)
+			abort();
+	}
+}
+
+/* Wait until the decoded stdout holds s.  Nonzero if it came. */
+static int
+peer_wait(struct peer *p, const char *s)
+{
+	struct buf	 out;
+	long long	 end = clock_ms() + WAIT_MS;
+	struct timespec	 ts;
+	int		 found = 0;
+
+	buf_init(&out, RAW_MAX);
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		decode((unsigned char *)p->raw.data, p->raw.len, &out);
+		found = out.data != NULL && strstr(out.data, s) != NULL;
+		if (found || p->eof || clock_ms() > end)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+	}
+	pthread_mutex_unlock(&p->mu);
+	buf_free(&out);
+	return found;
+}
+
+/* Send the web server's side of a request: params, empty stdin. */
+static struct fconn *
+begin(struct peer *p)
+{
+	static const char	 pair[] = "\x0e\x03REQUEST_METHODGET";
+	unsigned char		 br[8] = { 0, FCGI_RESPONDER, 0 };
+	struct fconn		*c;
+	struct buf		 b;
+	char			 tmp[16];
+	size_t			 got;
+	int			 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+		abort();
+	buf_init(&b, 4096);
+	record(&b, FCGI_BEGIN_REQUEST, br, sizeof(br));
+	record(&b, FCGI_PARAMS, pair, sizeof(pair) - 1);
+	record(&b, FCGI_PARAMS, NULL, 0);
+	record(&b, FCGI_STDIN, NULL, 0);
+	if (write(sv[1], b.data, b.len) != (ssize_t)b.len)
+		abort();
+	buf_free(&b);
+	c = fconn_new(sv[0], 1);
+	if (c == NULL || fconn_begin(c, clock_ms() + WAIT_MS) != FCONN_OK ||
+	    fconn_read(c, tmp, sizeof(tmp), clock_ms() + WAIT_MS, &got) !=
+	    FCONN_OK || got != 0)
+		abort();
+	memset(p, 0, sizeof(*p));
+	p->fd = sv[1];
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	buf_init(&p->raw, RAW_MAX);
+	if (pthread_create(&p->th, NULL, reader, p) != 0)
+		abort();
+	return c;
+}
+
+/* End the request, wait for the reader; out gets the stdout. */
+static void
+finish(struct peer *p, struct fconn *c, struct buf *out)
+{
+	(void)fconn_end(c, 0);
+	fconn_free(c);
+	pthread_join(p->th, NULL);
+	close(p->fd);
+	buf_init(out, RAW_MAX);
+	decode((unsigned char *)p->raw.data, p->raw.len, out);
+	if (out->data == NULL && buf_adds(out, "") != BUF_OK)
+		abort();
+	buf_free(&p->raw);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+}
+
+static void
+add(struct runlog *l, const char *type, const char *data,
+    enum rl_state final)
+{
+	if (rl_append(l, type, data, strlen(data), final, NULL) != RL_OK)
+		abort();
+}
+
+static struct runlog *
+newlog(void)
+{
+	struct runlog	*l;
+	char		 id[RL_ID_LEN + 1];
+
+	if (rl_new_id(id) != RL_OK || rl_new(id, &l) != RL_OK)
+		abort();
+	return l;
+}
+
+/* What fl_sse must write for frame id of type with data. */
+static void
+expect(struct buf *b, unsigned id, const char *type, const char *data)
+{
+	if (buf_printf(b, "id: %u\nevent: %s\ndata: %s\n\n", id, type, data)
+	    != BUF_OK)
+		abort();
+}
+
+/* A log of n frames: accepted, n - 3 tokens, complete, done. */
+static struct runlog *
+filled(unsigned n, struct buf *want)
+{
+	struct runlog	*l = newlog();
+	char		 d[128];
+	unsigned	 i;
+
+	for (i = 1; i <= n; i++) {
+		if (i == 1)
+			snprintf(d, sizeof(d), "{\"type\":\"status\","
+			    "\"stage\":\"accepted\",\"run_id\":\"%s\"}",
+			    rl_id(l));
+		else if (i == n)
+			snprintf(d, sizeof(d), "{\"type\":\"done\"}");
+		else if (i == n - 1)
+			snprintf(d, sizeof(d), "{\"type\":\"complete\","
+			    "\"response\":{\"matches\":[]}}");
+		else
+			snprintf(d, sizeof(d), "{\"type\":\"token\","
+			    "\"index\":0,\"content\":\"t%u\"}", i);
+		add(l, i == 1 ? "status" : i == n ? "done" : i == n - 1 ?
+		    "complete" : "token", d, i == n ? RL_DONE : RL_RUNNING);
+		if (want != NULL)
+			expect(want, i, i == 1 ? "status" : i == n ? "done" :
+			    i == n - 1 ? "complete" : "token", d);
+	}
+	return l;
+}
+
+/* Keep-alives far apart (exact streams), and every 100 ms. */
+static struct config cfg, cfg_ka;
+
+/* The body of a response: what follows the blank line after headers. */
+static const char *
+body_of(const struct buf *out)
+{
+	const char	*p;
+
+	p = strstr(out->data, "\r\n\r\n");
+	return p != NULL ? p + 4 : "";
+}
+
+/* fl_sse over l after a cursor (no extra header); stdout into out. */
+static enum fl_status
+replay(struct runlog *l, uint64_t after, struct buf *out)
+{
+	struct peer	 p;
+	struct fconn	*c;
+	struct out	 o;
+	enum fl_status	 rc;
+
+	c = begin(&p);
+	out_init(&o, c, NULL, "t-replay");
+	(void)out_sse_begin(&o, NULL);
+	rc = fl_sse(&o, c, l, after, &cfg);
+	out_free(&o);
+	finish(&p, c, out);
+	return rc;
+}
+
+static void
+test_sse_replay(void)
+{
+	struct peer	 p;
+	struct fconn	*c;
+	struct out	 o;
+	struct runlog	*l;
+	struct buf	 want, out;
+	enum fl_status	 rc;
+	const char	*b;
+	size_t		 k;
+
+	/* 200 frames: more than three batches, read in one go. */
+	buf_init(&want, RAW_MAX);
+	l = filled(200, &want);
+	c = begin(&p);
+	out_init(&o, c, NULL, "t-1");
+	ok(out_sse_begin(&o, "X-Match-Run: abc\r\n") == OUT_OK,
+	    "sse: headers sent");
+	rc = fl_sse(&o, c, l, 0, &cfg);
+	ok(rc == FL_OK, "sse: a closed log is written through done");
+	ok(rl_followers(l) == 0, "sse: the follower uncounted on return");
+	out_free(&o);
+	finish(&p, c, &out);
+	ok(strncmp(out.data, "Status: 200 OK\r\n", 16) == 0 &&
+	    strstr(out.data, "Content-Type: text/event-stream\r\n") != NULL &&
+	    strstr(out.data, "Cache-Control: no-cache\r\n") != NULL &&
+	    strstr(out.data, "X-Accel-Buffering: no\r\n") != NULL &&
+	    strstr(out.data, "\r\nX-Match-Run: abc\r\n") != NULL,
+	    "sse: the stream's headers and the extra one");
+	b = body_of(&out);
+	ok(strcmp(b, want.data) == 0, "sse: 200 frames, ids 1..200, byte for "
+	    "byte (%zu bytes, want %zu)", strlen(b), want.len);
+	buf_free(&out);
+
+	/* After a cursor: exactly the frames above it. */
+	rc = replay(l, 197, &out);
+	k = 0;
+	for (b = want.data; k < 197; b = strstr(b, "\n\n") + 2)
+		k++;
+	ok(rc == FL_OK && strcmp(body_of(&out), b) == 0,
+	    "sse: after 197, frames 198..200 only");
+	ok(strstr(out.data, "X-Match-Run") == NULL,
+	    "sse: no extra header when NULL");
+	buf_free(&out);
+
+	/* A cursor at done: nothing, at once. */
+	rc = replay(l, 200, &out);
+	ok(rc == FL_OK && *body_of(&out) == '\0',
+	    "sse: after done, an empty body");
+	buf_free(&out);
+	buf_free(&want);
+	rl_unref(l);
+}
+
+struct producer {
+	pthread_t	 th;
+	struct runlog	*l;
+	struct peer	*p;
+	int		 mode;		/* see produce() */
+	int		 ok;		/* every condition came */
+	int		 followers;	/* rl_followers() while following */
+};
+
+enum { LIVE, KEEPALIVE, ABORT, HANGUP };
+
+/* Wait until someone follows l. */
+static int
+followed(struct runlog *l)
+{
+	long long	 end = clock_ms() + WAIT_MS;
+	struct timespec	 ts = { 0, 1000000 };
+
+	while (rl_followers(l) == 0 && clock_ms() < end)
+		nanosleep(&ts, NULL);
+	return rl_followers(l);
+}
+
+/* Wait until nobody follows l.  Nonzero if so. */
+static int
+unfollowed(struct runlog *l)
+{
+	long long	 end = clock_ms() + WAIT_MS;
+	struct timespec	 ts = { 0, 1000000 };
+
+	while (rl_followers(l) != 0 && clock_ms() < end)
+		nanosleep(&ts, NULL);
+	return rl_followers(l) == 0;
+}
+
+static void *
+produce(void *arg)
+{
+	struct producer	*pr = arg;
+	unsigned char	 abort_rec[FCGI_HEADER_LEN];
+	char		 d[64];
+	int		 i;
+
+	fcgi_header(abort_rec, FCGI_ABORT_REQUEST, 1, 0, 0);
+	pr->ok = 1;
+	pr->followers = followed(pr->l);
+	switch (pr->mode) {
+	case LIVE:
+		/* Each frame once the last one reached the client. */
+		for (i = 2; i <= 20; i++) {
+			snprintf(d, sizeof(d), "{\"type\":\"token\","
+			    "\"index\":0,\"content\":\"x%d\"}", i);
+			add(pr->l, "token", d, RL_RUNNING);
+			snprintf(d, sizeof(d), "id: %d\n", i);
+			pr->ok &= peer_wait(pr->p, d);
+		}
+		add(pr->l, "done", "{\"type\":\"done\"}", RL_DONE);
+		break;
+	case KEEPALIVE:
+		pr->ok &= peer_wait(pr->p, ": keepalive\n\n");
+		add(pr->l, "done", "{\"type\":\"done\"}", RL_DONE);
+		break;
+	case ABORT:
+		/* FCGI_ABORT_REQUEST: the web server gives up. */
+		pr->ok &= write(pr->p->fd, abort_rec, sizeof(abort_rec)) ==
+		    (ssize_t)sizeof(abort_rec);
+		break;
+	case HANGUP:
+		pr->ok &= shutdown(pr->p->fd, SHUT_WR) == 0;
+		break;
+	}
+	if (pr->mode == ABORT || pr->mode == HANGUP) {
+		/* A follower that missed it: end the log (the test fails). */
+		if (!unfollowed(pr->l))
+			add(pr->l, "done", "{\"type\":\"done\"}", RL_DONE);
+	}
+	return NULL;
+}
+
+/* Follow l with fl_sse while a producer does mode; stdout into out. */
+static enum fl_status
+follow_with(struct runlog *l, int mode, struct producer *pr,
+    struct buf *out, long long *ms)
+{
+	struct peer	 p;
+	struct fconn	*c;
+	struct out	 o;
+	enum fl_status	 rc;
+	long long	 t0;
+
+	c = begin(&p);
+	out_init(&o, c, NULL, "t-live");
+	(void)out_sse_begin(&o, NULL);
+	memset(pr, 0, sizeof(*pr));
+	pr->l = l;
+	pr->p = &p;
+	pr->mode = mode;
+	if (pthread_create(&pr->th, NULL, produce, pr) != 0)
+		abort();
+	t0 = clock_ms();
+	rc = fl_sse(&o, c, l, 0, mode == KEEPALIVE ? &cfg_ka : &cfg);
+	*ms = clock_ms() - t0;
+	pthread_join(pr->th, NULL);
+	out_free(&o);
+	finish(&p, c, out);
+	return rc;
+}
+
+static void
+test_sse_live(void)
+{
+	struct producer	 pr;
+	struct runlog	*l;
+	struct buf	 out, want;
+	enum fl_status	 rc;
+	long long	 ms;
+	char		 d[64];
+	int		 i;
+
+	l = newlog();
+	add(l, "status", "{\"type\":\"status\",\"stage\":\"accepted\"}",
+	    RL_RUNNING);
+	rc = follow_with(l, LIVE, &pr, &out, &ms);
+	buf_init(&want, RAW_MAX);
+	expect(&want, 1, "status", "{\"type\":\"status\",\"stage\":"
+	    "\"accepted\"}");
+	for (i = 2; i <= 20; i++) {
+		snprintf(d, sizeof(d), "{\"type\":\"token\",\"index\":0,"
+		    "\"content\":\"x%d\"}", i);
+		expect(&want, (unsigned)i, "token", d);
+	}
+	expect(&want, 21, "done", "{\"type\":\"done\"}");
+	ok(rc == FL_OK && pr.ok, "live: each frame reached the client as it "
+	    "was appended");
+	ok(pr.followers == 1, "live: counted as a follower while following");
+	ok(strcmp(body_of(&out), want.data) == 0, "live: frames 1..21 in "
+	    "order, no gap");
+	ok(rl_followers(l) == 0, "live: uncounted after done");
+	buf_free(&out);
+	buf_free(&want);
+	rl_unref(l);
+
+	/* Keep-alive after keepalive_ms without a frame. */
+	l = newlog();
+	add(l, "status", "{\"type\":\"status\"}", RL_RUNNING);
+	rc = follow_with(l, KEEPALIVE, &pr, &out, &ms);
+	ok(rc == FL_OK && pr.ok && strstr(body_of(&out), "\n\n: keepalive\n\n"
+	    "id: 2\nevent: done\n") != NULL,
+	    "keepalive: a comment between frames when the log is quiet");
+	buf_free(&out);
+	rl_unref(l);
+}
+
+static void
+test_sse_gone(void)
+{
+	struct producer	 pr;
+	struct runlog	*l;
+	struct buf	 out;
+	enum fl_status	 rc;
+	long long	 ms;
+
+	l = newlog();
+	add(l, "status", "{\"type\":\"status\"}", RL_RUNNING);
+	rc = follow_with(l, ABORT, &pr, &out, &ms);
+	ok(rc == FL_ERR_GONE && pr.ok, "gone: FCGI_ABORT_REQUEST ends the "
+	    "follower");
+	ok(ms <= MJ_FOLLOW_WAIT_MS + 1000, "gone: noticed in %lld ms (keep-"
+	    "alive far off: the wait is bounded)", ms);
+	ok(rl_followers(l) == 0 && rl_state(l) == RL_RUNNING &&
+	    !rl_stop_requested(l), "gone: uncounted; the run goes on");
+	buf_free(&out);
+
+	rc = follow_with(l, HANGUP, &pr, &out, &ms);
+	ok(rc == FL_ERR_GONE && pr.ok, "gone: the web server hanging up ends "
+	    "the follower (%lld ms)", ms);
+	buf_free(&out);
+	rl_unref(l);
+}
+
+/* fl_plain over a closed log; out gets the whole stdout. */
+static enum fl_status
+plain(struct runlog *l, struct buf *out)
+{
+	struct peer	 p;
+	struct fconn	*c;
+	struct out	 o;
+	enum fl_status	 rc;
+
+	c = begin(&p);
+	out_init(&o, c, NULL, "t-plain");
+	rc = fl_plain(&o, c, l, &cfg, "X-Match-Run: r1\r\n");
+	out_free(&o);
+	finish(&p, c, out);
+	return rc;
+}
+
+static void
+test_plain(void)
+{
+	static const struct {
+		const char	*code;
+		const char	*status;
+		enum rl_state	 final;
+	} errs[] = {
+		{ "cancelled", "Status: 409 Conflict\r\n", RL_CANCELLED },
+		{ "upstream_timeout", "Status: 504 ", RL_FAILED },
+		{ "shutdown", "Status: 503 ", RL_FAILED },
+		{ "upstream_error", "Status: 502 ", RL_FAILED },
+		{ "interrupted", "Status: 502 ", RL_INTERRUPTED },
+	};
+	struct runlog	*l;
+	struct buf	 out;
+	char		 d[256], w[256];
+	size_t		 i;
+
+	l = filled(5, NULL);
+	ok(plain(l, &out) == FL_OK &&
+	    strncmp(out.data, "Status: 200 OK\r\n", 16) == 0 &&
+	    strstr(out.data, "Content-Type: application/json\r\n") != NULL &&
+	    strstr(out.data, "Cache-Control: no-store\r\n") != NULL &&
+	    strstr(out.data, "\r\nX-Match-Run: r1\r\n") != NULL &&
+	    strcmp(body_of(&out), "{\"matches\":[]}\n") == 0,
+	    "plain: complete -> 200, the response, X-Match-Run");
+	buf_free(&out);
+	rl_unref(l);
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		l = newlog();
+		add(l, "status", "{\"type\":\"status\"}", RL_RUNNING);
+		snprintf(d, sizeof(d), "{\"type\":\"error\",\"code\":\"%s\","
+		    "\"message\":\"m %s\",\"response\":{\"matches\":[1]}}",
+		    errs[i].code, errs[i].code);
+		add(l, "error", d, RL_RUNNING);
+		add(l, "done", "{\"type\":\"done\"}", errs[i].final);
+		snprintf(w, sizeof(w), "{\"error\":{\"code\":\"%s\","
+		    "\"message\":\"m %s\"},\"response\":{\"matches\":[1]}}\n",
+		    errs[i].code, errs[i].code);
+		ok(plain(l, &out) == FL_OK &&
+		    strncmp(out.data, errs[i].status,
+		    strlen(errs[i].status)) == 0 &&
+		    strstr(out.data, "X-Match-Run: r1\r\n") != NULL &&
+		    strcmp(body_of(&out), w) == 0,
+		    "plain: error %s -> %.3s, error and response",
+		    errs[i].code, errs[i].status + 8);
+		buf_free(&out);
+		rl_unref(l);
+	}
+
+	/* Ended without a result (the log filled): 500, not a hang. */
+	l = newlog();
+	add(l, "status", "{\"type\":\"status\"}", RL_RUNNING);
+	add(l, "done", "{\"type\":\"done\"}", RL_FAILED);
+	ok(plain(l, &out) == FL_OK &&
+	    strncmp(out.data, "Status: 500 ", 12) == 0 &&
+	    strstr(body_of(&out), "\"internal\"") != NULL,
+	    "plain: no result frame -> 500 internal");
+	buf_free(&out);
+	rl_unref(l);
+}
+
+static void *
+plain_producer(void *arg)
+{
+	struct runlog	*l = arg;
+
+	if (followed(l) == 1) {
+		add(l, "complete", "{\"type\":\"complete\",\"response\":"
+		    "{\"late\":true}}", RL_RUNNING);
+		add(l, "done", "{\"type\":\"done\"}", RL_DONE);
+	}
+	return NULL;
+}
+
+static void
+test_plain_live(void)
+{
+	struct peer	 p;
+	struct fconn	*c;
+	struct out	 o;
+	struct runlog	*l;
+	struct buf	 out;
+	pthread_t	 th;
+	enum fl_status	 rc;
+	unsigned char	 abort_rec[FCGI_HEADER_LEN];
+
+	l = newlog();
+	add(l, "status", "{\"type\":\"status\"}", RL_RUNNING);
+	if (pthread_create(&th, NULL, plain_producer, l) != 0)
+		abort();
+	rc = plain(l, &out);
+	pthread_join(th, NULL);
+	ok(rc == FL_OK && strcmp(body_of(&out), "{\"late\":true}\n") == 0,
+	    "plain: waits for done, then answers");
+	buf_free(&out);
+	rl_unref(l);
+
+	/* The client leaves before the end: no answer, run untouched. */
+	l = newlog();
+	add(l, "status", "{\"type\":\"status\"}", RL_RUNNING);
+	c = begin(&p);
+	out_init(&o, c, NULL, "t-plain-gone");
+	fcgi_header(abort_rec, FCGI_ABORT_REQUEST, 1, 0, 0);
+	if (write(p.fd, abort_rec, sizeof(abort_rec)) != sizeof(abort_rec))
+		abort();
+	rc = fl_plain(&o, c, l, &cfg, NULL);
+	ok(rc == FL_ERR_GONE && o.state == OUT_HEAD &&
+	    rl_followers(l) == 0 && !rl_stop_requested(l),
+	    "plain: an abort ends the follower, nothing sent");
+	out_free(&o);
+	finish(&p, c, &out);
+	buf_free(&out);
+	rl_unref(l);
+}
+
+int
+main(void)
+{
+	cfg.keepalive_ms = 600000;
+	cfg_ka.keepalive_ms = 100;
+	test_sse_replay();
+	test_sse_live();
+	test_sse_gone();
+	test_plain();
+	test_plain_live();
+	return tap_done();
+}
