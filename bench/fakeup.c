@@ -1,7 +1,7 @@
 /*
  * fakeup.c - a fast fake OpenAI-compatible upstream for benchmarks.
  *
- *   fakeup [--port N] [--portfile FILE] [--score N]
+ *   fakeup [--port N] [--portfile FILE] [--score N] [--statfile FILE]
  *
  * One thread, epoll, HTTP/1.1 keep-alive.  POST .../chat/completions
  * answers with a chunked text/event-stream of chat.completion.chunk
@@ -19,8 +19,13 @@
  *   stamp=1      each token's text is "t<CLOCK_REALTIME ns> ", taken just
  *                before its write, so the token itself carries its send
  *                time through the responder to the client
+ *   tag=N        (N > 0) when the caller closes this stream before its
+ *                end, print "fakeup: closed tag=N sent=K at_ms=<realtime
+ *                ms>" to stderr: how the bench times a cancelled call
  * GET /health answers 200.  SIGUSR1 prints counters to stderr; on
- * SIGTERM/SIGINT it prints them and exits 0.
+ * SIGTERM/SIGINT it prints them and exits 0.  With --statfile FILE,
+ * SIGUSR2 writes "requests N connections M streaming S" to FILE (replaced
+ * atomically): what the bench polls to know that every call has arrived.
  *
  * Build: cc -O2 -Wall -Wextra -o fakeup fakeup.c
  */
@@ -54,7 +59,7 @@ struct conn {
 	char		*out;
 	size_t		 outlen, outoff, outcap;
 	/* the stream */
-	int		 ntok, sent, delay, delay_first, stamp, score;
+	int		 ntok, sent, delay, delay_first, stamp, score, tag;
 	int64_t		 next_due;
 	struct conn	*free_next;
 };
@@ -70,8 +75,10 @@ static struct conn	*free_conns;
 static struct timer	*heap;
 static size_t		 nheap, capheap;
 static int		 default_score = 70;
-static volatile sig_atomic_t stop_flag, usr1_flag;
+static volatile sig_atomic_t stop_flag, usr1_flag, usr2_flag;
 static unsigned long long n_requests, n_events, n_tokens, n_conns;
+static long long	 n_streaming;
+static const char	*statfile;
 
 static int64_t
 now_mono(void)
@@ -170,6 +177,13 @@ conn_close(struct conn *c)
 {
 	if (!c->open)
 		return;
+	if (c->streaming) {
+		n_streaming--;
+		if (c->tag > 0)
+			fprintf(stderr, "fakeup: closed tag=%d sent=%d "
+			    "at_ms=%lld\n", c->tag, c->sent,
+			    (long long)(now_real() / 1000000));
+	}
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	c->open = 0;
@@ -342,6 +356,7 @@ stream_step(struct conn *c)
 			if (send_tail(c) != 0)
 				return;
 			c->streaming = 0;
+			n_streaming--;
 			process_input(c);	/* a pipelined next request */
 			return;
 		}
@@ -437,8 +452,10 @@ process_input(struct conn *c)
 			c->stamp = directive(c->in + hlen, clen, "stamp", 0);
 			c->score = directive(c->in + hlen, clen, "score",
 			    default_score);
+			c->tag = directive(c->in + hlen, clen, "tag", 0);
 			c->sent = 0;
 			c->streaming = 1;
+			n_streaming++;
 		} else if (strncmp(c->in, "GET /health", 11) == 0) {
 			simple(c, 200, "OK", "{\"status\":\"ok\"}");
 		} else {
@@ -530,6 +547,8 @@ on_signal(int s)
 {
 	if (s == SIGUSR1)
 		usr1_flag = 1;
+	else if (s == SIGUSR2)
+		usr2_flag = 1;
 	else
 		stop_flag = 1;
 }
@@ -539,6 +558,24 @@ report(void)
 {
 	fprintf(stderr, "fakeup: requests %llu, connections %llu, events "
 	    "%llu, tokens %llu\n", n_requests, n_conns, n_events, n_tokens);
+}
+
+static void
+write_stats(void)
+{
+	char	 tmp[4096];
+	FILE	*f;
+
+	if (statfile == NULL)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", statfile);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		return;
+	fprintf(f, "requests %llu connections %llu streaming %lld\n",
+	    n_requests, n_conns, n_streaming);
+	fclose(f);
+	rename(tmp, statfile);
 }
 
 int
@@ -562,9 +599,11 @@ main(int argc, char **argv)
 			portfile = argv[++i];
 		else if (strcmp(argv[i], "--score") == 0 && i + 1 < argc)
 			default_score = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--statfile") == 0 && i + 1 < argc)
+			statfile = argv[++i];
 		else
 			die("usage: fakeup [--port N] [--portfile FILE] "
-			    "[--score N]");
+			    "[--score N] [--statfile FILE]");
 	}
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sact, 0, sizeof(sact));
@@ -572,6 +611,7 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sact, NULL);
 	sigaction(SIGINT, &sact, NULL);
 	sigaction(SIGUSR1, &sact, NULL);
+	sigaction(SIGUSR2, &sact, NULL);
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd < 0)
@@ -607,6 +647,10 @@ main(int argc, char **argv)
 		if (usr1_flag) {
 			usr1_flag = 0;
 			report();
+		}
+		if (usr2_flag) {
+			usr2_flag = 0;
+			write_stats();
 		}
 		/* Fire due timers. */
 		now = now_mono();

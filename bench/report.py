@@ -34,10 +34,34 @@ def proc_snapshot():
     return snap
 
 
+def machine_busy():
+    """Busy ticks of all CPUs (user nice system irq softirq steal): every
+    task on this kernel, other sandboxes' too."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+
+
+def ours(snap):
+    """CPU ticks of this run: bench/run (our parent) with the children it
+    has waited for, and every other live process of its session."""
+    with open("/proc/%d/stat" % os.getppid()) as f:
+        st = f.read()
+    f = st[st.rindex(")") + 2:].split()
+    t = int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
+    sid = os.getsid(0)
+    for pid, (comm, ticks, psid) in snap.items():
+        if psid == sid and int(pid) not in (os.getpid(), os.getppid()):
+            t += ticks
+    return t
+
+
 if len(sys.argv) == 3 and sys.argv[1] == "--snapshot":
+    snap = proc_snapshot()
     with open(sys.argv[2], "w") as f:
         json.dump({"sid": os.getsid(0), "t": time.time(),
-                   "procs": proc_snapshot()}, f)
+                   "busy": machine_busy(), "ours": ours(snap),
+                   "procs": snap}, f)
     sys.exit(0)
 
 res, bench = sys.argv[1], sys.argv[2]
@@ -106,6 +130,13 @@ def wrk(name):
     return r
 
 
+def fmt(v):
+    if isinstance(v, float):
+        return ("%.3f" % v).rstrip("0").rstrip(".") if abs(v) < 100 else \
+            "%.0f" % v
+    return str(v)
+
+
 out = {"machine": kv("machine.txt"), "scenarios": {}, "targets": []}
 
 # CPU used by processes outside this run's session while it ran.
@@ -122,6 +153,11 @@ if os.path.exists(snapf):
         if ticks - t0 > 0:
             others[comm] = others.get(comm, 0) + (ticks - t0) / hz
     wall = time.time() - start["t"]
+    if "busy" in start:
+        o = (machine_busy() - start["busy"]) - (ours(end) - start["ours"])
+        out["machine"]["foreign_cpu_s"] = round(max(0, o) / hz, 1)
+        out["machine"]["foreign_cpu_pct_of_machine"] = round(
+            100 * max(0, o) / hz / (wall * os.cpu_count()), 1)
     tot = sum(others.values())
     out["machine"]["others_cpu_s"] = round(tot, 1)
     out["machine"]["others_cpu_pct_of_machine"] = round(
@@ -179,37 +215,165 @@ if rel["direct_idle"] and rel["nginx_idle"]:
                                      bg["errors"]),
                "all", bg["completed"] == bg["streams"] and bg["errors"] == 0)
 
-# streams
-st = load("streams.json")
-if st:
-    p = kv("streams.txt")
+# stream scenarios (bench/run stream_phase / setup_phase)
+def phase(label):
+    """streamc's summary of LABEL plus what bench/run sampled."""
+    st = load(label + ".json")
+    if not st:
+        return None
+    p = kv(label + ".txt")
     st["proc"] = p
-    tl = os.path.join(res, "streams_timeline.txt")
+    tl = os.path.join(res, label + "_timeline.txt")
     if os.path.exists(tl):
         st["timeline_0.5s"] = [
-            dict(zip(("tick", "threads", "rss_kb", "cpu_ticks"),
+            dict(zip(("tick", "threads", "rss_kb", "cpu_ticks", "fds"),
                      map(int, l.split()))) for l in open(tl) if l.strip()]
-    S["streams"] = st
-    target("streams", "completed without error", "%d/%d, %d errors" % (
-        st["completed"], st["streams"], st["errors"]), "all, 0 errors",
-        st["completed"] == st["streams"] and st["errors"] == 0)
-    target("streams", "first token p99", st["first_token_ms"]["p99"],
-           "< 100", st["first_token_ms"]["p99"] < 100, "ms")
+    hwm, base = p.get("vmhwm_kb", 0), p.get("baseline_rss_kb", 0)
+    if hwm and base:
+        st["kb_per_extra_stream"] = round((hwm - base) / st["streams"], 1)
+    if st["tokens"]:
+        st["responder_cpu_us_per_token"] = round(
+            p.get("responder_cpu_s", 0) * 1e6 / st["tokens"], 2)
+        st["nginx_cpu_us_per_token"] = round(
+            p.get("nginx_cpu_s", 0) * 1e6 / st["tokens"], 2)
+    if "tls_calls" in p:
+        st["upstream_calls"] = int(p["tls_calls"])
+        st["upstream_connections"] = int(p["tls_connections"])
+        st["http2_share"] = round(p["tls_h2"] / max(1, p["tls_calls"]), 3)
+    else:
+        st["upstream_calls"] = int(p.get("fake_requests", 0))
+        st["upstream_connections"] = int(p.get("fake_connections", 0))
+    setup = load(label + "_setup.json")
+    sp = kv(label + "_setup.txt")
+    if setup and sp.get("setup_reached"):
+        st["setup"] = dict(setup, proc=sp)
+        st["setup_cpu_ms_per_stream"] = round(
+            sp["setup_cpu_s"] * 1000 / sp["setup_reached"], 3)
+    S[label] = st
+    return st
+
+
+def setup_target(sc, st, limit):
+    if "setup" not in st:
+        return
+    sp = st["setup"]["proc"]
+    n = st["setup"]["streams"]
+    target(sc, "responder CPU per stream before its first token (%.2f s "
+           "over %d of %d calls set up, in %d ms; %d streams completed)" % (
+               sp["setup_cpu_s"], sp["setup_reached"], n, sp["setup_ms"],
+               st["setup"]["completed"]),
+           st["setup_cpu_ms_per_stream"], limit,
+           None if limit == "(reference)" else
+           st["setup_cpu_ms_per_stream"] < float(limit.split()[-1]) and
+           sp["setup_reached"] == n, "ms")
+
+
+def common_targets(sc, st, ft_limit=None, hwm_limit=None, kb_limit=None,
+                   tok_limits=(), conn_limit=None):
+    p = st["proc"]
+    target(sc, "completed without error (%d streams)" % st["streams"],
+           "%d/%d, %d errors" % (st["completed"], st["streams"],
+                                 st["errors"]), "all, 0 errors",
+           st["completed"] == st["streams"] and st["errors"] == 0)
+    target(sc, "first token p99 (p50 %.1f)" % st["first_token_ms"]["p50"],
+           st["first_token_ms"]["p99"],
+           "< %d" % ft_limit if ft_limit else "(reference)",
+           st["first_token_ms"]["p99"] < ft_limit if ft_limit else None,
+           "ms")
+    hwm = p.get("vmhwm_kb", 0)
+    target(sc, "responder peak RSS (VmHWM; %d threads, %d descriptors at "
+           "most)" % (p.get("max_threads", 0), p.get("max_fds", 0)),
+           round(hwm / 1024, 1),
+           "< %d" % hwm_limit if hwm_limit else "(reference)",
+           hwm and hwm < hwm_limit * 1024 if hwm_limit else None, "MB")
+    if "kb_per_extra_stream" in st:
+        target(sc, "memory per extra stream ((VmHWM - %.1f MB after a "
+               "warm-up) / %d)" % (p["baseline_rss_kb"] / 1024,
+                                   st["streams"]),
+               st["kb_per_extra_stream"],
+               "<= %d" % kb_limit if kb_limit else "(reference)",
+               st["kb_per_extra_stream"] <= kb_limit if kb_limit else None,
+               "KB")
+    if "responder_cpu_us_per_token" in st:
+        per = st["responder_cpu_us_per_token"]
+        for lim in tok_limits or (None,):
+            target(sc, "responder CPU per streamed token (%.2f s / %d "
+                   "tokens, incl. per-request work)" % (
+                       p.get("responder_cpu_s", 0), st["tokens"]), per,
+                   "< %d" % lim if lim else "(reference)",
+                   per < lim if lim else None, "us")
+    what = "upstream TCP connections for %d calls" % st["upstream_calls"]
+    if "http2_share" in st:
+        what += (" (distinct $connection at the TLS front; %.0f %% of "
+                 "calls over HTTP/2)" % (100 * st["http2_share"]))
+    else:
+        what += " (accepted by the fake upstream; HTTP/1.1)"
+    target(sc, what, st["upstream_connections"],
+           "<= %d" % conn_limit if conn_limit else "(reference)",
+           st["upstream_connections"] <= conn_limit and
+           st["upstream_calls"] >= st["streams"] if conn_limit else None)
+
+
+st = phase("streams")
+if st:
+    common_targets("streams", st, ft_limit=100, hwm_limit=100, kb_limit=40,
+                   tok_limits=(20, 25))
     target("streams", "stream duration p99 (nominal 4900 ms)",
            st["done_ms"]["p99"], "< 5000", st["done_ms"]["p99"] < 5000, "ms")
-    hwm = p.get("vmhwm_kb", 0)
-    target("streams", "responder peak RSS (VmHWM)", round(hwm / 1024, 1),
-           "< 100", hwm and hwm < 100 * 1024, "MB")
-    tok = st["tokens"]
-    cpu = p.get("responder_cpu_s", 0)
-    if tok:
-        per = cpu * 1e6 / tok
-        st["responder_cpu_us_per_token"] = round(per, 2)
-        st["nginx_cpu_us_per_token"] = round(
-            p.get("nginx_cpu_s", 0) * 1e6 / tok, 2)
-        target("cost", "responder CPU per streamed token (%.2f s / %d "
-               "tokens, incl. per-request work)" % (cpu, tok), round(per, 2),
-               "< 20", per < 20, "us")
+    setup_target("streams", st, "(reference)")
+st = phase("tls")
+if st:
+    common_targets("tls", st, ft_limit=300, hwm_limit=150, conn_limit=32)
+    setup_target("tls", st, "< 2")
+    p = st["proc"]
+    if "tls_resumed" in p:
+        target("tls", "TLS sessions resumed (of the connections)",
+               "%d/%d" % (p["tls_resumed"], p["tls_connections"]),
+               "(reference)", None)
+st = phase("s5000")
+if st:
+    p = st["proc"]
+    S["s5000"]["raised"] = {k: p.get(k) for k in (
+        "max_requests", "nofile", "nginx_worker_connections")}
+    common_targets("s5000", st)
+    target("s5000", "what was raised: MATCHJOBS_MAX_REQUESTS=%s, nginx "
+           "worker_connections %s, ulimit -n %s" % (
+               fmt(p.get("max_requests", "?")),
+               fmt(p.get("nginx_worker_connections", "?")),
+               fmt(p.get("nofile", "?"))), "-", "(reference)", None)
+
+# resume and cancel (bench/resume.py): through the TLS front, and plain
+for name, sc, how in (("resume", "resume", "TLS + HTTP/2 upstream"),
+                      ("resume_plain", "resume", "plain HTTP upstream")):
+    rs = load(name + ".json")
+    if rs is None:
+        continue
+    S[name] = rs
+    f = rs.get("follow", {})
+    c = rs.get("cancel", {})
+    if not rs.get("supported"):
+        if f.get("run_id") and f.get("get_run_status"):
+            why = "n/a: GET /api/runs/{id} answers %d" % f["get_run_status"]
+        else:
+            why = "n/a: no run_id or frame ids in the stream"
+        target(sc, "%s: follower reconnecting twice mid-run gets every "
+               "frame once, in order" % how, why, "yes", False)
+        target(sc, "%s: cancel: the run's model call closed upstream"
+               % how, why, "< 1000", False, "ms")
+        continue
+    target(sc, "%s: follower reconnecting twice mid-run gets every frame "
+           "once, in order (%s frames over %s connections)" % (
+               how, f.get("frames"), len(f.get("frames_per_connection", []))),
+           "yes" if f.get("ok") else "no", "yes", f.get("ok"))
+    closed = c.get("upstream_closed_ms")
+    target(sc, "%s: cancel: the run's model call closed upstream (cancel "
+           "answered in %s ms, %s; stream ended %s; %s tokens sent "
+           "upstream)" % (how, c.get("cancel_answer_ms"),
+                          c.get("state_after"),
+                          "+".join(c.get("stream_tail", [])),
+                          c.get("tokens_sent_upstream", "?")),
+           closed if closed is not None else "not within 15 s", "< 1000",
+           c.get("ok"), "ms")
 
 # throughput
 tw = {k: wrk(k) for k in ("openai", "openai_c16", "local", "health",
@@ -332,18 +496,19 @@ if os.path.isdir(prof):
     out["profiles"] = sorted(os.listdir(prof))
 
 
-def fmt(v):
-    if isinstance(v, float):
-        return ("%.3f" % v).rstrip("0").rstrip(".") if abs(v) < 100 else \
-            "%.0f" % v
-    return str(v)
+def with_unit(v, t):
+    """A figure with its unit; words and "(reference)" without."""
+    v = fmt(v)
+    if not t["unit"] or v.startswith("(") or re.search(r"[a-z]{3}", v):
+        return v
+    return "%s %s" % (v, t["unit"])
 
 
-rows = [("scenario", "what", "measured", "target", "met")]
+rows = [("scenario", "what", "measured", "target", "")]
 for t in T:
-    met = "-" if t["met"] is None else ("yes" if t["met"] else "NO")
-    rows.append((t["scenario"], t["what"], "%s %s" % (fmt(t["measured"]),
-                 t["unit"]), "%s %s" % (t["target"], t["unit"]), met))
+    met = "-" if t["met"] is None else ("PASS" if t["met"] else "MISS")
+    rows.append((t["scenario"], t["what"], with_unit(t["measured"], t),
+                 with_unit(t["target"], t), met))
 w = [max(len(r[i]) for r in rows) for i in range(5)]
 lines = []
 for k, r in enumerate(rows):
@@ -360,17 +525,32 @@ if "others_cpu_s" in mach:
           "machine) during the run; top: %s" % (
               mach["others_cpu_s"], mach["others_cpu_pct_of_machine"],
               ", ".join("%s %.1fs" % x for x in mach["others_top"]) or "-"))
-    if mach["others_cpu_pct_of_machine"] > 5:
-        print("WARNING: the machine was shared; latency figures are "
-              "pessimistic. Rerun on a quiet machine.")
+if "foreign_cpu_s" in mach:
+    print("CPU used on this kernel by work other than this run (other "
+          "sandboxes included: /proc/stat minus this run's processes): "
+          "%.1f CPU-s, %.1f %% of the machine" % (
+              mach["foreign_cpu_s"], mach["foreign_cpu_pct_of_machine"]))
+    if mach["foreign_cpu_pct_of_machine"] > 10:
+        print("WARNING: other work took more than 10 % of the CPUs; "
+              "latency and CPU figures are pessimistic. Rerun on a quiet "
+              "machine.")
+# /proc/stat and the load average count every task on the kernel,
+# including other sandboxes' that /proc here does not list.
+if "busy_before_pct" in mach:
+    print("CPUs busy with everything but this run, 1 s before and after: "
+          "%s %% / %s %%; load average before %s, after %s" % (
+              fmt(mach["busy_before_pct"]),
+              fmt(mach.get("busy_after_pct", "?")),
+              mach.get("loadavg_before", "?"),
+              mach.get("loadavg_after", "?")))
 
-md = ["| scenario | what | measured | target | met? |",
+md = ["| scenario | what | measured | target | |",
       "|---|---|---|---|---|"]
 for t in T:
-    met_s = "—" if t["met"] is None else ("yes" if t["met"] else "**no**")
-    md.append("| %s | %s | %s %s | %s %s | %s |" % (
-        t["scenario"], t["what"], fmt(t["measured"]), t["unit"], t["target"],
-        t["unit"], met_s))
+    met_s = "—" if t["met"] is None else ("PASS" if t["met"] else "**MISS**")
+    md.append("| %s | %s | %s | %s | %s |" % (
+        t["scenario"], t["what"], with_unit(t["measured"], t),
+        with_unit(t["target"], t), met_s))
 stamp = time.strftime("%Y%m%d-%H%M%S")
 out["generated"] = stamp
 for name in ("results.json", "results-%s.json" % stamp):

@@ -15,7 +15,11 @@
  *     --label L         name in the JSON summary
  *     --samples FILE    write every stamp latency (ns), one per line
  *
- * Each stream is one HTTP/1.1 POST on its own connection.  The response
+ * Each stream is one HTTP/1.1 POST on its own connection.  Through the
+ * responder, each stream's resume_text starts with "u<8 digits> " (the
+ * stream's number), so no two requests are the same: the responder makes
+ * one model call for identical jobs in flight (SPEC "Cache"), and a bench
+ * of identical requests would measure that instead of N calls.  The response
  * is decoded (chunked or not), split into SSE frames, and per stream it
  * records the time to the first token event, the token count, whether
  * `done` (or, direct, `[DONE]`) arrived, and errors.  Tokens whose text
@@ -47,6 +51,7 @@ enum ck { CK_SIZE, CK_DATA, CK_DATA_CRLF, CK_TRAILER, CK_DONE };
 struct stream {
 	int		 fd;
 	enum st		 st;
+	char		*req;		/* this stream's request */
 	int64_t		 t_start, t_first, t_end;
 	size_t		 sent;
 	char		*hbuf;
@@ -69,6 +74,7 @@ struct stream {
 static int		 direct;
 static char		*req;
 static size_t		 reqlen;
+static size_t		 uoff;		/* of the digits after "u"; 0: none */
 static int64_t		*samples;
 static size_t		 nsamples, capsamples;
 static int64_t		 arrival_real;	/* of the current read */
@@ -291,6 +297,9 @@ finish(struct stream *s, int ep)
 		close(s->fd);
 		s->fd = -1;
 	}
+	if (s->req != NULL && s->req != req)
+		free(s->req);
+	s->req = NULL;
 	if (s->st != S_END)
 		n_ended++;
 	s->st = S_END;
@@ -402,7 +411,7 @@ on_write(struct stream *s, int ep)
 		s->st = S_SEND;
 	}
 	while (s->sent < reqlen) {
-		w = write(s->fd, req + s->sent, reqlen - s->sent);
+		w = write(s->fd, s->req + s->sent, reqlen - s->sent);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)
@@ -414,6 +423,9 @@ on_write(struct stream *s, int ep)
 		}
 		s->sent += (size_t)w;
 	}
+	if (s->req != req)
+		free(s->req);
+	s->req = NULL;
 	s->st = S_HEAD;
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = s;
@@ -421,11 +433,19 @@ on_write(struct stream *s, int ep)
 }
 
 static void
-start(struct stream *s, int ep, struct sockaddr_in *sa)
+start(struct stream *s, int ep, struct sockaddr_in *sa, int idx)
 {
 	struct epoll_event	 ev;
 	int			 one = 1;
+	char			 d[16];
 
+	s->req = req;
+	if (uoff > 0) {
+		s->req = xrealloc(NULL, reqlen);
+		memcpy(s->req, req, reqlen);
+		snprintf(d, sizeof(d), "%08d", idx % 100000000);
+		memcpy(s->req + uoff, d, 8);
+	}
 	s->t_start = mono();
 	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
@@ -493,7 +513,9 @@ build_request(const char *host, const char *path, int jobs,
 		    "Job description: Python SQL <<fake:%s>>\"}]}", dirs);
 	} else {
 		p += sprintf(p, "{\"user_id\":\"bench\",\"resume_text\":\"");
-		for (i = 0; i < resume_bytes; i++)
+		uoff = (size_t)(p - body) + 1;	/* in the body, for now */
+		p += sprintf(p, "u00000000 ");
+		for (i = 10; i < resume_bytes; i++)
 			*p++ = words[i % (sizeof(words) - 1)];
 		p += sprintf(p, "\",\"jobs\":[");
 		for (i = 0; i < jobs; i++)
@@ -509,6 +531,8 @@ build_request(const char *host, const char *path, int jobs,
 	reqlen = (size_t)sprintf(req, "POST %s HTTP/1.1\r\nHost: %s\r\n"
 	    "Content-Type: application/json\r\nAccept: text/event-stream\r\n"
 	    "Content-Length: %d\r\nConnection: close\r\n\r\n", path, host, n);
+	if (uoff > 0)
+		uoff += reqlen;
 	memcpy(req + reqlen, body, (size_t)n);
 	reqlen += (size_t)n;
 	free(body);
@@ -592,7 +616,8 @@ main(int argc, char **argv)
 			    started / n : 0);
 			if (next > now)
 				break;
-			start(&ss[started++], ep, &sa);
+			start(&ss[started], ep, &sa, started);
+			started++;
 		}
 		k = started < n ? 1 : 100;
 		arrival_mono = 0;
