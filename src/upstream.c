@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <json-c/json.h>
@@ -34,10 +37,24 @@ struct up_share {
 	pthread_mutex_t	 locks[CURL_LOCK_DATA_LAST]; /* one per data kind */
 };
 
+/*
+ * The pool drives libcurl's event API (curl_multi_socket_action) over an
+ * epoll set of its own: a turn costs what the sockets that are ready
+ * need, not a walk over every transfer (curl_multi_perform's), which
+ * matters with thousands of calls in flight.
+ */
 struct up_pool {
 	CURLM		*multi;
 	struct up_share	*share;		/* TLS sessions, DNS */
+	int		 ep;		/* epoll: libcurl's sockets and wake */
+	int		 wake;		/* eventfd: up_pool_wakeup() */
+	long		 timer_ms;	/* libcurl's timer: -1 none, else due
+					   at timer_at */
+	long long	 timer_at;
 };
+
+/* Events read from epoll in one go. */
+#define POOL_EVENTS	256
 
 struct up_transfer {
 	CURL			*easy;
@@ -620,19 +637,76 @@ up_global_init(void)
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
+/* CURLMOPT_SOCKETFUNCTION: keep the epoll set as libcurl wants it. */
+static int
+pool_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct up_pool		*p = arg;
+	struct epoll_event	 ev;
+
+	(void)e;
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = fd;
+	if (what == CURL_POLL_REMOVE) {
+		(void)epoll_ctl(p->ep, EPOLL_CTL_DEL, fd, NULL);
+		(void)curl_multi_assign(p->multi, fd, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+	    (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	/* sockp marks a socket already in the set. */
+	if (sockp == NULL) {
+		if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &ev) != 0 &&
+		    errno == EEXIST)
+			(void)epoll_ctl(p->ep, EPOLL_CTL_MOD, fd, &ev);
+		(void)curl_multi_assign(p->multi, fd, p);
+	} else if (epoll_ctl(p->ep, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+	    errno == ENOENT)
+		(void)epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &ev);
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when libcurl wants to be called again. */
+static int
+pool_timer(CURLM *m, long timeout_ms, void *arg)
+{
+	struct up_pool *p = arg;
+
+	(void)m;
+	p->timer_ms = timeout_ms;
+	p->timer_at = clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	return 0;
+}
+
 int
 up_pool_new(const struct config *cfg, struct up_pool **out)
 {
-	struct up_pool	*p;
+	struct up_pool		*p;
+	struct epoll_event	 ev;
 
 	*out = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
+	p->ep = p->wake = -1;
+	p->timer_ms = -1;
 	if (up_share_new(&p->share) != 0 ||
-	    (p->multi = curl_multi_init()) == NULL) {
+	    (p->multi = curl_multi_init()) == NULL ||
+	    (p->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (p->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
 		up_pool_free(p);
 		return -1;
 	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = p->wake;
+	if (epoll_ctl(p->ep, EPOLL_CTL_ADD, p->wake, &ev) != 0) {
+		up_pool_free(p);
+		return -1;
+	}
+	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, pool_socket);
+	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, pool_timer);
+	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS,
 	    (long)MJ_UPSTREAM_CONNS);
 	curl_multi_setopt(p->multi, CURLMOPT_PIPELINING,
@@ -654,6 +728,10 @@ up_pool_free(struct up_pool *p)
 		return;
 	if (p->multi != NULL)
 		curl_multi_cleanup(p->multi);
+	if (p->ep >= 0)
+		close(p->ep);
+	if (p->wake >= 0)
+		close(p->wake);
 	up_share_free(p->share);
 	free(p);
 }
@@ -684,22 +762,43 @@ up_pool_abort(struct up_pool *p, struct up_transfer *t)
 void
 up_pool_run(struct up_pool *p, long wait_ms)
 {
-	long	 ct;
-	int	 still;
+	struct epoll_event	 ev[POOL_EVENTS];
+	long long		 now;
+	uint64_t		 v;
+	int			 n, i, mask, still;
 
-	curl_multi_perform(p->multi, &still);
-	if (curl_multi_timeout(p->multi, &ct) == CURLM_OK && ct >= 0 &&
-	    ct < wait_ms)
-		wait_ms = ct;
-	if (wait_ms > 0)
-		curl_multi_poll(p->multi, NULL, 0, (int)wait_ms, NULL);
-	curl_multi_perform(p->multi, &still);
+	now = clock_ms();
+	if (p->timer_ms >= 0 && p->timer_at - now < wait_ms)
+		wait_ms = p->timer_at > now ? (long)(p->timer_at - now) : 0;
+	n = epoll_wait(p->ep, ev, POOL_EVENTS, (int)(wait_ms > 0 ? wait_ms :
+	    0));
+	for (i = 0; i < n; i++) {
+		if (ev[i].data.fd == p->wake) {
+			while (read(p->wake, &v, sizeof(v)) > 0)
+				;
+			continue;
+		}
+		mask = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+		    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+		    (ev[i].events & (EPOLLERR | EPOLLHUP) ?
+		    CURL_CSELECT_ERR : 0);
+		curl_multi_socket_action(p->multi, ev[i].data.fd, mask,
+		    &still);
+	}
+	if (p->timer_ms >= 0 && clock_ms() >= p->timer_at) {
+		p->timer_ms = -1;
+		curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0,
+		    &still);
+	}
 }
 
 void
 up_pool_wakeup(struct up_pool *p)
 {
-	curl_multi_wakeup(p->multi);
+	uint64_t one = 1;
+
+	/* A full counter is a wake already pending. */
+	(void)!write(p->wake, &one, sizeof(one));
 }
 
 void *
