@@ -202,6 +202,6 @@
 #define MJ_RUN_STOP_WAIT_MS	5000
 /* Frame bytes the registry keeps of ended runs before it forgets some
  * early (before their grace period). */
-#define MJ_RUNS_KEPT_BYTES	(256u * 1024 * 1024)
+#define MJ_RUNS_KEPT_BYTES	(64u * 1024 * 1024)
 
 #endif /* MJ_BOUNDS_H */

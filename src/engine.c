@@ -1003,6 +1003,31 @@ eng_count(const struct engine *e)
 }
 
 enum eng_status
+eng_run_local(const struct config *cfg, struct run_input *in,
+    struct runlog *log)
+{
+	struct engine	 e;
+	struct run	*r;
+	enum eng_status	 rc;
+
+	memset(&e, 0, sizeof(e));
+	e.cfg = cfg;
+	buf_init(&e.scratch, MJ_RUNLOG_BYTES_MAX);
+	rc = eng_add(&e, in, log);
+	/* No pool: a local run has no calls; stop and detach still hold. */
+	while (rc == ENG_OK && e.nruns > 0) {
+		housekeeping(&e, clock_ms());
+		(void)local_step(&e);
+	}
+	while ((r = e.reap) != NULL) {
+		e.reap = r->next_run;
+		run_free(r);
+	}
+	buf_free(&e.scratch);
+	return rc;
+}
+
+enum eng_status
 eng_new(const struct config *cfg, struct engine **out)
 {
 	struct engine	*e;

@@ -13,9 +13,10 @@
  * (upstream.h), at most cfg->concurrency at once per run; a job identical
  * to one whose call is in flight (same resume and job fields) joins that
  * call instead of making its own, and is reported "cached": true.
- * Without a key the local lexical engine (local.c) scores them, one job
- * per turn so that no run holds the thread for long, and its answer is
- * streamed as tokens the same way.
+ * Without a key the local lexical engine (local.c) scores them, on the
+ * worker thread of the request (eng_run_local: no model call, nothing
+ * for the runner to own), and its answer is streamed as tokens the same
+ * way.
  *
  * Not thread-safe: one thread (the runner's) calls everything here but
  * eng_wake(), which any thread may call.
@@ -61,6 +62,13 @@ void		 eng_turn(struct engine *, long wait_ms);
 void		 eng_wake(struct engine *);
 /* End every run now with `error` (code "shutdown") and `done`. */
 void		 eng_shutdown(struct engine *);
+/*
+ * Score a local-engine run (cfg->local) to its end on the calling
+ * thread: it makes no model call, so it needs neither the runner nor a
+ * pool, and runs on every core instead of one.  Takes in as eng_add().
+ */
+enum eng_status	 eng_run_local(const struct config *, struct run_input *in,
+		    struct runlog *log) __attribute__((warn_unused_result));
 /* Runs not ended yet. */
 size_t		 eng_count(const struct engine *);
 

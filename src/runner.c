@@ -148,6 +148,12 @@ runner_submit(struct runner *r, struct run_input *in, struct runlog *log)
 {
 	struct item	*it;
 
+	if (r->cfg->local) {
+		/* No model call: scored here, to the end, before returning. */
+		rl_set_hook(log, NULL, NULL);
+		return eng_run_local(r->cfg, in, log) == ENG_OK ? RN_OK :
+		    RN_ERR_NOMEM;
+	}
 	if ((it = calloc(1, sizeof(*it))) == NULL) {
 		req_free(&in->req);
 		free(in->resume);

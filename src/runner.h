@@ -60,7 +60,9 @@ void		 runner_free(struct runner *);
 
 /*
  * Score in's jobs, appending frames to log (which must hold `accepted`
- * and whatever else the route wrote first) until `done`.  Takes in's
+ * and whatever else the route wrote first) until `done`.  A local-engine
+ * run (no API key) is scored on the calling thread before this returns:
+ * it makes no model call.  Takes in's
  * contents on every return (in is zeroed); on an error nothing was
  * appended and the caller ends the log itself.
  */
