@@ -194,6 +194,8 @@
  */
 #define MJ_FOLLOW_BATCH		64
 #define MJ_FOLLOW_WAIT_MS	1000
+/* While frames flow, a follower looks at its client this often. */
+#define MJ_FOLLOW_LOOK_MS	200
 /*
  * Run routes (runs.c): how long POST .../cancel and DELETE wait for the
  * run to end once asked to stop (the runner aborts its calls within a

@@ -5,7 +5,10 @@
  * Both followers have the same loop: read the frames after the cursor
  * (at most MJ_FOLLOW_BATCH, waiting at most MJ_FOLLOW_WAIT_MS and never
  * past the keep-alive deadline when there are none), write them, and
- * after every wake look whether the client left.  The SSE follower
+ * look whether the client left: after a wake without frames, and while
+ * frames flow at most every MJ_FOLLOW_LOOK_MS (a poll() per token would
+ * cost as much as the token's own send).  The plain follower sleeps until
+ * the log closes (rl_wait_end): tokens don't wake it.  The SSE follower
  * writes each batch with one flush; the plain follower only moves its
  * cursor and answers from the run's result frame once the log is
  * closed.
@@ -51,13 +54,14 @@ fl_sse(struct out *o, struct fconn *c, struct runlog *l, uint64_t after,
 {
 	struct rl_frame	 f[MJ_FOLLOW_BATCH];
 	long long	 quiet;		/* clock_ms() when bytes last went out */
+	long long	 looked;	/* clock_ms() of the last fconn_gone() */
 	enum out_status	 os;
 	enum fl_status	 rc;
 	size_t		 n, i;
 	int		 closed, wrote;
 
 	rl_follow(l);
-	quiet = clock_ms();
+	quiet = looked = clock_ms();
 	for (;;) {
 		rl_read(l, after, f, MJ_FOLLOW_BATCH,
 		    wait_for(quiet + cfg->keepalive_ms), &n, &closed);
@@ -84,6 +88,9 @@ fl_sse(struct out *o, struct fconn *c, struct runlog *l, uint64_t after,
 			rc = FL_OK;
 			break;
 		}
+		if (n > 0 && clock_ms() - looked < MJ_FOLLOW_LOOK_MS)
+			continue;
+		looked = clock_ms();
 		if (fconn_gone(c)) {
 			rc = FL_ERR_GONE;
 			break;
@@ -156,22 +163,13 @@ enum fl_status
 fl_plain(struct out *o, struct fconn *c, struct runlog *l,
     const struct config *cfg, const char *extra)
 {
-	struct rl_frame	 f[MJ_FOLLOW_BATCH];
-	uint64_t	 after;
 	enum out_status	 os;
 	enum fl_status	 rc;
-	size_t		 n;
-	int		 closed;
 
 	(void)cfg;	/* no keep-alive: nothing is sent before the answer */
 	rl_follow(l);
-	after = rl_last_id(l);
 	for (;;) {
-		rl_read(l, after, f, MJ_FOLLOW_BATCH, MJ_FOLLOW_WAIT_MS, &n,
-		    &closed);
-		if (n > 0)
-			after = f[n - 1].id;
-		if (closed)
+		if (rl_wait_end(l, MJ_FOLLOW_WAIT_MS))
 			break;
 		if (fconn_gone(c)) {
 			rc = FL_ERR_GONE;

@@ -34,6 +34,7 @@ wall_ms(void)
 struct runlog {
 	pthread_mutex_t	  mu;
 	pthread_cond_t	  cv;
+	pthread_cond_t	  end_cv;	/* broadcast once: done appended */
 	int		  refs;		/* under mu */
 	char		  id[RL_ID_LEN + 1];
 	struct rl_frame	**frames;	/* frames[i] has id i + 1 */
@@ -120,6 +121,12 @@ rl_new(const char *id, struct runlog **out)
 		free(l);
 		return RL_ERR_NOMEM;
 	}
+	if (pthread_cond_init(&l->end_cv, NULL) != 0) {
+		pthread_cond_destroy(&l->cv);
+		pthread_mutex_destroy(&l->mu);
+		free(l);
+		return RL_ERR_NOMEM;
+	}
 	memcpy(l->id, id, RL_ID_LEN + 1);
 	l->refs = 1;
 	l->created_ms = l->updated_ms = wall_ms();
@@ -155,6 +162,7 @@ rl_unref(struct runlog *l)
 	free(l->user_id);
 	free(l->owner);
 	pthread_cond_destroy(&l->cv);
+	pthread_cond_destroy(&l->end_cv);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
 }
@@ -218,6 +226,7 @@ rl_append(struct runlog *l, const char *type, const char *data, size_t len,
 		l->closed = 1;
 		l->state = final == RL_RUNNING ? RL_DONE : final;
 		l->ended_ms = clock_ms();
+		pthread_cond_broadcast(&l->end_cv);
 	}
 	if (id != NULL)
 		*id = f->id;
@@ -265,6 +274,28 @@ rl_read(struct runlog *l, uint64_t after, struct rl_frame *out, size_t max,
 	*n = k;
 	*closed = l->closed && after + k >= l->n;
 	pthread_mutex_unlock(&l->mu);
+}
+
+int
+rl_wait_end(struct runlog *l, long wait_ms)
+{
+	struct timespec	 ts;
+	int		 closed;
+
+	pthread_mutex_lock(&l->mu);
+	if (!l->closed && wait_ms != 0) {
+		if (wait_ms > 0)
+			deadline(&ts, wait_ms);
+		while (!l->closed)
+			if (wait_ms < 0)
+				pthread_cond_wait(&l->end_cv, &l->mu);
+			else if (pthread_cond_timedwait(&l->end_cv, &l->mu,
+			    &ts) != 0)
+				break;
+	}
+	closed = l->closed;
+	pthread_mutex_unlock(&l->mu);
+	return closed;
 }
 
 #define LOCKED_GET(l, expr) do {					\

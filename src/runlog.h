@@ -134,6 +134,12 @@ void		 rl_info(struct runlog *, struct rl_info *out);
  */
 int		 rl_frame_get(struct runlog *, uint64_t id, struct rl_frame *out);
 
+/*
+ * Wait up to wait_ms (< 0: for ever) for the log to close; appends of
+ * other frames don't wake the caller.  Nonzero once it is closed.
+ */
+int		 rl_wait_end(struct runlog *, long wait_ms);
+
 /* The state, the number of frames so far, and whether the log ended. */
 enum rl_state	 rl_state(struct runlog *);
 uint64_t	 rl_last_id(struct runlog *);

@@ -309,6 +309,27 @@ test_followers(void)
 		(void)rl_runs_sweep(runs, clock_ms() + 3600000);
 	}
 
+	/* rl_wait_end: the end wakes it, frames don't. */
+	{
+		struct runlog	*w = fresh();
+		long long	 t0;
+		int		 r1, r2, r3;
+
+		r1 = rl_wait_end(w, 0);
+		if (rl_append(w, "token", "{}", 2, RL_RUNNING, NULL) != RL_OK)
+			r1 = -1;
+		t0 = clock_ms();
+		r2 = rl_wait_end(w, 60);
+		ok(r1 == 0 && r2 == 0 && clock_ms() - t0 >= 50,
+		    "rl_wait_end on a running log: 0, after its wait");
+		if (rl_append(w, "done", "{}", 2, RL_RUNNING, NULL) != RL_OK)
+			r3 = -1;
+		else
+			r3 = rl_wait_end(w, -1);
+		ok(r3 == 1, "rl_wait_end once done: 1 at once, even unbounded");
+		rl_unref(w);
+	}
+
 	l = fresh();
 	ok(rl_runs_add(runs, l) == RL_OK && rl_runs_sweep(runs,
 	    clock_ms() + 3600000 + 2000) == 0, "a running run is never swept");
