@@ -953,12 +953,6 @@ eng_turn(struct engine *e, long wait_ms)
 	struct run		*r;
 	long long		 now;
 
-	if (e->cfg->local && e->nruns > 0) {
-		/* Between two local jobs: cancels and detach first. */
-		housekeeping(e, clock_ms());
-		if (local_step(e) > 0)
-			wait_ms = 0;
-	}
 	if (e->nruns > 0 && wait_ms > HOUSE_MS)
 		wait_ms = HOUSE_MS;
 	up_pool_run(e->pool, wait_ms);

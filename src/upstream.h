@@ -1,6 +1,6 @@
 /*
  * upstream.h - one streamed chat-completions call to an OpenAI-compatible
- * server, as a libcurl easy handle the engine drives in its multi handle.
+ * server, as a libcurl easy handle in the runner's pool (below).
  *
  * A transfer owns its request body, its SSE parser and the answer text it
  * accumulates.  Each content delta is handed to the token callback as it
