@@ -188,14 +188,21 @@
 #define MJ_RUNLOG_BYTES_MAX	(64u * 1024 * 1024)
 /*
  * Followers (follow.c): frames read from the log at once and written
- * with one flush (a burst of tokens costs one send, not 64), and the
- * longest wait for a frame before looking whether the client left (SPEC:
- * a follower notices within a second).
+ * with one flush (a burst of tokens costs one send, not 64).
  */
 #define MJ_FOLLOW_BATCH		64
-#define MJ_FOLLOW_WAIT_MS	1000
-/* While frames flow, a follower looks at its client this often. */
-#define MJ_FOLLOW_LOOK_MS	200
+/*
+ * How often the writer (writer.c) looks for keep-alives due and clients
+ * stalled past their timeout.  A client leaving is seen at once (epoll).
+ */
+#define MJ_WRITER_TICK_MS	1000
+/*
+ * Bytes a non-blocking connection keeps for a client that reads slower
+ * than frames come (fconn.h): a follower reads no more frames while any
+ * are waiting, so this holds at most one batch of them, or one plain
+ * answer; both are within a run log's bytes.
+ */
+#define MJ_FCONN_BACKLOG_MAX	(MJ_RUNLOG_BYTES_MAX + 1024u * 1024)
 /*
  * Run routes (runs.c): how long POST .../cancel and DELETE wait for the
  * run to end once asked to stop (the runner aborts its calls within a

@@ -976,6 +976,12 @@ eng_wake(struct engine *e)
 	up_pool_wakeup(e->pool);
 }
 
+int
+eng_watch(struct engine *e, int fd)
+{
+	return up_pool_watch(e->pool, fd);
+}
+
 void
 eng_shutdown(struct engine *e)
 {

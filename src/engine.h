@@ -60,6 +60,8 @@ enum eng_status	 eng_add(struct engine *, struct run_input *in,
 void		 eng_turn(struct engine *, long wait_ms);
 /* Wake eng_turn() now (a stop was requested, a follower left). */
 void		 eng_wake(struct engine *);
+/* Let eng_turn() also wake while fd is readable (the writer's). */
+int		 eng_watch(struct engine *, int fd);
 /* End every run now with `error` (code "shutdown") and `done`. */
 void		 eng_shutdown(struct engine *);
 /*

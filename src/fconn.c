@@ -6,11 +6,14 @@
  * in[] has room for, so stdin is never dropped nor grown without bound.
  * Reads wait in poll() with a timeout (the smaller of the caller's
  * deadline and the read timeout), so no read blocks past either; the
- * socket itself stays blocking for writes, which SO_SNDTIMEO bounds.
+ * socket itself stays blocking for writes, which SO_SNDTIMEO bounds,
+ * until fconn_nonblock(): then a send that would block keeps the rest
+ * in the backlog, and every later send queues behind it.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,7 +44,23 @@ fconn_strerror(enum fconn_status st)
 	return errs[st];
 }
 
-/* Send all of iov, bounded by SO_SNDTIMEO; -1 once a send fails. */
+/* Keep iov[0..n) in the backlog; -1 once it would pass its bound. */
+static int
+keep(struct fconn *c, const struct iovec *iov, int n)
+{
+	for (; n > 0; iov++, n--)
+		if (buf_add(&c->backlog, iov->iov_base, iov->iov_len) !=
+		    BUF_OK) {
+			c->wfail = 1;
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * Send all of iov, bounded by SO_SNDTIMEO; non-blocking, what the socket
+ * can't take now goes to the backlog.  -1 once a send fails.
+ */
 static int
 send_all(struct fconn *c, struct iovec *iov, int n)
 {
@@ -50,6 +69,8 @@ send_all(struct fconn *c, struct iovec *iov, int n)
 
 	if (c->wfail)
 		return -1;
+	if (c->nb && c->bpos < c->backlog.len)
+		return keep(c, iov, n);
 	while (n > 0) {
 		memset(&m, 0, sizeof(m));
 		m.msg_iov = iov;
@@ -58,6 +79,9 @@ send_all(struct fconn *c, struct iovec *iov, int n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			if (c->nb && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK))
+				return keep(c, iov, n);
 			c->wfail = 1;
 			return -1;
 		}
@@ -154,6 +178,9 @@ fconn_new(int fd, unsigned max_conns)
 	c->perr = FCGI_OK;
 	c->params_done = c->in_done = c->gone = c->wfail = 0;
 	c->ipos = c->ilen = c->olen = 0;
+	c->nb = 0;
+	c->bpos = 0;
+	buf_init(&c->backlog, MJ_FCONN_BACKLOG_MAX);
 	fcgi_init(&c->p, max_conns, &cb, c);
 	set_sndtimeo(fd, MJ_FCGI_HANDSHAKE_MS);
 	return c;
@@ -166,6 +193,7 @@ fconn_free(struct fconn *c)
 		return;
 	close(c->fd);
 	fcgi_free(&c->p);
+	buf_free(&c->backlog);
 	free(c);
 }
 
@@ -384,4 +412,51 @@ fconn_end(struct fconn *c, unsigned long app_status)
 	iov.iov_base = r;
 	iov.iov_len = sizeof(r);
 	return send_all(c, &iov, 1) == 0 ? FCONN_OK : FCONN_GONE;
+}
+
+enum fconn_status
+fconn_nonblock(struct fconn *c)
+{
+	int fl;
+
+	if ((fl = fcntl(c->fd, F_GETFL)) < 0 ||
+	    fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+		c->wfail = 1;
+		return FCONN_GONE;
+	}
+	c->nb = 1;
+	return FCONN_OK;
+}
+
+size_t
+fconn_pending(const struct fconn *c)
+{
+	return c->backlog.len - c->bpos;
+}
+
+enum fconn_status
+fconn_drain(struct fconn *c)
+{
+	ssize_t w;
+
+	while (c->bpos < c->backlog.len) {
+		if (c->wfail)
+			return FCONN_GONE;
+		w = send(c->fd, c->backlog.data + c->bpos,
+		    c->backlog.len - c->bpos, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return FCONN_OK;
+		if (w <= 0) {
+			c->wfail = 1;
+			return FCONN_GONE;
+		}
+		c->bpos += (size_t)w;
+	}
+	/* Sent: give the memory back (a slow moment is no reason to
+	 * hold it for the rest of a long stream). */
+	buf_free(&c->backlog);
+	c->bpos = 0;
+	return c->wfail ? FCONN_GONE : FCONN_OK;
 }

@@ -14,13 +14,21 @@
  * one connection carries one request (FCGI_KEEP_CONN is not honoured,
  * so an idle kept connection never holds a thread).
  *
- * Not thread-safe: a connection belongs to the thread serving it.
+ * Once the request is read, fconn_nonblock() makes the socket
+ * non-blocking for a writer that serves many connections from one
+ * thread (writer.h): what a send can't take now is kept in a backlog
+ * (fconn_pending(), bounded by MJ_FCONN_BACKLOG_MAX) and sent by
+ * fconn_drain() when the socket is writable again; later writes queue
+ * behind it, so bytes keep their order.
+ *
+ * Not thread-safe: a connection belongs to one thread at a time.
  */
 #ifndef MJ_FCONN_H
 #define MJ_FCONN_H
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "fcgi.h"
 
 enum fconn_status {
@@ -47,6 +55,9 @@ struct fconn {
 	int		 in_done;	/* stdin ended */
 	int		 gone;		/* EOF, error or ABORT_REQUEST */
 	int		 wfail;		/* a write failed */
+	int		 nb;		/* non-blocking (fconn_nonblock) */
+	struct buf	 backlog;	/* bytes a send could not take yet */
+	size_t		 bpos;		/* of them, sent already */
 	size_t		 ipos, ilen;	/* stdin bytes in in[] */
 	size_t		 olen;		/* stdout bytes in out[] */
 	char		 in[FCONN_IN_MAX];
@@ -103,6 +114,21 @@ enum fconn_status fconn_flush(struct fconn *c)
 		    __attribute__((warn_unused_result));
 /* Flush, then end stdout and the request (FCGI_END_REQUEST). */
 enum fconn_status fconn_end(struct fconn *c, unsigned long app_status);
+
+/*
+ * Make the socket non-blocking (a writer on its own thread takes the
+ * connection over).  FCONN_OK or FCONN_GONE.
+ */
+enum fconn_status fconn_nonblock(struct fconn *c)
+		    __attribute__((warn_unused_result));
+/* Bytes waiting in the backlog (0 when blocking). */
+size_t		 fconn_pending(const struct fconn *c);
+/*
+ * Send what the backlog holds until the socket would block.  FCONN_OK
+ * (fconn_pending() may still be > 0), or FCONN_GONE.
+ */
+enum fconn_status fconn_drain(struct fconn *c)
+		    __attribute__((warn_unused_result));
 
 const char	*fconn_strerror(enum fconn_status);
 

@@ -2,20 +2,18 @@
  * follow.c - followers: a run's frames written to one client; see
  * follow.h.
  *
- * Both followers have the same loop: read the frames after the cursor
- * (at most MJ_FOLLOW_BATCH, waiting at most MJ_FOLLOW_WAIT_MS and never
- * past the keep-alive deadline when there are none), write them, and
- * look whether the client left: after a wake without frames, and while
- * frames flow at most every MJ_FOLLOW_LOOK_MS (a poll() per token would
- * cost as much as the token's own send).  The plain follower sleeps until
- * the log closes (rl_wait_end): tokens don't wake it.  The SSE follower
- * writes each batch with one flush; the plain follower only moves its
- * cursor and answers from the run's result frame once the log is
- * closed.
+ * A step first sends what the connection's backlog holds; while bytes
+ * wait there it reads no frames.  Then the SSE follower reads the frames
+ * after its cursor, a batch (MJ_FOLLOW_BATCH) at a time, renders each
+ * (out_sse_frame) and flushes the batch with one send; the plain one
+ * only looks whether the log is closed, and then answers from the run's
+ * result frame.  Once the log is written through, the request ends
+ * (fconn_end) and the follower is done when the backlog is empty.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -23,24 +21,25 @@
 #include "bounds.h"
 #include "buf.h"
 #include "cfg.h"
-#include "clock.h"
 #include "errors.h"
 #include "fconn.h"
 #include "follow.h"
 #include "output.h"
 #include "runlog.h"
 
-/* How long to wait in rl_read for a frame due by deadline (clock_ms). */
-static long
-wait_for(long long deadline)
-{
-	long long	 d;
-
-	d = deadline - clock_ms();
-	if (d < 0)
-		return 0;
-	return d > MJ_FOLLOW_WAIT_MS ? MJ_FOLLOW_WAIT_MS : (long)d;
-}
+struct fl {
+	enum fl_kind		 kind;
+	enum fl_status		 st;
+	struct out		*o;		/* borrowed */
+	struct fconn		*c;		/* borrowed */
+	struct runlog		*log;		/* a reference of ours */
+	const struct config	*cfg;
+	char			*extra;		/* plain: headers, or NULL */
+	uint64_t		 after;		/* the last frame written */
+	long long		 quiet;		/* when bytes last went out */
+	long long		 moved;		/* when the backlog last shrank */
+	int			 ending;	/* fconn_end() called */
+};
 
 static enum fl_status
 from_out(enum out_status os)
@@ -48,56 +47,45 @@ from_out(enum out_status os)
 	return os == OUT_ERR_NOMEM ? FL_ERR_NOMEM : FL_ERR_GONE;
 }
 
-enum fl_status
-fl_sse(struct out *o, struct fconn *c, struct runlog *l, uint64_t after,
-    const struct config *cfg)
+int
+fl_is_done(enum fl_status st)
 {
-	struct rl_frame	 f[MJ_FOLLOW_BATCH];
-	long long	 quiet;		/* clock_ms() when bytes last went out */
-	long long	 looked;	/* clock_ms() of the last fconn_gone() */
-	enum out_status	 os;
-	enum fl_status	 rc;
-	size_t		 n, i;
-	int		 closed, wrote;
+	return st != FL_MORE && st != FL_BLOCKED;
+}
 
-	rl_follow(l);
-	quiet = looked = clock_ms();
-	for (;;) {
-		rl_read(l, after, f, MJ_FOLLOW_BATCH,
-		    wait_for(quiet + cfg->keepalive_ms), &n, &closed);
-		os = OUT_OK;
-		wrote = n > 0;
-		for (i = 0; i < n && os == OUT_OK; i++)
-			os = out_sse_frame(o, f[i].id, f[i].type, f[i].data,
-			    f[i].len);
-		if (n > 0)
-			after = f[n - 1].id;
-		else if (!closed && clock_ms() >= quiet + cfg->keepalive_ms) {
-			os = out_sse_keepalive(o);
-			wrote = 1;
-		}
-		if (os == OUT_OK && wrote) {
-			os = out_flush(o);
-			quiet = clock_ms();
-		}
-		if (os != OUT_OK) {
-			rc = from_out(os);
-			break;
-		}
-		if (closed) {
-			rc = FL_OK;
-			break;
-		}
-		if (n > 0 && clock_ms() - looked < MJ_FOLLOW_LOOK_MS)
-			continue;
-		looked = clock_ms();
-		if (fconn_gone(c)) {
-			rc = FL_ERR_GONE;
-			break;
-		}
+struct fl *
+fl_new(enum fl_kind kind, struct out *o, struct fconn *c, struct runlog *log,
+    uint64_t after, const char *extra, const struct config *cfg)
+{
+	struct fl *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	if (extra != NULL && (f->extra = strdup(extra)) == NULL) {
+		free(f);
+		return NULL;
 	}
-	rl_unfollow(l);
-	return rc;
+	f->kind = kind;
+	f->st = FL_MORE;
+	f->o = o;
+	f->c = c;
+	f->log = rl_ref(log);
+	f->cfg = cfg;
+	f->after = after;
+	f->quiet = f->moved = 0;
+	rl_follow(log);
+	return f;
+}
+
+void
+fl_free(struct fl *f)
+{
+	if (f == NULL)
+		return;
+	rl_unfollow(f->log);
+	rl_unref(f->log);
+	free(f->extra);
+	free(f);
 }
 
 /* A string member of o, or dflt. */
@@ -159,26 +147,168 @@ out:
 	return os;
 }
 
-enum fl_status
-fl_plain(struct out *o, struct fconn *c, struct runlog *l,
-    const struct config *cfg, const char *extra)
+/*
+ * The log is written through: end the request.  FL_OK once the bytes
+ * left, FL_BLOCKED while they wait.
+ */
+static enum fl_status
+end_request(struct fl *f, long long now)
 {
-	enum out_status	 os;
-	enum fl_status	 rc;
-
-	(void)cfg;	/* no keep-alive: nothing is sent before the answer */
-	rl_follow(l);
-	for (;;) {
-		if (rl_wait_end(l, MJ_FOLLOW_WAIT_MS))
-			break;
-		if (fconn_gone(c)) {
-			rc = FL_ERR_GONE;
-			goto out;
-		}
+	if (!f->ending) {
+		f->ending = 1;
+		f->moved = now;
+		if (fconn_end(f->c, 0) != FCONN_OK)
+			return FL_ERR_GONE;
 	}
-	os = answer(o, l, extra);
-	rc = os == OUT_OK ? FL_OK : from_out(os);
-out:
-	rl_unfollow(l);
-	return rc;
+	return fconn_pending(f->c) > 0 ? FL_BLOCKED : FL_OK;
+}
+
+/* Send the backlog.  FL_MORE when it is empty now. */
+static enum fl_status
+drain(struct fl *f, long long now)
+{
+	size_t before;
+
+	if ((before = fconn_pending(f->c)) == 0)
+		return FL_MORE;
+	if (fconn_drain(f->c) != FCONN_OK)
+		return FL_ERR_GONE;
+	if (fconn_pending(f->c) < before)
+		f->moved = now;
+	return fconn_pending(f->c) > 0 ? FL_BLOCKED : FL_MORE;
+}
+
+static enum fl_status
+step_sse(struct fl *f, long long now)
+{
+	struct rl_frame	 fr[MJ_FOLLOW_BATCH];
+	enum out_status	 os;
+	size_t		 n, i;
+	int		 closed;
+
+	for (;;) {
+		rl_read(f->log, f->after, fr, MJ_FOLLOW_BATCH, 0, &n, &closed);
+		os = OUT_OK;
+		for (i = 0; i < n && os == OUT_OK; i++)
+			os = out_sse_frame(f->o, fr[i].id, fr[i].type,
+			    fr[i].data, fr[i].len);
+		if (n > 0) {
+			f->after = fr[n - 1].id;
+			if (os == OUT_OK)
+				os = out_flush(f->o);
+			f->quiet = now;
+		}
+		if (os != OUT_OK)
+			return from_out(os);
+		if (closed)
+			return end_request(f, now);
+		if (fconn_pending(f->c) > 0) {
+			f->moved = now;
+			return FL_BLOCKED;
+		}
+		if (n < MJ_FOLLOW_BATCH)
+			return FL_MORE;
+	}
+}
+
+static enum fl_status
+step_plain(struct fl *f, long long now)
+{
+	enum out_status os;
+
+	if (rl_state(f->log) == RL_RUNNING)
+		return FL_MORE;
+	os = answer(f->o, f->log, f->extra);
+	if (os == OUT_ERR_NOMEM && f->o->state == OUT_HEAD)
+		os = out_error(f->o, "internal", "out of memory", NULL);
+	if (os != OUT_OK)
+		return from_out(os);
+	return end_request(f, now);
+}
+
+enum fl_status
+fl_step(struct fl *f, long long now)
+{
+	enum fl_status st;
+
+	if (fl_is_done(f->st))
+		return f->st;
+	if (f->quiet == 0)
+		f->quiet = f->moved = now;
+	st = drain(f, now);
+	if (st == FL_MORE)
+		st = f->ending ? end_request(f, now) :
+		    f->kind == FL_SSE ? step_sse(f, now) : step_plain(f, now);
+	return f->st = st;
+}
+
+enum fl_status
+fl_tick(struct fl *f, long long now)
+{
+	enum out_status os;
+
+	if (fl_is_done(f->st))
+		return f->st;
+	if (f->quiet == 0)
+		f->quiet = f->moved = now;
+	if (f->st == FL_BLOCKED) {
+		/* Nothing taken for that long: the client is as good as gone. */
+		if (now - f->moved >= f->cfg->client_timeout_ms)
+			f->st = FL_ERR_GONE;
+		return f->st;
+	}
+	if (f->kind != FL_SSE || f->ending ||
+	    now - f->quiet < f->cfg->keepalive_ms)
+		return f->st;
+	os = out_sse_keepalive(f->o);
+	if (os == OUT_OK)
+		os = out_flush(f->o);
+	f->quiet = now;
+	if (os != OUT_OK)
+		return f->st = from_out(os);
+	if (fconn_pending(f->c) > 0) {
+		f->moved = now;
+		f->st = FL_BLOCKED;
+	}
+	return f->st;
+}
+
+enum fl_status
+fl_gone(struct fl *f)
+{
+	if (!fl_is_done(f->st))
+		f->st = FL_ERR_GONE;
+	return f->st;
+}
+
+enum fl_status
+fl_status(const struct fl *f)
+{
+	return f->st;
+}
+
+struct runlog *
+fl_log(const struct fl *f)
+{
+	return f->log;
+}
+
+enum fl_kind
+fl_kind(const struct fl *f)
+{
+	return f->kind;
+}
+
+const char *
+fl_strerror(enum fl_status st)
+{
+	static const char *const msgs[FL__MAX] = {
+		"written through",
+		"waiting for frames",
+		"waiting for the client",
+		"the client went away",
+		"out of memory",
+	};
+
+	return (unsigned)st < FL__MAX ? msgs[st] : "unknown follower status";
 }

@@ -725,6 +725,7 @@ struct hreq {
 	int		 pages;		/* of that PDF */
 	struct runlog	*log;		/* the run once started (a reference,
 					   followed once) */
+	int		 kept;		/* handed to the writer: it ends h */
 };
 
 static void
@@ -862,15 +863,92 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 	return 0;
 }
 
+/* The log line of a request that ended. */
+static void
+access_log(struct hreq *h)
+{
+	char esc[256], mesc[64];
+
+	log_msg(LOG_INFO, h->reqid, "%s %s %d%s %lldms",
+	    log_escape(h->method, strlen(h->method), mesc, sizeof(mesc)),
+	    log_escape(h->uri != NULL ? h->uri : "-",
+	    h->uri != NULL ? strlen(h->uri) : 1, esc, sizeof(esc)),
+	    h->o.status, h->o.state == OUT_FAILED ? " (client gone)" : "",
+	    clock_ms() - h->t0);
+}
+
+/* The client left before its run ended. */
+static void
+client_left(struct hreq *h)
+{
+	h->o.state = OUT_FAILED;
+	if (h->log != NULL)
+		log_msg(LOG_INFO, h->reqid, "client went away; run %s goes "
+		    "on for %ld ms unless followed", rl_id(h->log),
+		    h->app->cfg->detach_ms);
+}
+
+/*
+ * The writer ended h's stream (on the runner's thread): h and its
+ * connection are ours to end and free.
+ */
+static void
+hreq_end(void *arg, enum fl_status st)
+{
+	struct hreq	*h = arg;
+	struct app	*app = h->app;
+
+	if (st == FL_ERR_GONE)
+		client_left(h);
+	else if (st == FL_ERR_NOMEM)
+		log_msg(LOG_ERROR, h->reqid, "stream cut: out of memory");
+	access_log(h);
+	hreq_free(h);
+	fconn_free(h->r);
+	free(h);
+	atomic_fetch_sub(&app->held, 1);
+}
+
+/*
+ * Hand h's connection to the runner's writer: a follower of log from
+ * after (kind, extra headers for the plain answer).  0 when it took h
+ * (then h is the writer's: the caller must not touch it again), -1 with
+ * nothing taken.
+ */
+static int
+hand_off(struct hreq *h, enum fl_kind kind, struct runlog *log,
+    uint64_t after, const char *extra)
+{
+	struct app	*app = h->app;
+	struct fl	*f;
+
+	if ((f = fl_new(kind, &h->o, h->r, log, after, extra,
+	    app->cfg)) == NULL)
+		return -1;
+	if (fconn_nonblock(h->r) != FCONN_OK) {
+		fl_free(f);
+		client_left(h);
+		return -1;
+	}
+	h->kept = 1;
+	atomic_fetch_add(&app->held, 1);
+	if (runner_follow(app->runner, f, fconn_fd(h->r), hreq_end, h) !=
+	    RN_OK) {
+		atomic_fetch_sub(&app->held, 1);
+		h->kept = 0;
+		fl_free(f);
+		return -1;
+	}
+	return 0;
+}
+
 /* A POST to a match route: prepare, start the run, follow it. */
 static void
 match(struct hreq *h)
 {
-	const struct config	*cfg = h->app->cfg;
 	const char		*resume;
 	size_t			 resume_len;
 	char			 msg[MJ_ERRMSG_MAX], hdr[64];
-	enum fl_status		 fs;
 
 	if (h->refused) {
 		/*
@@ -902,16 +980,12 @@ match(struct hreq *h)
 	buf_free(&h->text);
 	buf_free(&h->f.resume);
 	snprintf(hdr, sizeof(hdr), "X-Match-Run: %s\r\n", rl_id(h->log));
-	if (h->stream)
-		fs = out_sse_begin(&h->o, hdr) == OUT_OK ?
-		    fl_sse(&h->o, h->r, h->log, 0, cfg) : FL_ERR_GONE;
-	else
-		fs = fl_plain(&h->o, h->r, h->log, cfg, hdr);
-	if (fs == FL_ERR_GONE)
-		log_msg(LOG_INFO, h->reqid, "client went away; run %s goes on "
-		    "for %ld ms unless followed", rl_id(h->log),
-		    cfg->detach_ms);
-	else if (fs == FL_ERR_NOMEM && h->o.state == OUT_HEAD)
+	if (h->stream && out_sse_begin(&h->o, hdr) != OUT_OK) {
+		client_left(h);
+		return;
+	}
+	if (hand_off(h, h->stream ? FL_SSE : FL_PLAIN, h->log, 0,
+	    h->stream ? NULL : hdr) != 0 && h->o.state == OUT_HEAD)
 		(void)out_error(&h->o, "internal", "out of memory", NULL);
 }
 
@@ -946,83 +1020,102 @@ busy(struct out *o)
 	    "again shortly", "Retry-After: 5\r\n");
 }
 
-void
+int
 http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 {
-	struct hreq	 h;
-	char		 esc[256], mesc[64];
+	struct hreq	*h;
+	struct runlog	*follow;
+	uint64_t	 after;
 
 	(void)wk;
-	hreq_init(&h, app, r);
 	/* Bound every blocking read and write on the client connection. */
 	fconn_timeouts(r, app->cfg->client_timeout_ms);
-	snprintf(h.reqid, sizeof(h.reqid), "%lx-%lu", (unsigned long)getpid(),
-	    atomic_fetch_add(&app->seq, 1) + 1);
-	h.method = fconn_param(r, "REQUEST_METHOD");
-	if (h.method == NULL)
-		h.method = "GET";
-	h.uri = fconn_param(r, "REQUEST_URI");
-	h.cors = cors_decide(app->cfg, fconn_param(r, "HTTP_ORIGIN"),
-	    fconn_param(r, "HTTP_HOST"), &h.refused);
-	out_init(&h.o, r, h.cors, h.reqid);
-	h.route = http_route(fconn_param(r, "SCRIPT_NAME"),
+	if ((h = malloc(sizeof(*h))) == NULL) {
+		log_msg(LOG_ERROR, NULL, "request dropped: out of memory");
+		return 0;
+	}
+	hreq_init(h, app, r);
+	snprintf(h->reqid, sizeof(h->reqid), "%lx-%lu",
+	    (unsigned long)getpid(), atomic_fetch_add(&app->seq, 1) + 1);
+	h->method = fconn_param(r, "REQUEST_METHOD");
+	if (h->method == NULL)
+		h->method = "GET";
+	h->uri = fconn_param(r, "REQUEST_URI");
+	h->cors = cors_decide(app->cfg, fconn_param(r, "HTTP_ORIGIN"),
+	    fconn_param(r, "HTTP_HOST"), &h->refused);
+	out_init(&h->o, r, h->cors, h->reqid);
+	h->route = http_route(fconn_param(r, "SCRIPT_NAME"),
 	    fconn_param(r, "PATH_INFO"),
-	    fconn_param(r, "DOCUMENT_URI"), h.uri, h.run_id);
+	    fconn_param(r, "DOCUMENT_URI"), h->uri, h->run_id);
 
-	if (h.route == ROUTE_NONE) {
-		drain(r, h.dl);
-		(void)out_error(&h.o, "not_found", "no such route; try "
+	if (h->route == ROUTE_NONE) {
+		drain(r, h->dl);
+		(void)out_error(&h->o, "not_found", "no such route; try "
 		    "POST /api/match-jobs, POST /api/match-jobs/stream, "
 		    "GET /api/health, GET or DELETE /api/runs/{id}, "
 		    "GET /api/runs/{id}/events or POST /api/runs/{id}/cancel",
 		    NULL);
-	} else if (h.route == ROUTE_HEALTH) {
-		drain(r, h.dl);
-		if (strcmp(h.method, "GET") == 0 ||
-		    strcmp(h.method, "HEAD") == 0)
-			health(app, &h.o);
+	} else if (h->route == ROUTE_HEALTH) {
+		drain(r, h->dl);
+		if (strcmp(h->method, "GET") == 0 ||
+		    strcmp(h->method, "HEAD") == 0)
+			health(app, &h->o);
 		else
-			(void)out_error(&h.o, "method_not_allowed",
+			(void)out_error(&h->o, "method_not_allowed",
 			    "use GET", "Allow: GET, HEAD\r\n");
-	} else if (h.route == ROUTE_RUN || h.route == ROUTE_RUN_EVENTS ||
-	    h.route == ROUTE_RUN_CANCEL) {
-		drain(r, h.dl);
-		/* A follower holds its thread as long as a stream does. */
-		h.counted = h.route == ROUTE_RUN_EVENTS &&
-		    strcmp(h.method, "GET") == 0;
-		if (h.counted && !admitted(app))
-			busy(&h.o);
+	} else if (h->route == ROUTE_RUN || h->route == ROUTE_RUN_EVENTS ||
+	    h->route == ROUTE_RUN_CANCEL) {
+		drain(r, h->dl);
+		/* A follower counts as long as a stream does. */
+		h->counted = h->route == ROUTE_RUN_EVENTS &&
+		    strcmp(h->method, "GET") == 0;
+		follow = NULL;
+		if (h->counted && !admitted(app))
+			busy(&h->o);
 		else
-			runs_handle(app, r, &h.o, h.route, h.method, h.run_id,
-			    h.refused);
-	} else if (strcmp(h.method, "OPTIONS") == 0) {
-		drain(r, h.dl);
-		(void)out_empty(&h.o, 204, h.cors != NULL ?
+			runs_handle(app, r, &h->o, h->route, h->method,
+			    h->run_id, h->refused, &follow, &after);
+		if (follow != NULL) {
+			if (hand_off(h, FL_SSE, follow, after, NULL) == 0) {
+				rl_unref(follow);
+				return 1;
+			}
+			rl_unref(follow);
+		}
+	} else if (strcmp(h->method, "OPTIONS") == 0) {
+		drain(r, h->dl);
+		(void)out_empty(&h->o, 204, h->cors != NULL ?
 		    "Allow: POST, OPTIONS\r\n"
 		    "Access-Control-Allow-Methods: POST, OPTIONS\r\n"
 		    "Access-Control-Allow-Headers: Content-Type, Accept\r\n"
 		    "Access-Control-Max-Age: 600\r\n" :
 		    "Allow: POST, OPTIONS\r\n");
-	} else if (strcmp(h.method, "POST") != 0) {
-		drain(r, h.dl);
-		(void)out_error(&h.o, "method_not_allowed", "use POST",
+	} else if (strcmp(h->method, "POST") != 0) {
+		drain(r, h->dl);
+		(void)out_error(&h->o, "method_not_allowed", "use POST",
 		    "Allow: POST, OPTIONS\r\n");
 	} else {
-		h.counted = 1;
-		h.stream = h.route == ROUTE_STREAM || wants_stream(r);
+		h->counted = 1;
+		h->stream = h->route == ROUTE_STREAM || wants_stream(r);
 		if (!admitted(app)) {
-			drain(r, h.dl);
-			busy(&h.o);
-		} else
-			match(&h);
+			drain(r, h->dl);
+			busy(&h->o);
+		} else {
+			match(h);
+			if (h->kept)
+				return 1;
+		}
 	}
-	log_msg(LOG_INFO, h.reqid, "%s %s %d%s %lldms",
-	    log_escape(h.method, strlen(h.method), mesc, sizeof(mesc)),
-	    log_escape(h.uri != NULL ? h.uri : "-",
-	    h.uri != NULL ? strlen(h.uri) : 1, esc, sizeof(esc)), h.o.status,
-	    h.o.state == OUT_FAILED ? " (client gone)" : "",
-	    clock_ms() - h.t0);
-	hreq_free(&h);
+	access_log(h);
+	hreq_free(h);
+	free(h);
+	return 0;
+}
+
+int
+http_held(struct app *app)
+{
+	return atomic_load(&app->held);
 }
 
 void

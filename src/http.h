@@ -5,7 +5,8 @@
  * CGI variables, check method and content type, read the body under the
  * size limit (multipart through multipart.c, JSON as is), validate it
  * (request.c), read the resume (pdf.c), then start the run (runner.h)
- * and follow it (follow.h): as an SSE stream or as the plain answer.
+ * and hand the connection to the runner's writer with a follower of the
+ * run (follow.h): as an SSE stream or as the plain answer.
  * Errors before the run starts are plain HTTP answers with a JSON body;
  * after, they are `error` frames of the run.
  */
@@ -39,6 +40,7 @@ struct app {
 	const struct config	*cfg;
 	atomic_int		 active;	/* match requests and run
 						   followers in flight */
+	atomic_int		 held;		/* of them, the writer's */
 	atomic_ulong		 seq;		/* request counter, for ids */
 	atomic_int		 cut;		/* shutting down: end now */
 	struct pdf_zygote *_Atomic zygote;	/* PDF children, or NULL:
@@ -67,9 +69,16 @@ enum route	 http_route(const char *script_name, const char *path_info,
 struct http_worker *http_worker_new(struct app *);
 void		 http_worker_free(struct http_worker *);
 
-/* Serve one accepted request to completion. w may be NULL. */
-void		 http_handle(struct app *, struct http_worker *w,
+/*
+ * Serve one accepted request.  0: it ended, the caller ends the
+ * connection; 1: the connection went to the runner's writer with its
+ * stream, which ends and frees it (the caller must not touch it).
+ * w may be NULL.
+ */
+int		 http_handle(struct app *, struct http_worker *w,
 		    struct fconn *);
+/* Requests the writer holds (for the shutdown's grace period). */
+int		 http_held(struct app *);
 /*
  * The server accepts requests: start what can come after the first one
  * (the PDF zygote, so a fresh process answers sooner; spawned by mod_fcgid

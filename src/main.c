@@ -292,7 +292,8 @@ main(int argc, char **argv)
 	so.grace_ms = cfg.grace_ms;
 	so.worker_new = (void *(*)(void *))http_worker_new;
 	so.worker_free = (void (*)(void *))http_worker_free;
-	so.handle = (void (*)(void *, void *, struct fconn *))http_handle;
+	so.handle = (int (*)(void *, void *, struct fconn *))http_handle;
+	so.held = (int (*)(void *))http_held;
 	so.cut = (void (*)(void *))http_cut;
 	so.ready = (void (*)(void *))http_ready;
 	so.ctx = &app;

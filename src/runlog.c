@@ -52,6 +52,7 @@ struct runlog {
 	uint64_t	  result_id;
 	void		(*hook)(void *);	/* set once (rl_set_hook) */
 	void		 *hook_arg;
+	struct rl_watch	 *watch;	/* under mu */
 	struct runlog	 *next;		/* registry chain (under its mutex) */
 };
 
@@ -178,6 +179,7 @@ rl_append(struct runlog *l, const char *type, const char *data, size_t len,
     enum rl_state final, uint64_t *id)
 {
 	struct rl_frame	*f;
+	struct rl_watch	*w;
 	enum rl_status	 rc = RL_OK;
 
 	if (type == NULL || *type == '\0' || data == NULL)
@@ -231,6 +233,9 @@ rl_append(struct runlog *l, const char *type, const char *data, size_t len,
 	if (id != NULL)
 		*id = f->id;
 	pthread_cond_broadcast(&l->cv);
+	for (w = l->watch; w != NULL; w = w->next)
+		if (!w->end_only || l->closed)
+			w->fn(w->arg);
 out:
 	pthread_mutex_unlock(&l->mu);
 	return rc;
@@ -413,6 +418,30 @@ rl_frame_get(struct runlog *l, uint64_t id, struct rl_frame *out)
 	}
 	pthread_mutex_unlock(&l->mu);
 	return rc;
+}
+
+void
+rl_watch(struct runlog *l, struct rl_watch *w)
+{
+	pthread_mutex_lock(&l->mu);
+	w->next = l->watch;
+	l->watch = w;
+	pthread_mutex_unlock(&l->mu);
+}
+
+void
+rl_unwatch(struct runlog *l, struct rl_watch *w)
+{
+	struct rl_watch	**pp;
+
+	pthread_mutex_lock(&l->mu);
+	for (pp = &l->watch; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	pthread_mutex_unlock(&l->mu);
+	w->next = NULL;
 }
 
 void

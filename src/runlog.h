@@ -158,6 +158,23 @@ int		 rl_stop_requested(struct runlog *);
 void		 rl_set_hook(struct runlog *, void (*fn)(void *), void *arg);
 
 /*
+ * Watchers: whoever writes frames to clients without a thread each (the
+ * writer, writer.h) is told of appends instead of waiting for them.  fn
+ * is called under the log's lock after each append (only after `done`
+ * when end_only is set): it must be quick and must not call into this
+ * log.  The watcher owns the struct; it stays linked from rl_watch()
+ * until rl_unwatch(), after which fn is not called any more.
+ */
+struct rl_watch {
+	void		(*fn)(void *arg);
+	void		 *arg;
+	int		  end_only;
+	struct rl_watch	 *next;		/* the log's list, under its lock */
+};
+void		 rl_watch(struct runlog *, struct rl_watch *);
+void		 rl_unwatch(struct runlog *, struct rl_watch *);
+
+/*
  * Follower counting, for detach: a run whose client went away goes on
  * while someone follows it, or until the detach window passes.
  */

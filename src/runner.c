@@ -4,7 +4,9 @@
  * Worker threads hand runs over through a queue under one mutex and wake
  * the thread (eng_wake: libcurl's multi wakeup).  The thread owns the
  * engine, and with it the pool, every run and every call: nothing else
- * touches them, so none of them needs a lock.
+ * touches them, so none of them needs a lock.  It also owns the writer
+ * (writer.h): after each turn of the engine, which appended the frames,
+ * the writer sends them to the clients that follow.
  */
 #include "config.h"
 
@@ -14,10 +16,12 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "clock.h"
 #include "engine.h"
 #include "log.h"
 #include "runlog.h"
 #include "runner.h"
+#include "writer.h"
 
 /* The longest the thread sleeps with nothing to do. */
 #define IDLE_MS		1000
@@ -32,6 +36,7 @@ struct runner {
 	const struct config	*cfg;
 	const atomic_int	*cut;
 	struct engine		*eng;		/* the thread's */
+	struct writer		*wr;		/* the thread's */
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
 	struct item		*head, *tail;	/* under mu */
@@ -77,10 +82,12 @@ loop(void *arg)
 		if (stopping || (r->cut != NULL && atomic_load(r->cut)))
 			eng_shutdown(r->eng);
 		atomic_store(&r->active, eng_count(r->eng));
+		wr_turn(r->wr, clock_ms());
 		if (stopping)
 			break;
 		eng_turn(r->eng, IDLE_MS);
 		atomic_store(&r->active, eng_count(r->eng));
+		wr_turn(r->wr, clock_ms());
 	}
 	return NULL;
 }
@@ -107,17 +114,28 @@ runner_new(const struct config *cfg, const atomic_int *cut,
 		free(r);
 		return RN_ERR_NOMEM;
 	}
+	if (wr_new(cfg, &r->wr) != WR_OK ||
+	    eng_watch(r->eng, wr_fd(r->wr)) != 0) {
+		wr_free(r->wr);
+		eng_free(r->eng);
+		pthread_mutex_destroy(&r->mu);
+		free(r);
+		return RN_ERR_NOMEM;
+	}
 	/* Signals are the server's (its accept loop): none here. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&r->thread, NULL, loop, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
+		wr_free(r->wr);
 		eng_free(r->eng);
 		pthread_mutex_destroy(&r->mu);
 		free(r);
 		return RN_ERR_THREAD;
 	}
+	/* Before any stream: appends on the thread need no wake-up. */
+	wr_set_thread(r->wr, r->thread);
 	*out = r;
 	return RN_OK;
 }
@@ -138,6 +156,7 @@ runner_free(struct runner *r)
 		next = it->next;
 		item_free(it);
 	}
+	wr_free(r->wr);
 	eng_free(r->eng);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
@@ -178,6 +197,20 @@ runner_submit(struct runner *r, struct run_input *in, struct runlog *log)
 	pthread_mutex_unlock(&r->mu);
 	eng_wake(r->eng);
 	return RN_OK;
+}
+
+enum rn_status
+runner_follow(struct runner *r, struct fl *f, int fd,
+    void (*end)(void *, enum fl_status), void *arg)
+{
+	return wr_add(r->wr, f, fd, end, arg) == WR_OK ? RN_OK :
+	    RN_ERR_NOMEM;
+}
+
+size_t
+runner_streams(struct runner *r)
+{
+	return wr_count(r->wr);
 }
 
 void

@@ -3,9 +3,11 @@
  *
  * A worker thread that accepted a match request validates it, reads the
  * resume, creates the run's log (runlog.h), appends the `accepted` frame
- * and hands the run to the runner with runner_submit().  From then on the
- * worker is only a follower of the log (follow.h): it never touches the
- * model calls, and the run goes on if its connection goes away.
+ * and hands the run to the runner with runner_submit(), then its client
+ * connection with runner_follow(): a follower (follow.h) that the
+ * runner's writer (writer.h) drives on the runner's thread, so the
+ * worker goes back to accepting.  The run goes on if its connection
+ * goes away.
  *
  * The runner thread drives one libcurl multi handle (through upstream.c,
  * the only module that knows libcurl): one CA store, one connection pool,
@@ -28,6 +30,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "follow.h"
 #include "request.h"
 
 struct config;
@@ -68,6 +71,17 @@ void		 runner_free(struct runner *);
  */
 enum rn_status	 runner_submit(struct runner *, struct run_input *in,
 		    struct runlog *log) __attribute__((warn_unused_result));
+
+/*
+ * Hand follower f, writing to the non-blocking socket fd, to the
+ * runner's writer: on RN_OK it owns f and calls end(arg, status) once,
+ * on its thread, when the stream ends.  On an error nothing was taken.
+ */
+enum rn_status	 runner_follow(struct runner *, struct fl *f, int fd,
+		    void (*end)(void *, enum fl_status), void *arg)
+		    __attribute__((warn_unused_result));
+/* Streams the writer holds. */
+size_t		 runner_streams(struct runner *);
 
 /* Wake the runner (a log's hook: stop requested, no follower left). */
 void		 runner_wake(void *runner);

@@ -14,7 +14,6 @@
 #include "cfg.h"
 #include "clock.h"
 #include "fconn.h"
-#include "follow.h"
 #include "http.h"
 #include "log.h"
 #include "output.h"
@@ -204,9 +203,10 @@ cursor_of(struct fconn *r, uint64_t *out)
 	return 0;
 }
 
+/* Answer what can be answered now; *follow when the frames are to go. */
 static void
-events(struct app *app, struct fconn *r, struct out *o, struct runlog *l,
-    const char *hdr)
+events(struct fconn *r, struct out *o, struct runlog *l, const char *hdr,
+    struct runlog **follow, uint64_t *afterp)
 {
 	uint64_t	 after;
 	struct rl_info	 in;
@@ -225,7 +225,8 @@ events(struct app *app, struct fconn *r, struct out *o, struct runlog *l,
 	}
 	if (out_sse_begin(o, hdr) != OUT_OK)
 		return;
-	(void)fl_sse(o, r, l, after, app->cfg);
+	*follow = rl_ref(l);
+	*afterp = after;
 }
 
 static void
@@ -279,7 +280,8 @@ preflight(struct out *o, enum route r)
 
 void
 runs_handle(struct app *app, struct fconn *r, struct out *o,
-    enum route route, const char *method, const char *id, int refused)
+    enum route route, const char *method, const char *id, int refused,
+    struct runlog **follow, uint64_t *after)
 {
 	struct runlog	*l = NULL;
 	char		 hdr[64], allow[64];
@@ -312,8 +314,10 @@ runs_handle(struct app *app, struct fconn *r, struct out *o,
 		return;
 	}
 	snprintf(hdr, sizeof(hdr), "X-Match-Run: %s\r\n", rl_id(l));
+	*follow = NULL;
+	*after = 0;
 	if (route == ROUTE_RUN_EVENTS)
-		events(app, r, o, l, hdr);
+		events(r, o, l, hdr, follow, after);
 	else if (route == ROUTE_RUN_CANCEL)
 		cancel(o, l);
 	else if (strcmp(method, "DELETE") == 0)

@@ -2,7 +2,7 @@
  * runs.h - the run routes (SPEC 0.2 "Runs") over this process's runs.
  *
  * GET /api/runs/{id} (the run object), GET /api/runs/{id}/events (its
- * frames after a cursor, then the live ones: follow.c), POST
+ * frames after a cursor, then the live ones: a follower, follow.h), POST
  * /api/runs/{id}/cancel and DELETE /api/runs/{id}.  The runs are those
  * of the registry app->runs (runlog.h); the routes never touch a run's
  * model calls, only its log (rl_request_stop() asks the runner to end
@@ -12,21 +12,27 @@
 #ifndef MJ_RUNS_H
 #define MJ_RUNS_H
 
+#include <stdint.h>
+
 #include "http.h"
 
 struct fconn;
 struct out;
+struct runlog;
 
 /*
  * Answer one request on a run route (ROUTE_RUN, ROUTE_RUN_EVENTS or
  * ROUTE_RUN_CANCEL) through o, whose headers are not sent yet.  id is
  * the {id} path segment as http_route() gave it (checked here);
  * refused: the request's Origin may not use the API (403).  The
- * request's body must have been read.  Returns once the answer is sent:
- * for .../events, when the run's log is closed or the client left.
- * Thread-safe.
+ * request's body must have been read.  Returns once the answer is sent,
+ * but for .../events with frames to send: then the event-stream headers
+ * are sent and *follow is the log (a reference for the caller) to
+ * follow from the frame after *after (the caller hands it to the
+ * writer: follow.h).  Thread-safe.
  */
 void	runs_handle(struct app *, struct fconn *, struct out *o,
-	    enum route, const char *method, const char *id, int refused);
+	    enum route, const char *method, const char *id, int refused,
+	    struct runlog **follow, uint64_t *after);
 
 #endif /* MJ_RUNS_H */

@@ -357,7 +357,8 @@ serve(struct pool *p, void *w, int fd)
 		return;
 	st = fconn_begin(c, clock_ms() + MJ_FCGI_HANDSHAKE_MS);
 	if (st == FCONN_OK) {
-		p->opts->handle(p->opts->ctx, w, c);
+		if (p->opts->handle(p->opts->ctx, w, c) != 0)
+			return;		/* the handler's now */
 		(void)fconn_end(c, 0);
 	} else if (st == FCONN_PROTOCOL || st == FCONN_NOMEM)
 		log_msg(LOG_WARN, NULL, "FastCGI connection dropped: %s",
@@ -434,13 +435,21 @@ worker(void *arg)
 	return NULL;
 }
 
-/* Wait, with pp->mu held, until no worker is busy or the deadline. */
+/* Requests in flight: on workers and kept by the handler. */
+static int
+in_flight(struct pool *pp)
+{
+	return pp->busy + (pp->opts->held != NULL ?
+	    pp->opts->held(pp->opts->ctx) : 0);
+}
+
+/* Wait, with pp->mu held, until no request is in flight or the deadline. */
 static void
 wait_idle(struct pool *pp, long long deadline)
 {
 	struct timespec	 ts;
 
-	while (pp->busy > 0 && clock_ms() < deadline) {
+	while (in_flight(pp) > 0 && clock_ms() < deadline) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 100 * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -543,8 +552,11 @@ srv_run(const struct srv_opts *o, int fd)
 			return SRV_ERR_NO_WORKERS;
 		}
 	}
+	pthread_mutex_lock(&pp->mu);
+	n = in_flight(pp);
+	pthread_mutex_unlock(&pp->mu);
 	log_msg(LOG_INFO, NULL, "signal %d: no new requests; waiting up to "
-	    "%ld ms for %d in flight", sig, o->grace_ms, pp->busy);
+	    "%ld ms for %d in flight", sig, o->grace_ms, n);
 	pthread_mutex_lock(&pp->mu);
 	pp->stopping = 1;
 	pthread_mutex_unlock(&pp->mu);
@@ -573,16 +585,16 @@ srv_run(const struct srv_opts *o, int fd)
 	deadline = clock_ms() + o->grace_ms;
 	pthread_mutex_lock(&pp->mu);
 	wait_idle(pp, deadline);
-	if (pp->busy > 0 && o->cut != NULL) {
+	if (in_flight(pp) > 0 && o->cut != NULL) {
 		/* Tell the streams still open why they end, then end them. */
 		log_msg(LOG_WARN, NULL, "grace period over; cutting %d "
-		    "requests", pp->busy);
+		    "requests", in_flight(pp));
 		pthread_mutex_unlock(&pp->mu);
 		o->cut(o->ctx);
 		pthread_mutex_lock(&pp->mu);
 		wait_idle(pp, clock_ms() + MJ_CUT_MS);
 	}
-	n = pp->busy;
+	n = in_flight(pp);
 	/* Acceptors woken by the eventfd leave; give them a moment. */
 	deadline = clock_ms() + MJ_EXIT_WAIT_MS;
 	while (pp->total > 0 && clock_ms() < deadline) {

@@ -41,7 +41,14 @@ struct srv_opts {
 	/* Per-thread state: made when a worker starts, freed when it ends. */
 	void		*(*worker_new)(void *ctx);
 	void		(*worker_free)(void *worker);
-	void		(*handle)(void *ctx, void *worker, struct fconn *);
+	/*
+	 * Serve the connection's request: 0 when it is over (the server
+	 * ends the connection), 1 when the handler kept the connection (it
+	 * ends and frees it later; count it in held()).
+	 */
+	int		(*handle)(void *ctx, void *worker, struct fconn *);
+	/* Requests kept by handle(): shutdown waits for them too. */
+	int		(*held)(void *ctx);
 	/*
 	 * The socket listens; called once, from the main thread, just
 	 * before the workers start accepting.

@@ -48,6 +48,7 @@ struct up_pool {
 	struct up_share	*share;		/* TLS sessions, DNS */
 	int		 ep;		/* epoll: libcurl's sockets and wake */
 	int		 wake;		/* eventfd: up_pool_wakeup() */
+	int		 watch;		/* up_pool_watch()'s, or -1 */
 	long		 timer_ms;	/* libcurl's timer: -1 none, else due
 					   at timer_at */
 	long long	 timer_at;
@@ -687,7 +688,7 @@ up_pool_new(const struct config *cfg, struct up_pool **out)
 	*out = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
-	p->ep = p->wake = -1;
+	p->ep = p->wake = p->watch = -1;
 	p->timer_ms = -1;
 	if (up_share_new(&p->share) != 0 ||
 	    (p->multi = curl_multi_init()) == NULL ||
@@ -778,6 +779,8 @@ up_pool_run(struct up_pool *p, long wait_ms)
 				;
 			continue;
 		}
+		if (ev[i].data.fd == p->watch)
+			continue;
 		mask = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
 		    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
 		    (ev[i].events & (EPOLLERR | EPOLLHUP) ?
@@ -790,6 +793,20 @@ up_pool_run(struct up_pool *p, long wait_ms)
 		curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0,
 		    &still);
 	}
+}
+
+int
+up_pool_watch(struct up_pool *p, int fd)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = fd;
+	if (p->watch >= 0 || epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+		return -1;
+	p->watch = fd;
+	return 0;
 }
 
 void

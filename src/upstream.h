@@ -88,6 +88,11 @@ void		 up_pool_run(struct up_pool *, long wait_ms);
 /* Wake up_pool_run() from any thread. */
 void		 up_pool_wakeup(struct up_pool *);
 /*
+ * Also wake up_pool_run() while fd is readable (the writer's epoll set:
+ * the caller handles it after the turn).  One fd; 0 or -1.
+ */
+int		 up_pool_watch(struct up_pool *, int fd);
+/*
  * The next transfer that ended: out of the pool, its end interpreted
  * into *r (text borrowed from the transfer until up_free).  Returns its
  * owner and sets *t, or returns NULL when no transfer has ended.

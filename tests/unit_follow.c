@@ -1,16 +1,21 @@
 /*
- * unit_follow.c - TAP tests for the followers (follow.c).
+ * unit_follow.c - TAP tests for the followers (follow.c) and the writer
+ * that drives them (writer.c).
  *
  * Each case fills a run log by hand (before or while the follower runs,
  * from a producer thread), and serves one real FastCGI request over a
  * socketpair: the test writes BEGIN_REQUEST, PARAMS and an empty STDIN
  * as a web server would, a reader thread collects what the follower
- * sends and decodes its STDOUT records.  The producer waits for
- * conditions (the follower counted, bytes seen), never for fixed times.
+ * sends and decodes its STDOUT records.  The follower is handed to a
+ * real writer turning on a thread of its own, as the runner's does
+ * (follow_sync() waits for the writer to end it).  The producer waits
+ * for conditions (the follower counted, bytes seen), never for fixed
+ * times.
  */
 #include "config.h"
 
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +33,13 @@
 #include "output.h"
 #include "runlog.h"
 #include "tap.h"
+#include "writer.h"
 
-#define RAW_MAX		(4u * 1024 * 1024)
+#define RAW_MAX		(16u * 1024 * 1024)
 #define WAIT_MS		5000	/* the longest a condition may take */
+
+/* Keep-alives far apart (exact streams), and every 100 ms. */
+static struct config cfg, cfg_ka;
 
 /* The web server's end of the connection. */
 struct peer {
@@ -40,6 +49,7 @@ struct peer {
 	pthread_cond_t	 cv;
 	struct buf	 raw;		/* every byte read, under mu */
 	int		 eof;		/* under mu */
+	int		 hold;		/* don't read yet (under mu) */
 };
 
 static void
@@ -61,6 +71,10 @@ reader(void *arg)
 	ssize_t		 n;
 
 	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->hold)
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
 		n = read(p->fd, chunk, sizeof(chunk));
 		pthread_mutex_lock(&p->mu);
 		if (n <= 0 || buf_add(&p->raw, chunk, (size_t)n) != BUF_OK)
@@ -120,9 +134,12 @@ peer_wait(struct peer *p, const char *s)
 	return found;
 }
 
-/* Send the web server's side of a request: params, empty stdin. */
+/*
+ * Send the web server's side of a request: params, empty stdin; the
+ * peer reads what comes back once hold is 0 (peer_release()).
+ */
 static struct fconn *
-begin(struct peer *p)
+begin_held(struct peer *p, int hold)
 {
 	static const char	 pair[] = "\x0e\x03REQUEST_METHODGET";
 	unsigned char		 br[8] = { 0, FCGI_RESPONDER, 0 };
@@ -152,16 +169,34 @@ begin(struct peer *p)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	buf_init(&p->raw, RAW_MAX);
+	p->hold = hold;
 	if (pthread_create(&p->th, NULL, reader, p) != 0)
 		abort();
 	return c;
 }
 
-/* End the request, wait for the reader; out gets the stdout. */
+static struct fconn *
+begin(struct peer *p)
+{
+	return begin_held(p, 0);
+}
+
+static void
+peer_release(struct peer *p)
+{
+	pthread_mutex_lock(&p->mu);
+	p->hold = 0;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/*
+ * Close the connection (the follower ended the request, or the client
+ * left), wait for the reader; out gets the stdout.
+ */
 static void
 finish(struct peer *p, struct fconn *c, struct buf *out)
 {
-	(void)fconn_end(c, 0);
 	fconn_free(c);
 	pthread_join(p->th, NULL);
 	close(p->fd);
@@ -172,6 +207,123 @@ finish(struct peer *p, struct fconn *c, struct buf *out)
 	buf_free(&p->raw);
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
+}
+
+/* The writer, turning on a thread of its own as on the runner's. */
+static struct writer	*wr;
+static pthread_t	 wr_th;
+static atomic_int	 wr_stop;
+
+static void *
+wr_loop(void *arg)
+{
+	struct pollfd pf;
+
+	(void)arg;
+	while (!atomic_load(&wr_stop)) {
+		pf.fd = wr_fd(wr);
+		pf.events = POLLIN;
+		(void)poll(&pf, 1, 50);
+		wr_turn(wr, clock_ms());
+	}
+	return NULL;
+}
+
+static void
+wr_start(void)
+{
+	if (wr_new(&cfg, &wr) != WR_OK ||
+	    pthread_create(&wr_th, NULL, wr_loop, NULL) != 0)
+		abort();
+	wr_set_thread(wr, wr_th);
+}
+
+static void
+wr_stop_all(void)
+{
+	atomic_store(&wr_stop, 1);
+	pthread_join(wr_th, NULL);
+	wr_free(wr);
+}
+
+/* One stream's end, as its owner sees it. */
+struct ending {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 ended;
+	int		 calls;
+	enum fl_status	 st;
+};
+
+static void
+on_end(void *arg, enum fl_status st)
+{
+	struct ending *e = arg;
+
+	pthread_mutex_lock(&e->mu);
+	e->ended = 1;
+	e->calls++;
+	e->st = st;
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+static void
+ending_init(struct ending *e)
+{
+	memset(e, 0, sizeof(*e));
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+}
+
+/* Wait for the end (at most ms); its status, or FL__MAX if none came. */
+static enum fl_status
+ending_wait(struct ending *e, long ms)
+{
+	long long	 end = clock_ms() + ms;
+	struct timespec	 ts;
+	enum fl_status	 st;
+
+	pthread_mutex_lock(&e->mu);
+	while (!e->ended && clock_ms() < end) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&e->cv, &e->mu, &ts);
+	}
+	st = e->ended ? e->st : FL__MAX;
+	pthread_mutex_unlock(&e->mu);
+	return st;
+}
+
+static void
+ending_free(struct ending *e)
+{
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->mu);
+}
+
+/* Hand a follower of l to the writer and wait for its end. */
+static enum fl_status
+follow_sync(enum fl_kind kind, struct out *o, struct fconn *c,
+    struct runlog *l, uint64_t after, const char *extra,
+    const struct config *cf)
+{
+	struct ending	 e;
+	struct fl	*f;
+	enum fl_status	 st;
+
+	ending_init(&e);
+	if ((f = fl_new(kind, o, c, l, after, extra, cf)) == NULL ||
+	    fconn_nonblock(c) != FCONN_OK ||
+	    wr_add(wr, f, fconn_fd(c), on_end, &e) != WR_OK)
+		abort();
+	st = ending_wait(&e, 4 * WAIT_MS);
+	ending_free(&e);
+	return st;
 }
 
 static void
@@ -232,8 +384,6 @@ filled(unsigned n, struct buf *want)
 	return l;
 }
 
-/* Keep-alives far apart (exact streams), and every 100 ms. */
-static struct config cfg, cfg_ka;
 
 /* The body of a response: what follows the blank line after headers. */
 static const char *
@@ -257,7 +407,7 @@ replay(struct runlog *l, uint64_t after, struct buf *out)
 	c = begin(&p);
 	out_init(&o, c, NULL, "t-replay");
 	(void)out_sse_begin(&o, NULL);
-	rc = fl_sse(&o, c, l, after, &cfg);
+	rc = follow_sync(FL_SSE, &o, c, l, after, NULL, &cfg);
 	out_free(&o);
 	finish(&p, c, out);
 	return rc;
@@ -282,9 +432,9 @@ test_sse_replay(void)
 	out_init(&o, c, NULL, "t-1");
 	ok(out_sse_begin(&o, "X-Match-Run: abc\r\n") == OUT_OK,
 	    "sse: headers sent");
-	rc = fl_sse(&o, c, l, 0, &cfg);
+	rc = follow_sync(FL_SSE, &o, c, l, 0, NULL, &cfg);
 	ok(rc == FL_OK, "sse: a closed log is written through done");
-	ok(rl_followers(l) == 0, "sse: the follower uncounted on return");
+	ok(rl_followers(l) == 0, "sse: the follower uncounted at its end");
 	out_free(&o);
 	finish(&p, c, &out);
 	ok(strncmp(out.data, "Status: 200 OK\r\n", 16) == 0 &&
@@ -418,7 +568,8 @@ follow_with(struct runlog *l, int mode, struct producer *pr,
 	if (pthread_create(&pr->th, NULL, produce, pr) != 0)
 		abort();
 	t0 = clock_ms();
-	rc = fl_sse(&o, c, l, 0, mode == KEEPALIVE ? &cfg_ka : &cfg);
+	rc = follow_sync(FL_SSE, &o, c, l, 0, NULL,
+	    mode == KEEPALIVE ? &cfg_ka : &cfg);
 	*ms = clock_ms() - t0;
 	pthread_join(pr->th, NULL);
 	out_free(&o);
@@ -485,8 +636,8 @@ test_sse_gone(void)
 	rc = follow_with(l, ABORT, &pr, &out, &ms);
 	ok(rc == FL_ERR_GONE && pr.ok, "gone: FCGI_ABORT_REQUEST ends the "
 	    "follower");
-	ok(ms <= MJ_FOLLOW_WAIT_MS + 1000, "gone: noticed in %lld ms (keep-"
-	    "alive far off: the wait is bounded)", ms);
+	ok(ms <= 1000, "gone: noticed in %lld ms (keep-alive far off: the "
+	    "writer sees the socket)", ms);
 	ok(rl_followers(l) == 0 && rl_state(l) == RL_RUNNING &&
 	    !rl_stop_requested(l), "gone: uncounted; the run goes on");
 	buf_free(&out);
@@ -509,7 +660,7 @@ plain(struct runlog *l, struct buf *out)
 
 	c = begin(&p);
 	out_init(&o, c, NULL, "t-plain");
-	rc = fl_plain(&o, c, l, &cfg, "X-Match-Run: r1\r\n");
+	rc = follow_sync(FL_PLAIN, &o, c, l, 0, "X-Match-Run: r1\r\n", &cfg);
 	out_free(&o);
 	finish(&p, c, out);
 	return rc;
@@ -623,7 +774,7 @@ test_plain_live(void)
 	fcgi_header(abort_rec, FCGI_ABORT_REQUEST, 1, 0, 0);
 	if (write(p.fd, abort_rec, sizeof(abort_rec)) != sizeof(abort_rec))
 		abort();
-	rc = fl_plain(&o, c, l, &cfg, NULL);
+	rc = follow_sync(FL_PLAIN, &o, c, l, 0, NULL, &cfg);
 	ok(rc == FL_ERR_GONE && o.state == OUT_HEAD &&
 	    rl_followers(l) == 0 && !rl_stop_requested(l),
 	    "plain: an abort ends the follower, nothing sent");
@@ -633,15 +784,168 @@ test_plain_live(void)
 	rl_unref(l);
 }
 
+
+/*
+ * A client that reads nothing for a while: the follower waits for it
+ * (the stream stays whole and in order once it reads), and one that
+ * reads nothing past client_timeout_ms is dropped.
+ */
+static void
+test_slow_client(void)
+{
+	struct config	 slow;
+	struct peer	 p;
+	struct fconn	*c;
+	struct out	 o;
+	struct runlog	*l;
+	struct ending	 e;
+	struct fl	*f;
+	struct buf	 want, out;
+	char		*big;
+	enum fl_status	 st;
+	long long	 t0, ms;
+	unsigned	 i;
+
+	/* 2 MiB of frames, far more than a socket buffer holds. */
+	big = malloc(32 * 1024 + 64);
+	if (big == NULL)
+		abort();
+	memset(big, 'a', 32 * 1024);
+	big[32 * 1024] = '\0';
+	l = newlog();
+	buf_init(&want, RAW_MAX);
+	for (i = 1; i <= 64; i++) {
+		char *d;
+
+		if (asprintf(&d, "{\"type\":\"token\",\"index\":0,"
+		    "\"content\":\"%u%s\"}", i, big) < 0)
+			abort();
+		add(l, "token", d, RL_RUNNING);
+		expect(&want, i, "token", d);
+		free(d);
+	}
+	add(l, "done", "{\"type\":\"done\"}", RL_DONE);
+	expect(&want, 65, "done", "{\"type\":\"done\"}");
+
+	c = begin_held(&p, 1);
+	out_init(&o, c, NULL, "t-slow");
+	(void)out_sse_begin(&o, NULL);
+	ending_init(&e);
+	if ((f = fl_new(FL_SSE, &o, c, l, 0, NULL, &cfg)) == NULL ||
+	    fconn_nonblock(c) != FCONN_OK ||
+	    wr_add(wr, f, fconn_fd(c), on_end, &e) != WR_OK)
+		abort();
+	st = ending_wait(&e, 300);
+	ok(st == FL__MAX, "slow: a client that doesn't read holds the "
+	    "stream open (no end yet)");
+	peer_release(&p);
+	st = ending_wait(&e, 4 * WAIT_MS);
+	ok(st == FL_OK && e.calls == 1, "slow: once it reads, the stream "
+	    "ends written through (%s), its owner told once",
+	    st < FL__MAX ? fl_strerror(st) : "no end");
+	ending_free(&e);
+	out_free(&o);
+	finish(&p, c, &out);
+	ok(strcmp(body_of(&out), want.data) == 0, "slow: all 65 frames, "
+	    "2 MiB, whole and in order (%zu bytes, want %zu)",
+	    strlen(body_of(&out)), want.len);
+	buf_free(&out);
+
+	/* Nothing read for client_timeout_ms: dropped. */
+	slow = cfg;
+	slow.client_timeout_ms = 300;
+	c = begin_held(&p, 1);
+	out_init(&o, c, NULL, "t-stall");
+	(void)out_sse_begin(&o, NULL);
+	t0 = clock_ms();
+	st = follow_sync(FL_SSE, &o, c, l, 0, NULL, &slow);
+	ms = clock_ms() - t0;
+	ok(st == FL_ERR_GONE && ms >= 300 && ms < 300 + 2 * MJ_WRITER_TICK_MS +
+	    1000, "stall: a client that reads nothing for 300 ms is dropped "
+	    "(%lld ms)", ms);
+	ok(rl_followers(l) == 0, "stall: uncounted");
+	peer_release(&p);
+	out_free(&o);
+	finish(&p, c, &out);
+	buf_free(&out);
+	buf_free(&want);
+	free(big);
+	rl_unref(l);
+}
+
+/* Many streams on one writer, their logs growing together. */
+#define MANY	24
+#define TOKENS	60
+
+static void
+test_many(void)
+{
+	struct peer	 p[MANY];
+	struct fconn	*c[MANY];
+	struct out	 o[MANY];
+	struct runlog	*l[MANY];
+	struct ending	 e[MANY];
+	struct buf	 want[MANY], out;
+	struct fl	*f;
+	char		 d[128];
+	int		 i, k, good, ended;
+
+	for (i = 0; i < MANY; i++) {
+		l[i] = newlog();
+		buf_init(&want[i], RAW_MAX);
+		c[i] = begin(&p[i]);
+		out_init(&o[i], c[i], NULL, "t-many");
+		(void)out_sse_begin(&o[i], NULL);
+		ending_init(&e[i]);
+		if ((f = fl_new(FL_SSE, &o[i], c[i], l[i], 0, NULL,
+		    &cfg)) == NULL || fconn_nonblock(c[i]) != FCONN_OK ||
+		    wr_add(wr, f, fconn_fd(c[i]), on_end, &e[i]) != WR_OK)
+			abort();
+	}
+	for (k = 1; k <= TOKENS; k++)
+		for (i = 0; i < MANY; i++) {
+			snprintf(d, sizeof(d), "{\"type\":\"token\","
+			    "\"index\":%d,\"content\":\"s%dt%d\"}", i, i, k);
+			add(l[i], "token", d, RL_RUNNING);
+			expect(&want[i], (unsigned)k, "token", d);
+		}
+	for (i = 0; i < MANY; i++) {
+		add(l[i], "done", "{\"type\":\"done\"}", RL_DONE);
+		expect(&want[i], TOKENS + 1, "done", "{\"type\":\"done\"}");
+	}
+	good = ended = 0;
+	for (i = 0; i < MANY; i++) {
+		ended += ending_wait(&e[i], 4 * WAIT_MS) == FL_OK;
+		ending_free(&e[i]);
+		out_free(&o[i]);
+		finish(&p[i], c[i], &out);
+		good += strcmp(body_of(&out), want[i].data) == 0;
+		buf_free(&out);
+		buf_free(&want[i]);
+		rl_unref(l[i]);
+	}
+	ok(ended == MANY, "many: %d of %d streams ended written through",
+	    ended, MANY);
+	ok(good == MANY, "many: %d of %d got their own %d frames exactly",
+	    good, MANY, TOKENS + 1);
+	ok(wr_count(wr) == 0, "many: the writer holds none after");
+}
+
 int
 main(void)
 {
 	cfg.keepalive_ms = 600000;
+	cfg.client_timeout_ms = 600000;
+	cfg_ka = cfg;
 	cfg_ka.keepalive_ms = 100;
+	wr_start();
 	test_sse_replay();
 	test_sse_live();
 	test_sse_gone();
 	test_plain();
 	test_plain_live();
+	test_slow_client();
+	test_many();
+	wr_stop_all();
 	return tap_done();
 }
