@@ -545,7 +545,8 @@ main(int argc, char **argv)
 	struct epoll_event	 evs[512];
 	struct stream		*ss;
 	const char		*path = NULL, *dirs = "tokens=20",
-				*label = "streams", *samplefile = NULL;
+				*label = "streams", *samplefile = NULL,
+				*firstfile = NULL;
 	int			 port = 0, n = 1, ramp = 0, jobs = 1;
 	int			 rbytes = 2048, timeout = 60, i, k, ne;
 	int			 started = 0, ended = 0, ep;
@@ -578,13 +579,16 @@ main(int argc, char **argv)
 			label = argv[++i];
 		else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc)
 			samplefile = argv[++i];
+		else if (strcmp(argv[i], "--firstfile") == 0 && i + 1 < argc)
+			firstfile = argv[++i];
 		else if (strcmp(argv[i], "--direct") == 0)
 			direct = 1;
 		else {
 			fprintf(stderr, "usage: streamc --port P [-n N] "
 			    "[--ramp MS] [--path P] [--jobs J] "
 			    "[--directives D] [--resume-bytes B] [--direct] "
-			    "[--timeout S] [--label L] [--samples FILE]\n");
+			    "[--timeout S] [--label L] [--samples FILE] "
+			    "[--firstfile FILE]\n");
 			return 2;
 		}
 	}
@@ -693,6 +697,20 @@ main(int argc, char **argv)
 		    pct(samples, nsamples, 100) / 1e3);
 		printf("\"wall_ms\":%.3f,\"tokens_per_s\":%.0f}\n", wall / 1e6,
 		    wall > 0 ? (double)tokens * 1e9 / (double)wall : 0.0);
+	}
+	if (firstfile != NULL) {
+		/* Per stream: start (ms after the first), first token (ms). */
+		FILE *f = fopen(firstfile, "w");
+
+		if (f != NULL) {
+			for (i = 0; i < n; i++)
+				if (ss[i].ntok > 0)
+					fprintf(f, "%.3f %.3f\n",
+					    (double)(ss[i].t_start - t0) / 1e6,
+					    (double)(ss[i].t_first -
+					    ss[i].t_start) / 1e6);
+			fclose(f);
+		}
 	}
 	if (samplefile != NULL) {
 		FILE *f = fopen(samplefile, "w");

@@ -148,6 +148,13 @@
 /* Connections to an https model server at most, by default
  * (MATCHJOBS_UPSTREAM_CONNS): 32 x 100 streams. */
 #define MJ_UPSTREAM_H2_CONNS	32
+/*
+ * Runner lanes (MATCHJOBS_RUNNERS): one per core by default, at most
+ * this many by default (past it a lane's share of the connection cap
+ * gets small), and at most MJ_RUNNERS_MAX when set.
+ */
+#define MJ_RUNNERS_DEFAULT_MAX	8
+#define MJ_RUNNERS_MAX		64
 /* libcurl's receive buffer per model call (its default is 16 KiB). */
 #define MJ_UPSTREAM_BUF		4096
 

@@ -238,6 +238,13 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	c->upstream_conns = strncasecmp(c->base_url, "https:", 6) == 0 ?
 	    MJ_UPSTREAM_H2_CONNS : 0;
 	LNUM("MATCHJOBS_UPSTREAM_CONNS", 0, 100000, c->upstream_conns);
+	/* One lane per core: a burst of streams uses them all. */
+	c->runners = sysconf(_SC_NPROCESSORS_ONLN);
+	if (c->runners < 1)
+		c->runners = 1;
+	if (c->runners > MJ_RUNNERS_DEFAULT_MAX)
+		c->runners = MJ_RUNNERS_DEFAULT_MAX;
+	LNUM("MATCHJOBS_RUNNERS", 1, MJ_RUNNERS_MAX, c->runners);
 	LNUM("MATCHJOBS_CONNECT_TIMEOUT_MS", 100, 600000,
 	    c->connect_timeout_ms);
 	LNUM("MATCHJOBS_FIRST_TOKEN_TIMEOUT_MS", 100, 3600000,

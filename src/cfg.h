@@ -52,6 +52,8 @@ struct config {
 	char	*ca_file;	/* owned; NULL: the platform's CA store */
 	long	 upstream_conns;	/* connections to the model server at
 				   most (0: no limit); see cfg.c */
+	long	 runners;	/* runner lanes: threads that make the
+				   model calls and write the streams */
 	int	 log_level;
 	char	*self_exe;	/* owned: path of this program, for the
 				   PDF child (set by main, not the env) */

@@ -1028,7 +1028,7 @@ eng_run_local(const struct config *cfg, struct run_input *in,
 }
 
 enum eng_status
-eng_new(const struct config *cfg, struct engine **out)
+eng_new(const struct config *cfg, long conns, struct engine **out)
 {
 	struct engine	*e;
 
@@ -1038,7 +1038,7 @@ eng_new(const struct config *cfg, struct engine **out)
 	e->cfg = cfg;
 	e->seed = (unsigned int)clock_ms() ^ (unsigned int)(uintptr_t)e;
 	buf_init(&e->scratch, MJ_RUNLOG_BYTES_MAX);
-	if (up_pool_new(cfg, &e->pool) != 0) {
+	if (up_pool_new(conns, &e->pool) != 0) {
 		free(e);
 		return ENG_ERR_NOMEM;
 	}

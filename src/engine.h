@@ -18,7 +18,7 @@
  * for the runner to own), and its answer is streamed as tokens the same
  * way.
  *
- * Not thread-safe: one thread (the runner's) calls everything here but
+ * Not thread-safe: one thread (a runner lane's) calls everything here but
  * eng_wake(), which any thread may call.
  */
 #ifndef MJ_ENGINE_H
@@ -37,8 +37,12 @@ enum eng_status {
 	ENG__MAX
 };
 
-enum eng_status	 eng_new(const struct config *, struct engine **out)
-		    __attribute__((warn_unused_result));
+/*
+ * An engine whose pool opens at most conns connections to the model
+ * server (0: no cap).
+ */
+enum eng_status	 eng_new(const struct config *, long conns,
+		    struct engine **out) __attribute__((warn_unused_result));
 /* Free the engine; every run must have ended (eng_shutdown, eng_count). */
 void		 eng_free(struct engine *);
 

@@ -365,6 +365,17 @@ rl_set_hook(struct runlog *l, void (*fn)(void *), void *arg)
 	pthread_mutex_unlock(&l->mu);
 }
 
+void *
+rl_hook_arg(struct runlog *l)
+{
+	void *arg;
+
+	pthread_mutex_lock(&l->mu);
+	arg = l->hook_arg;
+	pthread_mutex_unlock(&l->mu);
+	return arg;
+}
+
 enum rl_status
 rl_set_info(struct runlog *l, const char *user_id, const char *owner,
     size_t total_jobs)

@@ -156,6 +156,8 @@ int		 rl_stop_requested(struct runlog *);
  * before the log is shared.
  */
 void		 rl_set_hook(struct runlog *, void (*fn)(void *), void *arg);
+/* The hook's arg (whoever runs the log), or NULL. */
+void		*rl_hook_arg(struct runlog *);
 
 /*
  * Watchers: whoever writes frames to clients without a thread each (the

@@ -1,12 +1,21 @@
 /*
- * runner.c - the runner thread; see runner.h.
+ * runner.c - the runner: its lanes; see runner.h.
  *
- * Worker threads hand runs over through a queue under one mutex and wake
- * the thread (eng_wake: libcurl's multi wakeup).  The thread owns the
- * engine, and with it the pool, every run and every call: nothing else
- * touches them, so none of them needs a lock.  It also owns the writer
- * (writer.h): after each turn of the engine, which appended the frames,
- * the writer sends them to the clients that follow.
+ * A lane is one thread with its engine (one curl multi handle, its
+ * connections, every run and call given to it) and its writer (the
+ * clients that follow those runs).  Worker threads hand a run to a lane
+ * through the lane's queue under one mutex and wake its thread
+ * (eng_wake: the pool's eventfd).  The thread owns its engine, and with
+ * it the pool, every run and every call: nothing else touches them, so
+ * none of them needs a lock.  After each turn of the engine, which
+ * appended the frames, the lane's writer sends them to the clients.
+ *
+ * A run goes to the lane its resume hashes to: identical jobs share a
+ * resume, so the lane that makes a call is the one where any identical
+ * job in flight would join it (dedup stays within a lane).  A follower
+ * goes to the lane of its run, where the appends happen, so no append
+ * wakes another thread; one whose run has no lane (local-engine runs,
+ * scored on their worker) goes to the lane its run id hashes to.
  */
 #include "config.h"
 
@@ -15,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "cfg.h"
 #include "clock.h"
 #include "engine.h"
@@ -23,7 +33,7 @@
 #include "runner.h"
 #include "writer.h"
 
-/* The longest the thread sleeps with nothing to do. */
+/* The longest a lane sleeps with nothing to do. */
 #define IDLE_MS		1000
 
 struct item {
@@ -32,16 +42,23 @@ struct item {
 	struct item		*next;
 };
 
-struct runner {
-	const struct config	*cfg;
-	const atomic_int	*cut;
+struct lane {
+	struct runner		*r;
 	struct engine		*eng;		/* the thread's */
 	struct writer		*wr;		/* the thread's */
 	pthread_t		 thread;
+	int			 started;
 	pthread_mutex_t		 mu;
 	struct item		*head, *tail;	/* under mu */
 	int			 stopping;	/* under mu */
 	atomic_size_t		 active;
+};
+
+struct runner {
+	const struct config	*cfg;
+	const atomic_int	*cut;
+	size_t			 n;
+	struct lane		 lanes[];
 };
 
 static void
@@ -56,19 +73,20 @@ item_free(struct item *it)
 static void *
 loop(void *arg)
 {
-	struct runner	*r = arg;
+	struct lane	*ln = arg;
+	struct runner	*r = ln->r;
 	struct item	*it, *next;
 	int		 stopping;
 
 	for (;;) {
-		pthread_mutex_lock(&r->mu);
-		it = r->head;
-		r->head = r->tail = NULL;
-		stopping = r->stopping;
-		pthread_mutex_unlock(&r->mu);
+		pthread_mutex_lock(&ln->mu);
+		it = ln->head;
+		ln->head = ln->tail = NULL;
+		stopping = ln->stopping;
+		pthread_mutex_unlock(&ln->mu);
 		for (; it != NULL; it = next) {
 			next = it->next;
-			if (eng_add(r->eng, &it->in, it->log) != ENG_OK) {
+			if (eng_add(ln->eng, &it->in, it->log) != ENG_OK) {
 				log_msg(LOG_ERROR, NULL, "run %s: out of memory",
 				    rl_id(it->log));
 				if (rl_append(it->log, "done",
@@ -80,16 +98,64 @@ loop(void *arg)
 			item_free(it);
 		}
 		if (stopping || (r->cut != NULL && atomic_load(r->cut)))
-			eng_shutdown(r->eng);
-		atomic_store(&r->active, eng_count(r->eng));
-		wr_turn(r->wr, clock_ms());
+			eng_shutdown(ln->eng);
+		atomic_store(&ln->active, eng_count(ln->eng));
+		wr_turn(ln->wr, clock_ms());
 		if (stopping)
 			break;
-		eng_turn(r->eng, IDLE_MS);
-		atomic_store(&r->active, eng_count(r->eng));
-		wr_turn(r->wr, clock_ms());
+		eng_turn(ln->eng, IDLE_MS);
+		atomic_store(&ln->active, eng_count(ln->eng));
+		wr_turn(ln->wr, clock_ms());
 	}
 	return NULL;
+}
+
+/* Stop lane ln's thread (if it runs) and free what it held. */
+static void
+lane_free(struct lane *ln)
+{
+	struct item *it, *next;
+
+	if (ln->started) {
+		pthread_mutex_lock(&ln->mu);
+		ln->stopping = 1;
+		pthread_mutex_unlock(&ln->mu);
+		eng_wake(ln->eng);
+		pthread_join(ln->thread, NULL);
+	}
+	for (it = ln->head; it != NULL; it = next) {
+		next = it->next;
+		item_free(it);
+	}
+	wr_free(ln->wr);
+	eng_free(ln->eng);
+	pthread_mutex_destroy(&ln->mu);
+}
+
+static enum rn_status
+lane_start(struct runner *r, struct lane *ln, long conns)
+{
+	sigset_t	 all, old;
+	int		 rc;
+
+	ln->r = r;
+	if (pthread_mutex_init(&ln->mu, NULL) != 0)
+		return RN_ERR_NOMEM;
+	if (eng_new(r->cfg, conns, &ln->eng) != ENG_OK ||
+	    wr_new(r->cfg, &ln->wr) != WR_OK ||
+	    eng_watch(ln->eng, wr_fd(ln->wr)) != 0)
+		return RN_ERR_NOMEM;
+	/* Signals are the server's (its accept loop): none here. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&ln->thread, NULL, loop, ln);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return RN_ERR_THREAD;
+	ln->started = 1;
+	/* Before any stream: appends on the thread need no wake-up. */
+	wr_set_thread(ln->wr, ln->thread);
+	return RN_OK;
 }
 
 enum rn_status
@@ -97,45 +163,28 @@ runner_new(const struct config *cfg, const atomic_int *cut,
     struct runner **out)
 {
 	struct runner	*r;
-	sigset_t	 all, old;
-	int		 rc;
+	enum rn_status	 rc = RN_OK;
+	long		 conns;
+	size_t		 n, i;
 
 	*out = NULL;
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	n = cfg->runners > 0 ? (size_t)cfg->runners : 1;
+	if ((r = calloc(1, sizeof(*r) + n * sizeof(r->lanes[0]))) == NULL)
 		return RN_ERR_NOMEM;
 	r->cfg = cfg;
 	r->cut = cut;
-	if (pthread_mutex_init(&r->mu, NULL) != 0) {
-		free(r);
-		return RN_ERR_NOMEM;
+	/* The connection cap is the process's: shared out, at least 1. */
+	conns = cfg->upstream_conns;
+	if (conns > 0)
+		conns = conns / (long)n > 0 ? conns / (long)n : 1;
+	for (i = 0; i < n && rc == RN_OK; i++) {
+		rc = lane_start(r, &r->lanes[i], conns);
+		r->n = i + 1;
 	}
-	if (eng_new(cfg, &r->eng) != ENG_OK) {
-		pthread_mutex_destroy(&r->mu);
-		free(r);
-		return RN_ERR_NOMEM;
+	if (rc != RN_OK) {
+		runner_free(r);
+		return rc;
 	}
-	if (wr_new(cfg, &r->wr) != WR_OK ||
-	    eng_watch(r->eng, wr_fd(r->wr)) != 0) {
-		wr_free(r->wr);
-		eng_free(r->eng);
-		pthread_mutex_destroy(&r->mu);
-		free(r);
-		return RN_ERR_NOMEM;
-	}
-	/* Signals are the server's (its accept loop): none here. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&r->thread, NULL, loop, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		wr_free(r->wr);
-		eng_free(r->eng);
-		pthread_mutex_destroy(&r->mu);
-		free(r);
-		return RN_ERR_THREAD;
-	}
-	/* Before any stream: appends on the thread need no wake-up. */
-	wr_set_thread(r->wr, r->thread);
 	*out = r;
 	return RN_OK;
 }
@@ -143,28 +192,33 @@ runner_new(const struct config *cfg, const atomic_int *cut,
 void
 runner_free(struct runner *r)
 {
-	struct item	*it, *next;
+	size_t i;
 
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->mu);
-	r->stopping = 1;
-	pthread_mutex_unlock(&r->mu);
-	eng_wake(r->eng);
-	pthread_join(r->thread, NULL);
-	for (it = r->head; it != NULL; it = next) {
-		next = it->next;
-		item_free(it);
-	}
-	wr_free(r->wr);
-	eng_free(r->eng);
-	pthread_mutex_destroy(&r->mu);
+	for (i = 0; i < r->n; i++)
+		lane_free(&r->lanes[i]);
 	free(r);
+}
+
+/* FNV-1a: which lane a resume or a run id goes to. */
+static size_t
+lane_of(const struct runner *r, const char *s, size_t n)
+{
+	uint64_t	 h = 14695981039346656037ULL;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return (size_t)(h % r->n);
 }
 
 enum rn_status
 runner_submit(struct runner *r, struct run_input *in, struct runlog *log)
 {
+	struct lane	*ln;
 	struct item	*it;
 
 	if (r->cfg->local) {
@@ -173,6 +227,7 @@ runner_submit(struct runner *r, struct run_input *in, struct runlog *log)
 		return eng_run_local(r->cfg, in, log) == ENG_OK ? RN_OK :
 		    RN_ERR_NOMEM;
 	}
+	ln = &r->lanes[lane_of(r, in->resume, in->resume_len)];
 	if ((it = calloc(1, sizeof(*it))) == NULL) {
 		req_free(&in->req);
 		free(in->resume);
@@ -182,20 +237,20 @@ runner_submit(struct runner *r, struct run_input *in, struct runlog *log)
 	it->in = *in;
 	memset(in, 0, sizeof(*in));
 	it->log = rl_ref(log);
-	rl_set_hook(log, runner_wake, r);
-	pthread_mutex_lock(&r->mu);
-	if (r->stopping) {
-		pthread_mutex_unlock(&r->mu);
+	rl_set_hook(log, runner_wake, ln);
+	pthread_mutex_lock(&ln->mu);
+	if (ln->stopping) {
+		pthread_mutex_unlock(&ln->mu);
 		item_free(it);
 		return RN_ERR_STOPPED;
 	}
-	if (r->tail != NULL)
-		r->tail->next = it;
+	if (ln->tail != NULL)
+		ln->tail->next = it;
 	else
-		r->head = it;
-	r->tail = it;
-	pthread_mutex_unlock(&r->mu);
-	eng_wake(r->eng);
+		ln->head = it;
+	ln->tail = it;
+	pthread_mutex_unlock(&ln->mu);
+	eng_wake(ln->eng);
 	return RN_OK;
 }
 
@@ -203,28 +258,49 @@ enum rn_status
 runner_follow(struct runner *r, struct fl *f, int fd,
     void (*end)(void *, enum fl_status), void *arg)
 {
-	return wr_add(r->wr, f, fd, end, arg) == WR_OK ? RN_OK :
+	struct runlog	*log = fl_log(f);
+	struct lane	*ln;
+	const char	*id;
+	size_t		 i;
+
+	ln = NULL;
+	for (i = 0; i < r->n; i++)
+		if (rl_hook_arg(log) == &r->lanes[i])
+			ln = &r->lanes[i];
+	if (ln == NULL) {
+		id = rl_id(log);
+		ln = &r->lanes[lane_of(r, id, strlen(id))];
+	}
+	return wr_add(ln->wr, f, fd, end, arg) == WR_OK ? RN_OK :
 	    RN_ERR_NOMEM;
 }
 
 size_t
 runner_streams(struct runner *r)
 {
-	return wr_count(r->wr);
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		n += wr_count(r->lanes[i].wr);
+	return n;
 }
 
 void
 runner_wake(void *arg)
 {
-	struct runner *r = arg;
+	struct lane *ln = arg;
 
-	eng_wake(r->eng);
+	eng_wake(ln->eng);
 }
 
 size_t
 runner_active(struct runner *r)
 {
-	return atomic_load(&r->active);
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++)
+		n += atomic_load(&r->lanes[i].active);
+	return n;
 }
 
 const char *

@@ -1,5 +1,6 @@
 /*
- * runner.h - the runner: every model call of the process, on one thread.
+ * runner.h - the runner: every model call of the process, on a few
+ * threads (lanes: MATCHJOBS_RUNNERS, one per core by default).
  *
  * A worker thread that accepted a match request validates it, reads the
  * resume, creates the run's log (runlog.h), appends the `accepted` frame
@@ -9,11 +10,15 @@
  * worker goes back to accepting.  The run goes on if its connection
  * goes away.
  *
- * The runner thread drives one libcurl multi handle (through upstream.c,
- * the only module that knows libcurl): one CA store, one connection pool,
+ * Each lane's thread drives one libcurl multi handle (through upstream.c,
+ * the only module that knows libcurl): one CA store, one connection pool
+ * (the process's MATCHJOBS_UPSTREAM_CONNS shared out between the lanes),
  * HTTP/2 multiplexing to servers that offer it.  It scores the jobs of
- * every run (engine.c), appends their frames to the run's log, and ends
- * each run with `complete` or `error`, then `done`.  It also:
+ * the runs given to it (engine.c), appends their frames to the run's
+ * log, and ends each run with `complete` or `error`, then `done`; its
+ * writer sends the frames to the clients that follow.  A run goes to the
+ * lane its resume hashes to, so identical jobs meet in one lane.  It
+ * also:
  *  - dedups: a job identical to one already in flight (same model, prompt
  *    version, resume and job fields) follows that call instead of making
  *    its own (SPEC "Cache"); it is reported "cached": true;
@@ -55,10 +60,13 @@ struct run_input {
 	int		 no_cache;	/* Cache-Control: no-cache: no dedup */
 };
 
-/* Start the runner thread. cut (may be NULL) is the shutdown flag. */
+/*
+ * Start cfg->runners lanes (at least one). cut (may be NULL) is the
+ * shutdown flag.
+ */
 enum rn_status	 runner_new(const struct config *, const atomic_int *cut,
 		    struct runner **out) __attribute__((warn_unused_result));
-/* Stop the thread: runs still going end as after a shutdown. */
+/* Stop the lanes: runs still going end as after a shutdown. */
 void		 runner_free(struct runner *);
 
 /*
@@ -73,9 +81,10 @@ enum rn_status	 runner_submit(struct runner *, struct run_input *in,
 		    struct runlog *log) __attribute__((warn_unused_result));
 
 /*
- * Hand follower f, writing to the non-blocking socket fd, to the
- * runner's writer: on RN_OK it owns f and calls end(arg, status) once,
- * on its thread, when the stream ends.  On an error nothing was taken.
+ * Hand follower f, writing to the non-blocking socket fd, to the writer
+ * of the lane that runs f's log: on RN_OK it owns f and calls end(arg,
+ * status) once, on that lane's thread, when the stream ends.  On an
+ * error nothing was taken.
  */
 enum rn_status	 runner_follow(struct runner *, struct fl *f, int fd,
 		    void (*end)(void *, enum fl_status), void *arg)
@@ -83,7 +92,8 @@ enum rn_status	 runner_follow(struct runner *, struct fl *f, int fd,
 /* Streams the writer holds. */
 size_t		 runner_streams(struct runner *);
 
-/* Wake the runner (a log's hook: stop requested, no follower left). */
+/* Wake a lane (a log's hook, arg the lane: stop requested, no follower
+ * left). */
 void		 runner_wake(void *runner);
 
 /* Runs in flight, for health and tests. */

@@ -680,7 +680,7 @@ pool_timer(CURLM *m, long timeout_ms, void *arg)
 }
 
 int
-up_pool_new(const struct config *cfg, struct up_pool **out)
+up_pool_new(long conns, struct up_pool **out)
 {
 	struct up_pool		*p;
 	struct epoll_event	 ev;
@@ -715,9 +715,9 @@ up_pool_new(const struct config *cfg, struct up_pool **out)
 	curl_multi_setopt(p->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
 	    (long)MJ_UPSTREAM_STREAMS);
 	/* Calls beyond it wait in libcurl for room on a connection. */
-	if (cfg->upstream_conns > 0)
+	if (conns > 0)
 		curl_multi_setopt(p->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-		    cfg->upstream_conns);
+		    conns);
 	*out = p;
 	return 0;
 }

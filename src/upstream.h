@@ -69,10 +69,11 @@ struct up_result {
 int		 up_global_init(void);
 
 /*
- * The pool: one multi handle for the runner thread.  Returns 0, or -1
- * without memory.  Not thread-safe but for up_pool_wakeup().
+ * The pool: one multi handle for a runner lane's thread, opening at most
+ * conns connections to a host (0: no cap).  Returns 0, or -1 without
+ * memory.  Not thread-safe but for up_pool_wakeup().
  */
-int		 up_pool_new(const struct config *, struct up_pool **out);
+int		 up_pool_new(long conns, struct up_pool **out);
 /* Every transfer must be out of the pool (up_pool_abort or _next). */
 void		 up_pool_free(struct up_pool *);
 /* Start t in the pool; owner is handed back by up_pool_next. 0 or -1. */
