@@ -220,4 +220,19 @@
  * early (before their grace period). */
 #define MJ_RUNS_KEPT_BYTES	(64u * 1024 * 1024)
 
+/*
+ * Webhooks (webhook.c, SPEC 0.2 "Webhooks").  The key of
+ * MATCHJOBS_WEBHOOK_SECRET: Standard Webhooks asks for 24 to 64 bytes,
+ * and HMAC-SHA256 hashes a key longer than its 64-byte block anyway, so
+ * a longer one is refused as a mistake.  A message's body: the run's
+ * response (50 jobs of ~5 KB; 1000 at MJ_JOBS_MAX_CEILING) and 300
+ * bytes of envelope.  An id signed: ours are 28 bytes.  The longest
+ * Retry-After honoured: the schedule's own last step (a longer one is
+ * cut to it, not given up on).
+ */
+#define MJ_WH_KEY_MAX		64
+#define MJ_WH_BODY_MAX		(16u * 1024 * 1024)
+#define MJ_WH_ID_MAX		256
+#define MJ_WH_RETRY_AFTER_MAX_MS (24LL * 60 * 60 * 1000)
+
 #endif /* MJ_BOUNDS_H */

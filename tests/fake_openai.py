@@ -822,17 +822,24 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     fake = FakeOpenAI(args.host, args.port, args.expect_key, args.verbose)
+    return serve(fake, args.portfile, "fake_openai: listening on %s" %
+                 fake.base_url if args.verbose else None)
+
+
+def serve(server, portfile=None, banner=None):
+    """Run server (start/stop/port) until SIGTERM or SIGINT; the port goes
+    to portfile once it listens, banner (if any) to stderr.  Returns 0."""
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
-    fake.start()
-    if args.portfile:
-        write_portfile(args.portfile, fake.port)
-    if args.verbose:
-        sys.stderr.write("fake_openai: listening on %s\n" % fake.base_url)
+    server.start()
+    if portfile:
+        write_portfile(portfile, server.port)
+    if banner:
+        sys.stderr.write(banner + "\n")
     while not done.wait(1):
         pass
-    fake.stop()
+    server.stop()
     return 0
 
 
