@@ -191,7 +191,8 @@ enum store_status store_append(struct store *, const char *id,
 /*
  * Call fn(arg, frame) for the frames of run id with ids above after, in
  * order, at most max of them (at most MJ_STORE_READ_MAX); the frame is
- * valid during the call only.  fn returns 0 to go on, nonzero to stop.
+ * valid during the call only.  fn returns 0 to go on, nonzero to stop;
+ * it must not use this struct store (the read is in progress).
  * *n (may be NULL) gets how many were passed.  STORE_ERR_NOTFOUND if the
  * run doesn't exist.  One consistent snapshot.
  */
@@ -219,7 +220,10 @@ void		 store_run_list_clear(struct store_run_list *);
  * The runs of owner, newest first (ties by id, descending), at most limit
  * (0: MJ_STORE_LIST_DEFAULT; above MJ_STORE_LIST_MAX: that), starting
  * after the cursor before (NULL or "": from the newest).  Without
- * response, resume or request.  A malformed cursor: STORE_ERR_ARG.
+ * response, resume or request.  A cursor is "<created_ms>.<id>", to be
+ * passed back as it is (URL-safe when ids are); a malformed one gives
+ * STORE_ERR_ARG.  Owner "" lists the runs nobody owns: refusing an
+ * anonymous caller is the route's business.
  */
 enum store_status store_run_list(struct store *, const char *owner,
 		    const char *before, size_t limit, struct store_run_list *out)
@@ -267,8 +271,9 @@ enum store_status store_run_take(struct store *, int64_t now_ms,
  * (already marked interrupted) inside the transaction: it returns 1 with
  * *m filled (its pointers valid until msg is next called or store_reap
  * returns) to add that webhook message, 0 for none, -1 to give up (the
- * whole reap is rolled back: STORE_ERR_ARG).  *n (may be NULL) gets how
- * many runs ended.
+ * whole reap is rolled back: STORE_ERR_ARG); it must not use this struct
+ * store, and it runs while the write lock is held.  *n (may be NULL)
+ * gets how many runs ended.
  */
 enum store_status store_reap(struct store *, int64_t now_ms,
 		    int (*msg)(void *, const struct store_run *,
@@ -276,9 +281,10 @@ enum store_status store_reap(struct store *, int64_t now_ms,
 		    __attribute__((warn_unused_result));
 
 /*
- * Erase the runs that ended and were created before before_ms (with
- * everything of theirs), and the cache entries and claims expired at
- * now_ms.  *n (may be NULL) gets how many runs.
+ * Erase the runs that ended and were created before before_ms (now_ms
+ * less MATCHJOBS_RETENTION_DAYS), with everything of theirs, and the
+ * cache entries and claims expired at now_ms.  *n (may be NULL) gets how
+ * many runs.
  */
 enum store_status store_purge(struct store *, int64_t before_ms,
 		    int64_t now_ms, size_t *n) __attribute__((warn_unused_result));

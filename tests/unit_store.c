@@ -895,6 +895,81 @@ test_readonly(void)
 	store_run_clear(&r);
 }
 
+/*
+ * A file this process may not write (its mode 0444, and, as root, in a
+ * child that dropped to nobody, since root writes anyway): in a
+ * directory it may write, the store opens and reads, and every write is
+ * STORE_ERR_READONLY; in one it may not (no WAL index can be made),
+ * the open itself fails with STORE_ERR_READONLY.
+ */
+static void
+test_readonly_file(void)
+{
+	struct store	*st;
+	char		 sub[2][128];
+	pid_t		 pid;
+	int		 i, status = -1, code;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(sub[i], sizeof(sub[i]), "%s/ro%d", dir, i);
+		if (mkdir(sub[i], 0755) != 0)
+			abort();
+		st = open_or_die(i == 0 ? "ro0/a.db" : "ro1/a.db", "h1");
+		new_run(st, "ro-run", "alice", T0);
+		store_close(st);
+		if (chmod(path(i == 0 ? "ro0/a.db" : "ro1/a.db"), 0444) != 0)
+			abort();
+	}
+	/* Others may pass through dir, and write in ro0 (not in ro1). */
+	if (chmod(dir, 0711) != 0 || chmod(sub[0], 01777) != 0)
+		abort();
+	pid = fork();
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		struct store_run r = { 0 };
+		struct store_run_new n = { .id = "ro-new", .owner = "bob" };
+		enum store_status rc;
+
+		if (getuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(100);
+		code = 0;
+		/* The holder of ro-run: its append would write. */
+		if (store_open(path("ro0/a.db"), "h1", &st, NULL, 0) !=
+		    STORE_OK)
+			_exit(1);
+		if (store_run_get(st, "ro-run", 0, &r) != STORE_OK)
+			code |= 2;
+		if (store_run_create(st, &n, T0) != STORE_ERR_READONLY)
+			code |= 4;
+		if (tokens(st, "ro-run", 1, 1, T0) != STORE_ERR_READONLY)
+			code |= 8;
+		if (store_run_get(st, "ro-run", 0, &r) != STORE_OK ||
+		    r.last_id != 0)
+			code |= 16;
+		store_run_clear(&r);
+		store_close(st);
+		rc = store_open(path("ro1/a.db"), "h2", &st, NULL, 0);
+		if (rc != STORE_ERR_READONLY || st != NULL)
+			code |= 32;
+		store_close(st);
+		_exit(code);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		status = -1;
+	code = status == -1 ? -1 : WEXITSTATUS(status);
+	if (code == 100) {
+		ok(1, "# SKIP cannot drop root to test a read-only file");
+	} else {
+		ok(code >= 0 && code != 1, "a process that may not write the "
+		    "file opens it (%d)", code);
+		ok(code == 0, "... reads it, and every write is "
+		    "STORE_ERR_READONLY with nothing changed; with no "
+		    "directory to write in, the open is (%d)", code);
+	}
+	chmod(dir, 0700);
+}
+
 struct busy {
 	struct store	*other;
 	enum store_status rc;
@@ -1133,6 +1208,7 @@ main(void)
 	test_claims();
 	test_outbox();
 	test_readonly();
+	test_readonly_file();
 	test_busy();
 	test_fork();
 	test_full();
