@@ -235,4 +235,35 @@
 #define MJ_WH_ID_MAX		256
 #define MJ_WH_RETRY_AFTER_MAX_MS (24LL * 60 * 60 * 1000)
 
+/*
+ * The store (store.c).  A writer waits this long for another process's
+ * write transaction before it gives up with STORE_ERR_BUSY: far longer
+ * than any of ours lasts (milliseconds), short enough for a stream.
+ */
+#define MJ_STORE_BUSY_MS	5000
+/*
+ * A responder holds its running runs and its in-flight claims by a lease
+ * this long, renewed every MJ_STORE_RENEW_MS (and by every append): a
+ * dead holder's lease lapses at most 20 s after its last renewal, and a
+ * reaper that looks every 5 s finds it within 25 s, inside the 30 s the
+ * SPEC ("Runs") allows.
+ */
+#define MJ_STORE_LEASE_MS	20000
+#define MJ_STORE_RENEW_MS	5000
+/* A webhook sender holds a claimed message this long: longer than one
+ * attempt (its 15 s timeout, SPEC "Webhooks") with room to record it. */
+#define MJ_STORE_OUTBOX_LEASE_MS 60000
+/* Run, message and holder ids: run ids are 24 characters (runlog.h). */
+#define MJ_STORE_ID_MAX		64
+/* Cache and claim keys: a hash (SHA-256 is 32 bytes). */
+#define MJ_STORE_KEY_MAX	64
+/* A list cursor: created_ms in decimal (at most 19 digits), '.', the id. */
+#define MJ_STORE_CURSOR_MAX	(19 + 1 + MJ_STORE_ID_MAX)
+/* GET /api/runs page size: default and most (SPEC "Runs"). */
+#define MJ_STORE_LIST_DEFAULT	20
+#define MJ_STORE_LIST_MAX	100
+/* Frames one store_frames() call passes at most (a follower's batch is
+ * MJ_FOLLOW_BATCH; this bounds a careless caller's snapshot). */
+#define MJ_STORE_READ_MAX	1000
+
 #endif /* MJ_BOUNDS_H */
