@@ -265,5 +265,27 @@
 /* Frames one store_frames() call passes at most (a follower's batch is
  * MJ_FOLLOW_BATCH; this bounds a careless caller's snapshot). */
 #define MJ_STORE_READ_MAX	1000
+/*
+ * The keeper (keeper.c): frames go to the store every MJ_STORE_FLUSH_MS
+ * (SPEC: a follower elsewhere sees a frame within 250 ms); stop requests
+ * from other processes are looked for every MJ_STORE_STOPS_MS (cancel
+ * aborts within 1 s); the runs of dead processes every MJ_STORE_REAP_MS;
+ * old runs erased every MJ_STORE_PURGE_MS.  A store that fails is logged
+ * at most every MJ_STORE_LOG_MS and opened again every MJ_STORE_RETRY_MS.
+ * A run's start waits at most MJ_STORE_CREATE_WAIT_MS for its row.
+ */
+#define MJ_STORE_FLUSH_MS	100
+#define MJ_STORE_STOPS_MS	200
+#define MJ_STORE_REAP_MS	5000
+#define MJ_STORE_PURGE_MS	(3600 * 1000)
+#define MJ_STORE_LOG_MS		60000
+#define MJ_STORE_RETRY_MS	1000
+#define MJ_STORE_CREATE_WAIT_MS	2000
+/* Runs are erased this many days after they started (SPEC "Runs"). */
+#define MJ_RETENTION_DAYS	30
+/* The store's file when MATCHJOBS_DB is not set: the state directory. */
+#ifndef MJ_DB_DEFAULT
+#define MJ_DB_DEFAULT		LOCALSTATEDIR "/lib/matchjobs/matchjobs.db"
+#endif
 
 #endif /* MJ_BOUNDS_H */

@@ -140,6 +140,7 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	c->grace_ms = MJ_GRACE_MS;
 	c->detach_ms = MJ_DETACH_MS;
 	c->run_keep_ms = MJ_RUN_KEEP_MS;
+	c->retention_days = MJ_RETENTION_DAYS;
 	c->pdf_timeout_ms = MJ_PDF_WALL_MS;
 	c->pdf_pages_max = MJ_PDF_PAGES_MAX;
 	c->pdf_zygote = 1;
@@ -266,7 +267,51 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	    c->pdf_children_max);
 	LNUM("MATCHJOBS_STREAM_USAGE", 0, 1, c->stream_usage);
 	LNUM("MATCHJOBS_MAX_TOKENS", 0, 1000000, c->max_tokens);
+	LNUM("MATCHJOBS_RETENTION_DAYS", 0, 36500, c->retention_days);
 #undef LNUM
+
+	/* The store (SPEC "Store"): on by default, in the state directory. */
+	s = lookup(src, "MATCHJOBS_STORE");
+	c->store_on = 1;
+	if (s != NULL && (strcmp(s, "off") == 0 || strcmp(s, "0") == 0))
+		c->store_on = 0;
+	else if (s != NULL && *s != '\0' && strcmp(s, "on") != 0 &&
+	    strcmp(s, "1") != 0) {
+		snprintf(err, errsz, "MATCHJOBS_STORE must be on or off");
+		goto err;
+	}
+	if ((c->db = dup_or(src, "MATCHJOBS_DB", MJ_DB_DEFAULT)) == NULL)
+		goto nomem;
+	if (*c->db == '\0') {
+		snprintf(err, errsz, "MATCHJOBS_DB is empty");
+		goto err;
+	}
+	if (strncmp(c->db, "postgresql://", 13) == 0 ||
+	    strncmp(c->db, "postgres://", 11) == 0) {
+		snprintf(err, errsz, "MATCHJOBS_DB: PostgreSQL is not "
+		    "supported yet; use a SQLite file path");
+		goto err;
+	}
+	s = lookup(src, "MATCHJOBS_WEBHOOK_URL");
+	if (s != NULL && *s != '\0') {
+		if (strncmp(s, "http://", 7) != 0 &&
+		    strncmp(s, "https://", 8) != 0) {
+			snprintf(err, errsz, "MATCHJOBS_WEBHOOK_URL must start "
+			    "with http:// or https://");
+			goto err;
+		}
+		if ((c->webhook_url = strdup(s)) == NULL)
+			goto nomem;
+		s = lookup(src, "MATCHJOBS_WEBHOOK_SECRET");
+		if (s == NULL || strncmp(s, "whsec_", 6) != 0 ||
+		    s[6] == '\0') {
+			snprintf(err, errsz, "MATCHJOBS_WEBHOOK_URL needs "
+			    "MATCHJOBS_WEBHOOK_SECRET=whsec_<base64>");
+			goto err;
+		}
+		if ((c->webhook_secret = strdup(s)) == NULL)
+			goto nomem;
+	}
 	return CFG_OK;
 
 nomem:
@@ -291,6 +336,14 @@ cfg_free(struct config *c)
 	c->ca_file = NULL;
 	free(c->self_exe);
 	c->self_exe = NULL;
+	free(c->db);
+	c->db = NULL;
+	free(c->webhook_url);
+	c->webhook_url = NULL;
+	if (c->webhook_secret != NULL)
+		explicit_bzero(c->webhook_secret, strlen(c->webhook_secret));
+	free(c->webhook_secret);
+	c->webhook_secret = NULL;
 	c->api_key = c->base_url = c->model = NULL;
 	c->max_tokens_field = c->cors_origins = NULL;
 }

@@ -54,6 +54,11 @@ struct config {
 				   most (0: no limit); see cfg.c */
 	long	 runners;	/* runner lanes: threads that make the
 				   model calls and write the streams */
+	char	*db;		/* owned: the store (MATCHJOBS_DB) */
+	int	 store_on;	/* MATCHJOBS_STORE: 0 keeps nothing */
+	long	 retention_days;	/* runs older are erased (0: never) */
+	char	*webhook_url;	/* owned, or NULL: no webhooks */
+	char	*webhook_secret;	/* owned (whsec_...), or NULL */
 	int	 log_level;
 	char	*self_exe;	/* owned: path of this program, for the
 				   PDF child (set by main, not the env) */

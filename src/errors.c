@@ -44,6 +44,7 @@ static const struct {
 	{ "shutdown",			503 },
 	{ "stopping",			503 },
 	{ "interrupted",		503 },
+	{ "store_unavailable",		503 },
 };
 
 static int

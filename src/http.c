@@ -32,6 +32,8 @@
 #include "runlog.h"
 #include "runner.h"
 #include "runs.h"
+#include "keeper.h"
+#include "store.h"
 #include "utf8.h"
 
 /*
@@ -52,23 +54,58 @@ static const char *const route_paths[ROUTE__MAX] = {
 	NULL,				/* ROUTE_RUN: run_route_of() */
 	NULL,				/* ROUTE_RUN_EVENTS */
 	NULL,				/* ROUTE_RUN_CANCEL */
+	"/api/runs",			/* ROUTE_RUNS */
 };
 
 struct http_worker {
-	int	 unused;	/* nothing is kept between requests now */
+	struct app	*app;
+	struct store	*st;		/* this thread's connection, or NULL */
+	long long	 retry_ms;	/* when to try opening it again */
 };
 
 struct http_worker *
 http_worker_new(struct app *app)
 {
-	(void)app;
-	return calloc(1, sizeof(struct http_worker));
+	struct http_worker *w;
+
+	if ((w = calloc(1, sizeof(*w))) != NULL)
+		w->app = app;
+	return w;
 }
 
 void
 http_worker_free(struct http_worker *w)
 {
+	if (w == NULL)
+		return;
+	store_close(w->st);
 	free(w);
+}
+
+/*
+ * The worker thread's store connection (for the run routes' reads),
+ * opened on first use; NULL with the store off or failing.
+ */
+static struct store *
+worker_store(struct http_worker *w)
+{
+	char		 err[256];
+	long long	 now;
+
+	if (w == NULL || w->app->keeper == NULL)
+		return NULL;
+	if (w->st != NULL)
+		return w->st;
+	now = clock_ms();
+	if (now < w->retry_ms)
+		return NULL;
+	w->retry_ms = now + MJ_STORE_RETRY_MS;
+	if (store_open(w->app->cfg->db, w->app->holder, &w->st, err,
+	    sizeof(err)) != STORE_OK) {
+		w->st = NULL;
+		log_msg(LOG_WARN, NULL, "store: %s", err);
+	}
+	return w->st;
 }
 
 /* The route whose path ends p[0..n), at a segment boundary. */
@@ -586,7 +623,8 @@ cors_decide(const struct config *cfg, const char *origin, const char *host,
 static void
 health(struct app *app, struct out *o)
 {
-	json_object *h;
+	json_object	*h;
+	char		 why[200];
 
 	h = json_object_new_object();
 	json_object_object_add(h, "status", json_object_new_string("ok"));
@@ -599,6 +637,20 @@ health(struct app *app, struct out *o)
 	    json_object_new_int(atomic_load(&app->active)));
 	json_object_object_add(h, "uptime_ms",
 	    json_object_new_int64(clock_ms() - app->started_ms));
+	/* The store: off, ok, or degraded (runs go on, not kept). */
+	if (app->keeper == NULL)
+		json_object_object_add(h, "store",
+		    json_object_new_string("off"));
+	else if (kp_degraded(app->keeper, why, sizeof(why))) {
+		json_object_object_add(h, "status",
+		    json_object_new_string("degraded"));
+		json_object_object_add(h, "store",
+		    json_object_new_string("degraded"));
+		json_object_object_add(h, "store_error",
+		    json_object_new_string(why));
+	} else
+		json_object_object_add(h, "store",
+		    json_object_new_string("ok"));
 	(void)out_json(o, 200, "Cache-Control: no-store\r\n", h);
 	json_object_put(h);
 }
@@ -676,6 +728,10 @@ start_run(struct app *app, struct fconn *r, struct req *rq,
 	memcpy(in.resume, resume, resume_len);
 	in.resume[resume_len] = '\0';
 	in.resume_len = resume_len;
+	/* Kept before it runs: another process may follow it at once. */
+	if (app->keeper != NULL &&
+	    kp_track(app->keeper, log, in.resume) != KP_OK)
+		log_msg(LOG_WARN, reqid, "run %s: not kept in the store", id);
 	/* After the copy: the resume may be the document's. */
 	in.req = *rq;
 	memset(rq, 0, sizeof(*rq));
@@ -1027,7 +1083,6 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 	struct runlog	*follow;
 	uint64_t	 after;
 
-	(void)wk;
 	/* Bound every blocking read and write on the client connection. */
 	fconn_timeouts(r, app->cfg->client_timeout_ms);
 	if ((h = malloc(sizeof(*h))) == NULL) {
@@ -1064,7 +1119,7 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 			(void)out_error(&h->o, "method_not_allowed",
 			    "use GET", "Allow: GET, HEAD\r\n");
 	} else if (h->route == ROUTE_RUN || h->route == ROUTE_RUN_EVENTS ||
-	    h->route == ROUTE_RUN_CANCEL) {
+	    h->route == ROUTE_RUN_CANCEL || h->route == ROUTE_RUNS) {
 		drain(r, h->dl);
 		/* A follower counts as long as a stream does. */
 		h->counted = h->route == ROUTE_RUN_EVENTS &&
@@ -1073,8 +1128,8 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 		if (h->counted && !admitted(app))
 			busy(&h->o);
 		else
-			runs_handle(app, r, &h->o, h->route, h->method,
-			    h->run_id, h->refused, &follow, &after);
+			runs_handle(app, r, &h->o, worker_store(wk), h->route,
+			    h->method, h->run_id, h->refused, &follow, &after);
 		if (follow != NULL) {
 			if (hand_off(h, FL_SSE, follow, after, NULL) == 0) {
 				rl_unref(follow);

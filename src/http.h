@@ -20,6 +20,7 @@
 struct config;
 struct fconn;
 struct http_worker;
+struct keeper;
 struct pdf_zygote;
 struct rl_runs;
 struct runner;
@@ -32,6 +33,7 @@ enum route {
 	ROUTE_RUN,		/* /api/runs/{id} */
 	ROUTE_RUN_EVENTS,	/* /api/runs/{id}/events */
 	ROUTE_RUN_CANCEL,	/* /api/runs/{id}/cancel */
+	ROUTE_RUNS,		/* /api/runs: the user's runs */
 	ROUTE__MAX
 };
 
@@ -48,6 +50,9 @@ struct app {
 	long long		 started_ms;	/* process start */
 	struct runner		*runner;	/* every model call */
 	struct rl_runs		*runs;		/* this process's runs */
+	struct keeper		*keeper;	/* the store's writer, or NULL:
+						   MATCHJOBS_STORE=off */
+	char			 holder[64];	/* this process in the store */
 };
 
 /*

@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 
+#include "bounds.h"
 #include "cfg.h"
 #include "clock.h"
 #include "http.h"
@@ -24,8 +26,59 @@
 #include "priv.h"
 #include "runlog.h"
 #include "runner.h"
+#include "keeper.h"
 #include "server.h"
 #include "upstream.h"
+
+/*
+ * This process's id in the store (a run's lease holder): host, pid, and
+ * random bits, so a restarted process with the same pid is another one.
+ */
+static void
+make_holder(char *out, size_t sz)
+{
+	char	 host[32], id[RL_ID_LEN + 1];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "host");
+	host[sizeof(host) - 1] = '\0';
+	if (rl_new_id(id) != RL_OK)
+		snprintf(id, sizeof(id), "%lld", clock_ms());
+	snprintf(out, sz, "%s:%ld:%.12s", host, (long)getpid(), id);
+}
+
+/*
+ * Where the store goes when MATCHJOBS_DB is not set: the state directory
+ * of the install if it can be used, else beside the binary (a shared
+ * host: its .htaccess denies the file).
+ */
+static void
+store_place(struct config *c)
+{
+	char	*dir, *slash, *p;
+	int	 ok;
+
+	if (!c->store_on || getenv("MATCHJOBS_DB") != NULL ||
+	    strcmp(c->db, MJ_DB_DEFAULT) != 0 || c->self_exe == NULL ||
+	    (dir = strdup(c->db)) == NULL)
+		return;
+	ok = 0;
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		ok = (mkdir(dir, 0750) == 0 || errno == EEXIST) &&
+		    access(dir, W_OK | X_OK) == 0;
+	}
+	free(dir);
+	if (ok || (dir = strdup(c->self_exe)) == NULL)
+		return;
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if (asprintf(&p, "%s/matchjobs.db", dir) > 0) {
+		free(c->db);
+		c->db = p;
+	}
+	free(dir);
+}
 
 static void
 usage(FILE *f)
@@ -264,6 +317,7 @@ main(int argc, char **argv)
 	 */
 	if (realpath("/proc/self/exe", defpath) != NULL)
 		cfg.self_exe = strdup(defpath);
+	store_place(&cfg);
 	if (check) {
 		printf("configuration ok: engine %s, model %s, concurrency %d\n",
 		    cfg.local ? "local" : "openai", cfg.model,
@@ -324,6 +378,18 @@ main(int argc, char **argv)
 		rl_runs_free(runs);
 		cfg_free(&cfg);
 		return 1;
+	}
+	/* The store: after the drop (its files are --user's), before
+	 * requests.  Its thread opens the file; a failure only degrades. */
+	if (cfg.store_on) {
+		make_holder(app.holder, sizeof(app.holder));
+		if (kp_new(&cfg, app.holder, runs, NULL, NULL, &app.keeper) !=
+		    KP_OK) {
+			fprintf(stderr, "matchjobs-fcgi: cannot start the "
+			    "store's thread\n");
+			cfg_free(&cfg);
+			return 1;
+		}
 	}
 	log_msg(LOG_INFO, NULL, "matchjobs-fcgi %s: engine %s%s%s", VERSION,
 	    cfg.local ? "local" : "openai", cfg.local ? "" : ", model ",

@@ -21,16 +21,6 @@
 #include "clock.h"
 #include "runlog.h"
 
-/* Wall-clock milliseconds since the epoch, for created_at/updated_at. */
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct runlog {
 	pthread_mutex_t	  mu;
 	pthread_cond_t	  cv;
@@ -44,6 +34,7 @@ struct runlog {
 	int		  closed;	/* done appended */
 	long long	  ended_ms;	/* clock_ms() at done */
 	int		  stop;		/* rl_request_stop() called */
+	int		  kept;		/* rl_set_kept() called */
 	int		  followers;
 	char		 *user_id;	/* owned, set once (rl_set_info) */
 	char		 *owner;	/* owned, set once */
@@ -130,7 +121,7 @@ rl_new(const char *id, struct runlog **out)
 	}
 	memcpy(l->id, id, RL_ID_LEN + 1);
 	l->refs = 1;
-	l->created_ms = l->updated_ms = wall_ms();
+	l->created_ms = l->updated_ms = clock_wall_ms();
 	*out = l;
 	return RL_OK;
 }
@@ -219,7 +210,7 @@ rl_append(struct runlog *l, const char *type, const char *data, size_t len,
 	f->len = len;
 	l->frames[l->n++] = f;
 	l->bytes += len;
-	l->updated_ms = wall_ms();
+	l->updated_ms = clock_wall_ms();
 	if (strcmp(type, "job_complete") == 0)
 		l->done_jobs++;
 	else if (strcmp(type, "complete") == 0 || strcmp(type, "error") == 0)
@@ -414,6 +405,7 @@ rl_info(struct runlog *l, struct rl_info *out)
 	out->state = l->state;
 	out->followers = l->followers;
 	out->stop = l->stop;
+	out->kept = l->kept;
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -429,6 +421,14 @@ rl_frame_get(struct runlog *l, uint64_t id, struct rl_frame *out)
 	}
 	pthread_mutex_unlock(&l->mu);
 	return rc;
+}
+
+void
+rl_set_kept(struct runlog *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->kept = 1;
+	pthread_mutex_unlock(&l->mu);
 }
 
 void

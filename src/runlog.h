@@ -121,6 +121,7 @@ struct rl_info {
 	enum rl_state	 state;
 	int		 followers;
 	int		 stop;		/* rl_request_stop() was called */
+	int		 kept;		/* in the store (rl_set_kept) */
 };
 
 /* Copies user_id and owner (NULL: ""). RL_ERR_NOMEM or RL_OK. */
@@ -128,6 +129,8 @@ enum rl_status	 rl_set_info(struct runlog *, const char *user_id,
 		    const char *owner, size_t total_jobs)
 		    __attribute__((warn_unused_result));
 void		 rl_info(struct runlog *, struct rl_info *out);
+/* The run is in the store (the keeper has its row, or it is a mirror). */
+void		 rl_set_kept(struct runlog *);
 /*
  * Copy frame id (1..last) into *out; 0 if it is there.  The data stays
  * valid while the caller holds its reference.

@@ -17,8 +17,10 @@
 #include "http.h"
 #include "log.h"
 #include "output.h"
+#include "keeper.h"
 #include "runlog.h"
 #include "runs.h"
+#include "store.h"
 
 /* The methods a run route answers, for Allow. */
 static const char *
@@ -28,6 +30,7 @@ allowed(enum route r)
 	case ROUTE_RUN:
 		return "GET, HEAD, DELETE, OPTIONS";
 	case ROUTE_RUN_EVENTS:
+	case ROUTE_RUNS:
 		return "GET, OPTIONS";
 	default:
 		return "POST, OPTIONS";
@@ -43,6 +46,7 @@ method_ok(enum route r, const char *m)
 		return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
 		    strcmp(m, "DELETE") == 0;
 	case ROUTE_RUN_EVENTS:
+	case ROUTE_RUNS:
 		return strcmp(m, "GET") == 0;
 	default:
 		return strcmp(m, "POST") == 0;
@@ -246,9 +250,21 @@ cancel(struct out *o, struct runlog *l)
 	send_run(o, l);
 }
 
+/* The store failed: 503, the run may well be there. */
 static void
-erase(struct app *app, struct out *o, struct runlog *l)
+store_down(struct out *o, struct store *st, enum store_status rc)
 {
+	log_msg(LOG_WARN, o->reqid, "store: %s", st != NULL ?
+	    store_errmsg(st) : store_strerror(rc));
+	(void)out_error(o, "store_unavailable", "the store is not "
+	    "answering; try again shortly", "Retry-After: 1\r\n");
+}
+
+static void
+erase(struct app *app, struct out *o, struct runlog *l, struct store *st)
+{
+	enum store_status rc;
+
 	if (rl_state(l) == RL_RUNNING) {
 		rl_request_stop(l);
 		/* Erased either way: followers still get done. */
@@ -257,8 +273,312 @@ erase(struct app *app, struct out *o, struct runlog *l)
 			    "after delete; erased anyway", rl_id(l),
 			    MJ_RUN_STOP_WAIT_MS);
 	}
+	if (st != NULL && (rc = store_run_delete(st, rl_id(l))) != STORE_OK &&
+	    rc != STORE_ERR_NOTFOUND) {
+		store_down(o, st, rc);
+		return;
+	}
 	(void)rl_runs_remove(app->runs, rl_id(l));
 	(void)out_empty(o, 204, NULL);
+}
+
+
+/* ---- runs of other processes: from the store ---- */
+
+/* The run object of a stored run (SPEC "Runs"); with_response: its key. */
+static json_object *
+stored_object(const struct store_run *r, int with_response)
+{
+	json_object *o, *resp = NULL;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "run_id", json_object_new_string(r->id));
+	json_object_object_add(o, "state",
+	    json_object_new_string(rl_state_name(r->state)));
+	json_object_object_add(o, "created_at", rfc3339(r->created_ms));
+	json_object_object_add(o, "updated_at", rfc3339(r->updated_ms));
+	json_object_object_add(o, "user_id", r->user_id != NULL &&
+	    r->user_id[0] != '\0' ? json_object_new_string(r->user_id) : NULL);
+	json_object_object_add(o, "total_jobs",
+	    json_object_new_int64((int64_t)r->total_jobs));
+	json_object_object_add(o, "done_jobs",
+	    json_object_new_int64((int64_t)r->done_jobs));
+	if (with_response) {
+		if (r->state != RL_RUNNING && r->response != NULL)
+			resp = json_tokener_parse(r->response);
+		json_object_object_add(o, "response", resp);
+	}
+	return o;
+}
+
+static void
+send_stored(struct out *o, const struct store_run *r)
+{
+	json_object *obj;
+
+	obj = stored_object(r, 1);
+	(void)out_json(o, 200, NULL, obj);
+	json_object_put(obj);
+}
+
+static void
+not_found(struct out *o)
+{
+	(void)out_error(o, "not_found", "no such run: the id is unknown, "
+	    "or the run was erased", NULL);
+}
+
+/*
+ * Wait (at most MJ_RUN_STOP_WAIT_MS) until the stored run id ended, into
+ * *r.  STORE_OK with r->state, or why not.
+ */
+static enum store_status
+stored_end(struct store *st, const char *id, struct store_run *r)
+{
+	struct timespec	 ts = { 0, 20 * 1000000L };
+	long long	 deadline;
+	enum store_status rc;
+
+	deadline = clock_ms() + MJ_RUN_STOP_WAIT_MS;
+	for (;;) {
+		store_run_clear(r);
+		rc = store_run_get(st, id, 0, r);
+		if (rc != STORE_OK || r->state != RL_RUNNING ||
+		    clock_ms() >= deadline)
+			return rc;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* A frame read from the store into a fresh mirror log. */
+struct fill {
+	struct runlog	*log;
+	uint64_t	 have;
+	int		 bad;
+};
+
+static int
+fill_frame(void *arg, const struct rl_frame *f)
+{
+	static const char *const types[] = {
+		"status", "job_start", "token", "job_complete", "complete",
+		"error", "reasoning",
+	};
+	struct fill	*fl = arg;
+	size_t		 i;
+
+	if (f->id != fl->have + 1 || strcmp(f->type, "done") == 0)
+		return 1;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(f->type, types[i]) == 0)
+			break;
+	if (i == sizeof(types) / sizeof(types[0]) ||
+	    rl_append(fl->log, types[i], f->data, f->len, RL_RUNNING,
+	    NULL) != RL_OK) {
+		fl->bad = 1;
+		return 1;
+	}
+	fl->have = f->id;
+	return 0;
+}
+
+/*
+ * A local log for stored run r of another process: its frames so far,
+ * then (while it runs) the keeper's.  Registered, so followers here
+ * share it.  NULL without memory or when the store fails.
+ */
+static struct runlog *
+mirror(struct app *app, struct store *st, const struct store_run *r)
+{
+	struct runlog	*l, *had;
+	struct fill	 fl;
+	enum store_status rc;
+	size_t		 n;
+
+	if (rl_new(r->id, &l) != RL_OK)
+		return NULL;
+	if (rl_set_info(l, r->user_id, r->owner, r->total_jobs) != RL_OK) {
+		rl_unref(l);
+		return NULL;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.log = l;
+	do {
+		rc = store_frames(st, r->id, fl.have, MJ_STORE_READ_MAX,
+		    fill_frame, &fl, &n);
+	} while (rc == STORE_OK && !fl.bad && n == MJ_STORE_READ_MAX &&
+	    fl.have < r->last_id);
+	if (rc != STORE_OK || fl.bad) {
+		rl_unref(l);
+		return NULL;
+	}
+	rl_set_kept(l);
+	if (r->state != RL_RUNNING && fl.have + 1 == r->last_id &&
+	    rl_append(l, "done", "{\"type\":\"done\"}", 15, r->state,
+	    NULL) != RL_OK) {
+		rl_unref(l);
+		return NULL;
+	}
+	if (rl_runs_add(app->runs, l) != RL_OK) {
+		/* Another follower here made it first: share theirs. */
+		had = rl_runs_get(app->runs, r->id);
+		rl_unref(l);
+		return had;
+	}
+	if (rl_state(l) == RL_RUNNING)
+		kp_mirror(app->keeper, l, fl.have);
+	return l;
+}
+
+/*
+ * Was l (ended, kept) erased from the store by another process's
+ * DELETE?  A run still running is stopped before it is erased, so only
+ * ended ones are looked up.
+ */
+static int
+erased(struct store *st, struct runlog *l)
+{
+	struct store_run	 run;
+	struct rl_info		 in;
+	enum store_status	 rc;
+
+	rl_info(l, &in);
+	if (in.state == RL_RUNNING || !in.kept)
+		return 0;
+	memset(&run, 0, sizeof(run));
+	rc = store_run_get(st, rl_id(l), 0, &run);
+	store_run_clear(&run);
+	return rc == STORE_ERR_NOTFOUND;
+}
+
+/* GET /api/runs: the authenticated user's runs, newest first. */
+static void
+list(struct fconn *r, struct out *o, struct store *st)
+{
+	struct store_run_list	 lst;
+	enum store_status	 rc;
+	json_object		*root, *arr;
+	const char		*user, *q, *e, *before = NULL;
+	char			 cur[MJ_STORE_CURSOR_MAX + 1], *end;
+	size_t			 i, n, limit = MJ_STORE_LIST_DEFAULT;
+	long			 v;
+
+	user = fconn_param(r, "REMOTE_USER");
+	if (user == NULL || *user == '\0') {
+		(void)out_error(o, "unauthorized", "GET /api/runs lists "
+		    "the runs of the user the web server authenticated; "
+		    "it authenticated nobody", "WWW-Authenticate: Basic "
+		    "realm=\"matchjobs\"\r\n");
+		return;
+	}
+	cur[0] = '\0';
+	for (q = fconn_param(r, "QUERY_STRING"); q != NULL && *q != '\0'; ) {
+		n = strcspn(q, "&");
+		e = memchr(q, '=', n);
+		if (e != NULL && e - q == 5 && memcmp(q, "limit", 5) == 0) {
+			v = strtol(e + 1, &end, 10);
+			if (end != q + n || end == e + 1 || v < 1 ||
+			    v > MJ_STORE_LIST_MAX) {
+				(void)out_error(o, "bad_request", "limit must "
+				    "be a number from 1 to 100", NULL);
+				return;
+			}
+			limit = (size_t)v;
+		} else if (e != NULL && e - q == 6 &&
+		    memcmp(q, "before", 6) == 0) {
+			if ((size_t)(q + n - e - 1) > MJ_STORE_CURSOR_MAX) {
+				(void)out_error(o, "bad_request", "before: "
+				    "not a cursor of this list", NULL);
+				return;
+			}
+			memcpy(cur, e + 1, (size_t)(q + n - e - 1));
+			cur[q + n - e - 1] = '\0';
+			before = cur;
+		}
+		q += n;
+		if (*q == '&')
+			q++;
+	}
+	memset(&lst, 0, sizeof(lst));
+	rc = store_run_list(st, user, before, limit, &lst);
+	if (rc == STORE_ERR_ARG) {
+		(void)out_error(o, "bad_request", "before: not a cursor of "
+		    "this list", NULL);
+		return;
+	}
+	if (rc != STORE_OK) {
+		store_down(o, st, rc);
+		return;
+	}
+	root = json_object_new_object();
+	arr = json_object_new_array();
+	for (i = 0; i < lst.n; i++)
+		json_object_array_add(arr, stored_object(&lst.v[i], 0));
+	json_object_object_add(root, "runs", arr);
+	json_object_object_add(root, "next_before", lst.next[0] != '\0' ?
+	    json_object_new_string(lst.next) : NULL);
+	(void)out_json(o, 200, "Cache-Control: no-store\r\n", root);
+	json_object_put(root);
+	store_run_list_clear(&lst);
+}
+
+/* A run route for a run this process doesn't hold: the store's. */
+static void
+stored_route(struct app *app, struct fconn *r, struct out *o,
+    struct store *st, enum route route, const char *method, const char *id,
+    struct runlog **follow, uint64_t *after)
+{
+	struct store_run	 run;
+	enum store_status	 rc;
+	struct runlog		*l;
+	char			 hdr[64];
+
+	memset(&run, 0, sizeof(run));
+	rc = store_run_get(st, id, 0, &run);
+	if (rc == STORE_ERR_NOTFOUND) {
+		not_found(o);
+		return;
+	}
+	if (rc != STORE_OK) {
+		store_down(o, st, rc);
+		return;
+	}
+	snprintf(hdr, sizeof(hdr), "X-Match-Run: %s\r\n", run.id);
+	if (route == ROUTE_RUN_EVENTS) {
+		if ((l = mirror(app, st, &run)) == NULL)
+			store_down(o, st, STORE_ERR_IO);
+		else {
+			events(r, o, l, hdr, follow, after);
+			rl_unref(l);
+		}
+	} else if (route == ROUTE_RUN_CANCEL || strcmp(method, "DELETE") == 0) {
+		/* The process running it stops it (the keeper's stops). */
+		if (run.state == RL_RUNNING &&
+		    ((rc = store_run_stop(st, id)) != STORE_OK ||
+		    (rc = stored_end(st, id, &run)) != STORE_OK)) {
+			if (rc == STORE_ERR_NOTFOUND)
+				not_found(o);
+			else
+				store_down(o, st, rc);
+		} else if (route == ROUTE_RUN_CANCEL && run.state == RL_RUNNING)
+			(void)out_error(o, "stopping", "the run is stopping "
+			    "but has not ended yet; ask again",
+			    "Retry-After: 1\r\n");
+		else if (route == ROUTE_RUN_CANCEL) {
+			store_run_clear(&run);
+			if ((rc = store_run_get(st, id, 0, &run)) == STORE_OK)
+				send_stored(o, &run);
+			else
+				store_down(o, st, rc);
+		} else if ((rc = store_run_delete(st, id)) == STORE_OK)
+			(void)out_empty(o, 204, NULL);
+		else if (rc == STORE_ERR_NOTFOUND)
+			not_found(o);
+		else
+			store_down(o, st, rc);
+	} else
+		send_stored(o, &run);
+	store_run_clear(&run);
 }
 
 /* OPTIONS: the CORS preflight when CORS is on, else just Allow. */
@@ -280,12 +600,20 @@ preflight(struct out *o, enum route r)
 
 void
 runs_handle(struct app *app, struct fconn *r, struct out *o,
-    enum route route, const char *method, const char *id, int refused,
-    struct runlog **follow, uint64_t *after)
+    struct store *st, enum route route, const char *method, const char *id,
+    int refused, struct runlog **follow, uint64_t *after)
 {
 	struct runlog	*l = NULL;
 	char		 hdr[64], allow[64];
 
+	*follow = NULL;
+	*after = 0;
+	if (app->keeper == NULL) {
+		/* MATCHJOBS_STORE=off keeps nothing (SPEC "Store"). */
+		(void)out_error(o, "not_found", "no run routes: this server "
+		    "keeps no runs (MATCHJOBS_STORE=off)", NULL);
+		return;
+	}
 	if (strcmp(method, "OPTIONS") == 0) {
 		preflight(o, route);
 		return;
@@ -302,26 +630,40 @@ runs_handle(struct app *app, struct fconn *r, struct out *o,
 		    NULL);
 		return;
 	}
-	if (app->runs != NULL) {
-		rl_runs_sweep(app->runs, clock_ms());
-		if (rl_id_valid(id))
-			l = rl_runs_get(app->runs, id);
+	if (route == ROUTE_RUNS) {
+		if (st == NULL)
+			store_down(o, NULL, STORE_ERR_IO);
+		else
+			list(r, o, st);
+		return;
+	}
+	rl_runs_sweep(app->runs, clock_ms());
+	if (!rl_id_valid(id)) {
+		not_found(o);
+		return;
+	}
+	if ((l = rl_runs_get(app->runs, id)) != NULL && st != NULL &&
+	    erased(st, l)) {
+		/* DELETE'd through another process: forget it here too. */
+		(void)rl_runs_remove(app->runs, id);
+		rl_unref(l);
+		l = NULL;
 	}
 	if (l == NULL) {
-		(void)out_error(o, "not_found", "no such run: the id is "
-		    "unknown, or the run ended long enough ago to be "
-		    "forgotten", NULL);
+		if (st == NULL)
+			store_down(o, NULL, STORE_ERR_IO);
+		else
+			stored_route(app, r, o, st, route, method, id, follow,
+			    after);
 		return;
 	}
 	snprintf(hdr, sizeof(hdr), "X-Match-Run: %s\r\n", rl_id(l));
-	*follow = NULL;
-	*after = 0;
 	if (route == ROUTE_RUN_EVENTS)
 		events(r, o, l, hdr, follow, after);
 	else if (route == ROUTE_RUN_CANCEL)
 		cancel(o, l);
 	else if (strcmp(method, "DELETE") == 0)
-		erase(app, o, l);
+		erase(app, o, l, st);
 	else
 		send_run(o, l);
 	rl_unref(l);

@@ -166,6 +166,10 @@ enum query {
 	Q_OUTBOX_END,
 	Q_OUTBOX_EXISTS,
 	Q_INTEGRITY,
+	Q_SAVEPOINT,
+	Q_SAVE_RELEASE,
+	Q_SAVE_UNDO,
+	Q_STOPS,
 	Q__MAX
 };
 
@@ -264,6 +268,11 @@ static const char *const sql[Q__MAX] = {
 				"AND state = 'pending'",
 	/* Q_OUTBOX_EXISTS */	"SELECT 1 FROM outbox WHERE id = ?1",
 	/* Q_INTEGRITY */	"PRAGMA integrity_check",
+	/* Q_SAVEPOINT */	"SAVEPOINT one",
+	/* Q_SAVE_RELEASE */	"RELEASE one",
+	/* Q_SAVE_UNDO */	"ROLLBACK TO one",
+	/* Q_STOPS */		"SELECT id FROM runs WHERE holder = ?1 AND "
+				"state = 'running' AND stop = 1",
 };
 
 struct store {
@@ -273,6 +282,7 @@ struct store {
 	pid_t		 pid;		/* the opener */
 	int		 version;	/* the file's schema version */
 	int		 readonly;
+	int		 batch;		/* in store_batch_begin()'s transaction */
 	char		 msg[256];	/* the last failure */
 };
 
@@ -582,10 +592,14 @@ run(struct store *st, enum query k, const struct arg *a, size_t n)
 	return rc;
 }
 
+/*
+ * A writing transaction; inside a batch (store_batch_begin), a savepoint
+ * of it, so that one call's failure undoes that call alone.
+ */
 static enum store_status
 begin(struct store *st)
 {
-	return run(st, Q_BEGIN, NULL, 0);
+	return run(st, st->batch ? Q_SAVEPOINT : Q_BEGIN, NULL, 0);
 }
 
 /* A public call that writes starts here: enter(), then begin(). */
@@ -604,10 +618,18 @@ rollback(struct store *st)
 	sqlite3_stmt	*s;
 	char		 keep[sizeof(st->msg)];
 
-	if (sqlite3_get_autocommit(st->db))
-		return;		/* SQLite rolled it back already */
+	if (sqlite3_get_autocommit(st->db)) {
+		st->batch = 0;	/* SQLite rolled it back already */
+		return;
+	}
 	memcpy(keep, st->msg, sizeof(keep));
-	if (q(st, Q_ROLLBACK, &s) == STORE_OK)
+	if (st->batch) {
+		/* Undo this call's part; the batch goes on. */
+		if (q(st, Q_SAVE_UNDO, &s) == STORE_OK)
+			(void)step(st, s, NULL);
+		if (q(st, Q_SAVE_RELEASE, &s) == STORE_OK)
+			(void)step(st, s, NULL);
+	} else if (q(st, Q_ROLLBACK, &s) == STORE_OK)
 		(void)step(st, s, NULL);
 	memcpy(st->msg, keep, sizeof(keep));
 }
@@ -617,7 +639,7 @@ commit(struct store *st)
 {
 	enum store_status rc;
 
-	rc = run(st, Q_COMMIT, NULL, 0);
+	rc = run(st, st->batch ? Q_SAVE_RELEASE : Q_COMMIT, NULL, 0);
 	if (rc != STORE_OK)
 		rollback(st);
 	return rc;
@@ -890,15 +912,6 @@ wal_mode(struct store *st, int busy_ms)
 	return rc;
 }
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 enum store_status
 store_open_opts(const char *path, const char *holder,
     const struct store_opts *o, struct store **out, char *err, size_t errsz)
@@ -978,7 +991,7 @@ store_open_opts(const char *path, const char *holder,
 		goto err;
 	st->version = v;
 	if (v < target) {
-		rc = migrate(st, target, wall_ms());
+		rc = migrate(st, target, clock_wall_ms());
 		if (rc != STORE_OK)
 			goto err;
 	}
@@ -1256,6 +1269,60 @@ store_append(struct store *st, const char *id, const struct rl_frame *f,
 	if (rc == STORE_OK && u != NULL && u->msg != NULL)
 		rc = outbox_in(st, u->msg, now_ms);
 	return end(st, rc);
+}
+
+enum store_status
+store_batch_begin(struct store *st)
+{
+	enum store_status rc;
+
+	if (st->batch)
+		return bad_arg(st, "store_batch_begin: a batch is open");
+	rc = enter(st);
+	if (rc == STORE_OK)
+		rc = run(st, Q_BEGIN, NULL, 0);
+	if (rc == STORE_OK)
+		st->batch = 1;
+	return rc;
+}
+
+enum store_status
+store_batch_end(struct store *st)
+{
+	enum store_status rc;
+
+	rc = enter(st);
+	if (rc != STORE_OK)
+		return rc;
+	if (!st->batch) {
+		/* SQLite rolled the batch back (a full disk, say). */
+		note(st, "the batch was rolled back");
+		return STORE_ERR_IO;
+	}
+	st->batch = 0;
+	return commit(st);
+}
+
+enum store_status
+store_stops(struct store *st, void (*fn)(void *, const char *), void *arg)
+{
+	sqlite3_stmt	*s = NULL;
+	enum store_status rc;
+	int		 row;
+
+	rc = enter(st);
+	if (rc == STORE_OK)
+		rc = q(st, Q_STOPS, &s);
+	if (rc == STORE_OK)
+		rc = bindv(st, s, ARGS(txt(st->holder)));
+	while (rc == STORE_OK) {
+		rc = step(st, s, &row);
+		if (rc != STORE_OK || !row)
+			break;
+		fn(arg, (const char *)sqlite3_column_text(s, 0));
+	}
+	sqlite3_reset(s);
+	return rc;
 }
 
 /* Whether run id exists into *found. */

@@ -196,6 +196,22 @@ enum store_status store_append(struct store *, const char *id,
  * *n (may be NULL) gets how many were passed.  STORE_ERR_NOTFOUND if the
  * run doesn't exist.  One consistent snapshot.
  */
+/*
+ * Batches: store_append() calls between these join one transaction
+ * (each under a savepoint, so a failed one is undone alone), so many
+ * runs' frames cost one commit.  store_batch_end() commits.
+ */
+enum store_status store_batch_begin(struct store *)
+		    __attribute__((warn_unused_result));
+enum store_status store_batch_end(struct store *)
+		    __attribute__((warn_unused_result));
+/*
+ * Call fn(arg, id) for each running run of this holder that someone asked
+ * to stop (store_run_stop(), from any process).
+ */
+enum store_status store_stops(struct store *, void (*fn)(void *, const char *),
+		    void *arg) __attribute__((warn_unused_result));
+
 enum store_status store_frames(struct store *, const char *id, uint64_t after,
 		    size_t max, int (*fn)(void *, const struct rl_frame *),
 		    void *arg, size_t *n) __attribute__((warn_unused_result));

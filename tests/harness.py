@@ -165,6 +165,9 @@ class Responder:
         # 0.1's behaviour unless a test asks for a detach window: a run
         # whose client left is cancelled at once (SPEC "Runs").
         self.env["MATCHJOBS_DETACH_MS"] = "0"
+        # Every responder its own store, in its temp dir.
+        self.db = os.path.join(self.tmp, "matchjobs.db")
+        self.env["MATCHJOBS_DB"] = self.db
         self.env.update(env or {})
         self.args = args
         self.proc = None
