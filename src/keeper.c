@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bounds.h"
 #include "cfg.h"
@@ -544,6 +545,55 @@ mirrors(struct keeper *kp)
 	}
 }
 
+/*
+ * A holder of this host ("host:pid:random", main.c) whose process is
+ * gone: its runs need not wait for its lease to lapse.  Another pid that
+ * is alive, or another host, is left to the lease.
+ */
+struct dead {
+	struct keeper	*kp;
+	char		 v[8][MJ_STORE_ID_MAX + 1];
+	size_t		 n;
+};
+
+static void
+holder_seen(void *arg, const char *h)
+{
+	struct dead	*d = arg;
+	const char	*me = d->kp->holder, *c1, *c2, *m1;
+	char		*end;
+	long		 pid;
+
+	c1 = strchr(h, ':');
+	m1 = strchr(me, ':');
+	if (c1 == NULL || m1 == NULL || c1 - h != m1 - me ||
+	    memcmp(h, me, (size_t)(c1 - h)) != 0 || d->n == 8)
+		return;
+	pid = strtol(c1 + 1, &end, 10);
+	if ((c2 = end) == NULL || *c2 != ':' || pid <= 0)
+		return;
+	/* Our pid but not us (a restart), or a pid with no process. */
+	if (pid == (long)getpid() ||
+	    (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+		snprintf(d->v[d->n++], sizeof(d->v[0]), "%s", h);
+}
+
+static void
+bury(struct keeper *kp)
+{
+	struct dead	 d;
+	size_t		 i;
+
+	memset(&d, 0, sizeof(d));
+	d.kp = kp;
+	if (store_holders(kp->st, holder_seen, &d) != STORE_OK)
+		return;
+	for (i = 0; i < d.n; i++)
+		if (store_holder_gone(kp->st, d.v[i]) == STORE_OK)
+			log_msg(LOG_INFO, NULL, "store: process %s is gone; "
+			    "ending its runs", d.v[i]);
+}
+
 /* Leases, stops, the dead, the old: what is due now. */
 static void
 chores(struct keeper *kp, long long now)
@@ -564,6 +614,7 @@ chores(struct keeper *kp, long long now)
 	}
 	if (now >= kp->next_reap) {
 		kp->next_reap = now + MJ_STORE_REAP_MS;
+		bury(kp);
 		rc = store_reap(kp->st, wall, kp->have_key ? reap_msg :
 		    NULL, kp, &n);
 		if (rc != STORE_OK)

@@ -170,6 +170,8 @@ enum query {
 	Q_SAVE_RELEASE,
 	Q_SAVE_UNDO,
 	Q_STOPS,
+	Q_HOLDERS,
+	Q_HOLDER_EXPIRE,
 	Q__MAX
 };
 
@@ -273,6 +275,10 @@ static const char *const sql[Q__MAX] = {
 	/* Q_SAVE_UNDO */	"ROLLBACK TO one",
 	/* Q_STOPS */		"SELECT id FROM runs WHERE holder = ?1 AND "
 				"state = 'running' AND stop = 1",
+	/* Q_HOLDERS */		"SELECT DISTINCT holder FROM runs "
+				"WHERE state = 'running' AND holder <> ?1",
+	/* Q_HOLDER_EXPIRE */	"UPDATE runs SET lease_until_ms = 0 "
+				"WHERE holder = ?1 AND state = 'running'",
 };
 
 struct store {
@@ -1268,6 +1274,45 @@ store_append(struct store *st, const char *id, const struct rl_frame *f,
 	rc = append_in(st, id, f, n, u, now_ms);
 	if (rc == STORE_OK && u != NULL && u->msg != NULL)
 		rc = outbox_in(st, u->msg, now_ms);
+	return end(st, rc);
+}
+
+enum store_status
+store_holders(struct store *st, void (*fn)(void *, const char *), void *arg)
+{
+	sqlite3_stmt	*s = NULL;
+	enum store_status rc;
+	int		 row;
+
+	rc = enter(st);
+	if (rc == STORE_OK)
+		rc = q(st, Q_HOLDERS, &s);
+	if (rc == STORE_OK)
+		rc = bindv(st, s, ARGS(txt(st->holder)));
+	while (rc == STORE_OK) {
+		rc = step(st, s, &row);
+		if (rc != STORE_OK || !row)
+			break;
+		if (sqlite3_column_text(s, 0) != NULL)
+			fn(arg, (const char *)sqlite3_column_text(s, 0));
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+enum store_status
+store_holder_gone(struct store *st, const char *holder)
+{
+	enum store_status rc;
+
+	rc = enter(st);
+	if (rc != STORE_OK)
+		return rc;
+	if (!id_ok(holder))
+		return bad_arg(st, "store_holder_gone: bad holder");
+	rc = begin(st);
+	if (rc == STORE_OK)
+		rc = run(st, Q_HOLDER_EXPIRE, ARGS(txt(holder)));
 	return end(st, rc);
 }
 

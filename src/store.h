@@ -212,6 +212,17 @@ enum store_status store_batch_end(struct store *)
 enum store_status store_stops(struct store *, void (*fn)(void *, const char *),
 		    void *arg) __attribute__((warn_unused_result));
 
+/*
+ * Call fn(arg, holder) for each other holder with running runs; and end
+ * the lease of a holder known to be gone (its process is dead), so that
+ * the next store_reap() ends its runs at once.
+ */
+enum store_status store_holders(struct store *,
+		    void (*fn)(void *, const char *), void *arg)
+		    __attribute__((warn_unused_result));
+enum store_status store_holder_gone(struct store *, const char *holder)
+		    __attribute__((warn_unused_result));
+
 enum store_status store_frames(struct store *, const char *id, uint64_t after,
 		    size_t max, int (*fn)(void *, const struct rl_frame *),
 		    void *arg, size_t *n) __attribute__((warn_unused_result));

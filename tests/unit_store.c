@@ -384,6 +384,70 @@ test_two_connections(void)
 	store_close(b);
 }
 
+/* ---- batches, stops, gone holders (the keeper's calls) ---- */
+
+static void
+count_id(void *arg, const char *id)
+{
+	char *last = arg;
+
+	snprintf(last, 64, "%s", id);
+}
+
+static void
+test_batch(void)
+{
+	struct store	*st, *other;
+	struct store_run r = { 0 }, r2 = { 0 };
+	struct rl_frame	 bad = { 7, "token", "{}", 2 };
+	char		 seen[64];
+	size_t		 n;
+	int		 ok1;
+
+	st = open_or_die("batch.db", "host:1:a");
+	other = open_or_die("batch.db", "host:2:b");
+	ok(store_batch_begin(st) == STORE_OK, "batch: begun");
+	new_run(st, "run-b1", "alice", T0);
+	new_run(st, "run-b2", "alice", T0);
+	ok1 = tokens(st, "run-b1", 1, 5, T0) == STORE_OK;
+	ok(ok1 && store_append(st, "run-b2", &bad, 1, NULL, T0) ==
+	    STORE_ERR_ARG && tokens(st, "run-b2", 1, 3, T0) == STORE_OK,
+	    "batch: a failed append inside does not end the batch");
+	ok(store_run_get(other, "run-b1", 0, &r) == STORE_ERR_NOTFOUND,
+	    "batch: another connection sees nothing before the commit");
+	store_run_clear(&r);
+	ok(store_batch_end(st) == STORE_OK, "batch: committed");
+	ok(store_run_get(other, "run-b1", 0, &r) == STORE_OK && r.last_id ==
+	    5 && store_run_get(other, "run-b2", 0, &r2) == STORE_OK &&
+	    r2.last_id == 3, "batch: both runs, all their good frames (5, 3)");
+	store_run_clear(&r);
+	store_run_clear(&r2);
+	ok(store_batch_end(st) != STORE_OK, "batch: ending none is an error");
+
+	seen[0] = '\0';
+	ok(store_run_stop(other, "run-b2") == STORE_OK &&
+	    store_stops(st, count_id, seen) == STORE_OK &&
+	    strcmp(seen, "run-b2") == 0,
+	    "stops: a stop asked through another connection is listed");
+	seen[0] = '\0';
+	ok(store_stops(other, count_id, seen) == STORE_OK && seen[0] == '\0',
+	    "stops: ... to the run's holder only");
+	seen[0] = '\0';
+	ok(store_holders(other, count_id, seen) == STORE_OK &&
+	    strcmp(seen, "host:1:a") == 0,
+	    "holders: another connection lists the runs' holder");
+	n = 0;
+	ok1 = store_holder_gone(other, "host:1:a") == STORE_OK &&
+	    store_reap(other, T0 + 1, NULL, NULL, &n) == STORE_OK;
+	ok(ok1 && n == 2, "holders: a gone holder's runs are reaped at once "
+	    "(%zu)", n);
+	ok(store_run_get(other, "run-b1", 0, &r) == STORE_OK &&
+	    r.state == RL_INTERRUPTED, "holders: ... interrupted");
+	store_run_clear(&r);
+	store_close(other);
+	store_close(st);
+}
+
 static void
 test_frames(void)
 {
@@ -1200,6 +1264,7 @@ main(void)
 	test_concurrent_open();
 	test_two_connections();
 	test_frames();
+	test_batch();
 	test_list();
 	test_delete();
 	test_leases();
