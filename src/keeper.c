@@ -77,6 +77,8 @@ struct keeper {
 	/* the thread's */
 	struct store		*st;
 	struct kp_run		*list;
+	struct kp_run		*retry;		/* rows not made yet */
+	long long		 next_retry;
 	struct kp_mirror	*mirrors;
 	long long		 next_open, next_stops, next_renew;
 	long long		 next_reap, next_purge, logged_ms;
@@ -331,6 +333,8 @@ create(struct keeper *kp, struct kp_run *q, long long now)
 		n.total_jobs = in.total_jobs;
 		n.resume = r->resume;
 		rc = store_run_create(kp->st, &n, in.created_ms);
+		if (rc == STORE_ERR_EXISTS)	/* a retry of one made */
+			rc = STORE_OK;
 	}
 	if (ok && rc == STORE_OK)
 		rc = store_batch_end(kp->st);
@@ -348,7 +352,7 @@ create(struct keeper *kp, struct kp_run *q, long long now)
 	}
 	pthread_cond_broadcast(&kp->created_cv);
 	pthread_mutex_unlock(&kp->mu);
-	for (r = q; r != NULL; r = r->qnext) {
+	for (r = q; ok && r != NULL; r = r->qnext) {
 		free(r->resume);
 		r->resume = NULL;
 	}
@@ -665,16 +669,28 @@ loop(void *arg)
 		stopping = kp->stopping;
 		pthread_mutex_unlock(&kp->mu);
 		now = clock_ms();
+		/* Rows that could not be made are tried again, now and then. */
+		if (kp->retry != NULL && now >= kp->next_retry) {
+			for (r = kp->retry; r->qnext != NULL; r = r->qnext)
+				;
+			r->qnext = q;
+			q = kp->retry;
+			kp->retry = NULL;
+		}
 		if (q != NULL) {
 			create(kp, q, now);
 			for (r = q; r != NULL; r = next) {
 				next = r->qnext;
 				if (r->state != 1) {
-					run_free(kp, r);
+					/* Its frames stay in its log meanwhile. */
+					r->qnext = kp->retry;
+					kp->retry = r;
+					kp->next_retry = now + MJ_STORE_RETRY_MS;
 					continue;
 				}
 				r->next = kp->list;
 				kp->list = r;
+				rl_set_kept(r->log);
 				rl_watch(r->log, &r->watch);
 				rl_watch(r->log, &r->endw);
 				hook(r);
@@ -769,6 +785,10 @@ kp_free(struct keeper *kp)
 		kp->list = r->next;
 		run_free(kp, r);
 	}
+	while ((r = kp->retry) != NULL) {
+		kp->retry = r->qnext;
+		run_free(kp, r);
+	}
 	while ((m = kp->mirrors) != NULL) {
 		kp->mirrors = m->next;
 		rl_unref(m->log);
@@ -827,8 +847,6 @@ kp_track(struct keeper *kp, struct runlog *log, const char *resume)
 		r->waiter = NULL;
 	pthread_mutex_unlock(&kp->mu);
 	/* r is the keeper's: only the answer it left is read here. */
-	if (st == 1)
-		rl_set_kept(log);
 	return st == 1 ? KP_OK : KP_ERR_STORE;
 }
 
