@@ -254,19 +254,23 @@ done(json_object *a)
 }
 
 /*
- * Wait until message id has n attempts (the nth answered if answered),
- * for up to secs (scaled); the attempts then (a new object), or NULL.
+ * Wait until message id has n attempts (all of them answered, or left by
+ * the client, if answered), for up to secs (scaled); the attempts then
+ * (a new object), or NULL.
  */
 static json_object *
 wait_attempts(const char *id, size_t n, int answered, double secs)
 {
 	json_object	*root;
 	long long	 end = clock_ms() + (long long)(secs * slow * 1000);
+	size_t		 i;
+	int		 all;
 
 	for (;;) {
 		root = attempts();
-		if (count(root, id) >= n &&
-		    (!answered || done(nth(root, id, n - 1))))
+		for (all = 1, i = 0; answered && i < n; i++)
+			all &= done(nth(root, id, i));
+		if (count(root, id) >= n && all)
 			return root;
 		json_object_put(root);
 		if (clock_ms() > end)
@@ -275,15 +279,21 @@ wait_attempts(const char *id, size_t n, int answered, double secs)
 	}
 }
 
-static void
-receiver_start(void)
+/*
+ * Start tests/webhook_receiver.py as name (its files are dir/name.*),
+ * serving https with a CA made in tls if that is not NULL.  Returns its
+ * port once it listens, with *pid; -1 if it did not start.
+ */
+static int
+receiver_start(const char *name, const char *tls, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	char		 pf[128], log[128], script[512], buf[32];
 	const char	*py, *tests;
-	char		*argv[10];
+	char		*argv[12];
 	long long	 end;
 	FILE		*f;
+	int		 n, p;
 
 	py = getenv("PYTHON3");
 	if (py == NULL || *py == '\0')
@@ -292,51 +302,61 @@ receiver_start(void)
 	if (tests == NULL || *tests == '\0')
 		tests = MJ_TESTS_DIR;
 	snprintf(script, sizeof(script), "%s/webhook_receiver.py", tests);
-	snprintf(pf, sizeof(pf), "%s/receiver.port", dir);
-	snprintf(log, sizeof(log), "%s/receiver.log", dir);
-	argv[0] = (char *)py;
-	argv[1] = script;
-	argv[2] = (char *)"--secret";
-	argv[3] = (char *)SECRET;
-	argv[4] = (char *)"--port";
-	argv[5] = (char *)"0";
-	argv[6] = (char *)"--portfile";
-	argv[7] = pf;
-	argv[8] = NULL;
+	snprintf(pf, sizeof(pf), "%s/%s.port", dir, name);
+	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
+	n = 0;
+	argv[n++] = (char *)py;
+	argv[n++] = script;
+	argv[n++] = (char *)"--secret";
+	argv[n++] = (char *)SECRET;
+	argv[n++] = (char *)"--port";
+	argv[n++] = (char *)"0";
+	argv[n++] = (char *)"--portfile";
+	argv[n++] = pf;
+	if (tls != NULL) {
+		argv[n++] = (char *)"--tls";
+		argv[n++] = (char *)tls;
+	}
+	argv[n] = NULL;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 2, log,
 	    O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (posix_spawnp(&receiver, py, &fa, NULL, argv, environ) != 0) {
-		printf("Bail out! cannot run %s %s\n", py, script);
-		exit(1);
-	}
+	n = posix_spawnp(pid, py, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
+	if (n != 0) {
+		*pid = -1;
+		return -1;
+	}
+	p = 0;
 	end = clock_ms() + 20000 * (long long)slow;
-	while (port == 0 && clock_ms() < end) {
+	while (p == 0 && clock_ms() < end &&
+	    waitpid(*pid, &n, WNOHANG) == 0) {
 		if ((f = fopen(pf, "r")) != NULL) {
 			if (fgets(buf, sizeof(buf), f) != NULL)
-				port = atoi(buf);
+				p = atoi(buf);
 			fclose(f);
 		}
-		if (port == 0)
+		if (p == 0)
 			nap_ms(20);
 	}
-	if (port <= 0) {
-		printf("Bail out! the receiver did not start (see %s)\n", log);
-		kill(receiver, SIGTERM);
-		exit(1);
+	if (p <= 0) {
+		kill(*pid, SIGTERM);
+		waitpid(*pid, &n, 0);
+		*pid = -1;
+		return -1;
 	}
+	return p;
 }
 
 static void
-receiver_stop(void)
+receiver_stop(pid_t *pid)
 {
 	int status;
 
-	if (receiver > 0) {
-		kill(receiver, SIGTERM);
-		waitpid(receiver, &status, 0);
-		receiver = -1;
+	if (*pid > 0) {
+		kill(*pid, SIGTERM);
+		waitpid(*pid, &status, 0);
+		*pid = -1;
 	}
 }
 
@@ -942,6 +962,63 @@ test_store_down(const struct config *c)
 	store_outmsg_clear(&m);
 }
 
+/* https: MATCHJOBS_CA_FILE's CAs, for up_post and for a sender. */
+static void
+test_tls(void)
+{
+	static const char body[] = "{\"type\":\"match.done\",\"n\":9}";
+	struct store_outmsg	 m;
+	struct up_post_req	 r;
+	struct up_post_res	 res;
+	struct config		 c;
+	struct sender		*s;
+	enum up_status		 us;
+	char			 tls[128], ca[160], url[128];
+	pid_t			 pid;
+	int			 p;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(tls, sizeof(tls), "%s/tls", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tls);
+	mkdir(tls, 0700);
+	p = receiver_start("tls", tls, &pid);
+	if (!ok(p > 0, "an https receiver (a CA of the test's) starts"))
+		return;
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/hook", p);
+	memset(&r, 0, sizeof(r));
+	r.url = url;
+	r.body = "{}";
+	r.len = 2;
+	r.timeout_ms = 5000 * (long)slow;
+	r.cancel_fd = -1;
+	us = up_post(&r, &res);
+	ok(us == UP_ERR_CONNECT && res.status == 0,
+	    "up_post over https without the CA: refused (%s)", res.error);
+	r.ca_file = ca;
+	us = up_post(&r, &res);
+	ok(us == UP_OK && res.status == 401,
+	    "... with it as ca_file: answered (401, unsigned)");
+	config(&c, 5000 * (long)slow, 1000);
+	free(c.webhook_url);
+	c.webhook_url = strdup(url);
+	c.ca_file = strdup(ca);
+	if (c.webhook_url == NULL || c.ca_file == NULL) {
+		printf("Bail out! strdup\n");
+		exit(1);
+	}
+	new_run("run-9");
+	add_msg("msg_9", "run-9", body, sizeof(body) - 1);
+	s = start(&c, "snd-9");
+	ok(wait_state("msg_9", STORE_MSG_DELIVERED, 10, &m) &&
+	    m.attempts == 0 && m.last_status == 200,
+	    "a sender whose config names the CA file delivers over https "
+	    "(the receiver checked the signature)");
+	stop(s);
+	cfg_free(&c);
+	receiver_stop(&pid);
+	store_outmsg_clear(&m);
+}
+
 int
 main(void)
 {
@@ -968,10 +1045,14 @@ main(void)
 		printf("Bail out! up_global_init\n");
 		return 1;
 	}
-	receiver_start();
+	port = receiver_start("receiver", NULL, &receiver);
+	if (port <= 0) {
+		printf("Bail out! the receiver did not start (see %s)\n", dir);
+		return 1;
+	}
 	if (store_open(db, "test", &st, err, sizeof(err)) != STORE_OK) {
 		printf("Bail out! store_open: %s\n", err);
-		receiver_stop();
+		receiver_stop(&receiver);
 		return 1;
 	}
 	/* The senders' log lines, to check what they say. */
@@ -980,7 +1061,7 @@ main(void)
 	fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (saved < 0 || fd < 0 || dup2(fd, 2) < 0) {
 		printf("Bail out! stderr\n");
-		receiver_stop();
+		receiver_stop(&receiver);
 		return 1;
 	}
 	close(fd);
@@ -1001,6 +1082,7 @@ main(void)
 	T(test_restart(&c));
 	T(test_store_down(&c));
 	cfg_free(&c);
+	T(test_tls());
 
 	dup2(saved, 2);
 	close(saved);
@@ -1022,7 +1104,7 @@ main(void)
 	free(log);
 	free(body1);
 	store_close(st);
-	receiver_stop();
+	receiver_stop(&receiver);
 	if (tap_failed == 0 && posix_spawnp(&receiver, "rm", NULL, NULL,
 	    rm, environ) == 0)
 		waitpid(receiver, &saved, 0);
