@@ -1178,7 +1178,7 @@ up_post(const struct up_post_req *req, struct up_post_res *res)
 	res->retry_after[0] = '\0';
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
 		rc = UP_ERR_TIMEOUT;
-		snprintf(res->error, sizeof(res->error), "no answer within "
+		snprintf(res->error, sizeof(res->error), "timed out after "
 		    "%ld ms", req->timeout_ms);
 	} else if (cc == CURLE_COULDNT_CONNECT ||
 	    cc == CURLE_COULDNT_RESOLVE_HOST ||
