@@ -234,6 +234,21 @@
 #define MJ_WH_BODY_MAX		(16u * 1024 * 1024)
 #define MJ_WH_ID_MAX		256
 #define MJ_WH_RETRY_AFTER_MAX_MS (24LL * 60 * 60 * 1000)
+/*
+ * Delivery (sender.c, up_post in upstream.c).  One attempt, whole: the
+ * SPEC's 15 s (MATCHJOBS_WEBHOOK_TIMEOUT_MS may lower it for tests).
+ * The receiver's answer body is read and dropped up to MJ_WH_ANSWER_MAX
+ * (only its status counts); its Retry-After value is kept up to
+ * MJ_WH_RETRY_AFTER_LEN bytes (an HTTP-date is 29; longer ones are
+ * ignored).  When nothing is due the sender looks again at least every
+ * MJ_WH_IDLE_MS (messages added by other processes), and it logs a
+ * store failure at most every MJ_WH_ERRLOG_MS.
+ */
+#define MJ_WH_TIMEOUT_MS	15000
+#define MJ_WH_ANSWER_MAX	(64u * 1024)
+#define MJ_WH_RETRY_AFTER_LEN	64
+#define MJ_WH_IDLE_MS		1000
+#define MJ_WH_ERRLOG_MS		60000
 
 /*
  * The store (store.c).  A writer waits this long for another process's

@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "bounds.h"
 #include "log.h"
+#include "webhook.h"
 
 #define KEYFILE_MAX	4096
 /* A config file: at most this many lines of at most this length. */
@@ -102,6 +103,60 @@ read_keyfile(const char *path, char **out, char *err, size_t errsz)
 	return *out == NULL ? CFG_ERR_NOMEM : CFG_OK;
 }
 
+/*
+ * MATCHJOBS_WEBHOOK_URL: http:// or https://, a host, no white space or
+ * control bytes (libcurl parses the rest when it sends).  The secret is
+ * checked whenever it is set, and needed with a URL; neither message
+ * echoes a value (the URL may hold credentials).
+ */
+static enum cfg_status
+webhook_load(const struct src *src, struct config *c, char *err,
+    size_t errsz)
+{
+	const char	*s, *host;
+	enum wh_status	 ws;
+	size_t		 i;
+
+	s = lookup(src, "MATCHJOBS_WEBHOOK_URL");
+	if (s != NULL && *s != '\0') {
+		host = strncasecmp(s, "http://", 7) == 0 ? s + 7 :
+		    strncasecmp(s, "https://", 8) == 0 ? s + 8 : NULL;
+		for (i = 0; host != NULL && s[i] != '\0'; i++)
+			if ((unsigned char)s[i] <= 0x20 ||
+			    (unsigned char)s[i] == 0x7f)
+				host = NULL;
+		if (host == NULL || *host == '\0' || *host == '/' ||
+		    *host == '?' || *host == '#') {
+			snprintf(err, errsz, "MATCHJOBS_WEBHOOK_URL must be an "
+			    "http:// or https:// URL with a host");
+			return CFG_ERR_VALUE;
+		}
+		if ((c->webhook_url = strdup(s)) == NULL)
+			goto nomem;
+	}
+	s = lookup(src, "MATCHJOBS_WEBHOOK_SECRET");
+	if (s != NULL && *s != '\0') {
+		if ((c->webhook_key = calloc(1, sizeof(*c->webhook_key))) ==
+		    NULL)
+			goto nomem;
+		ws = wh_key_parse(s, c->webhook_key);
+		if (ws != WH_OK) {
+			snprintf(err, errsz, "MATCHJOBS_WEBHOOK_SECRET must be "
+			    "whsec_ and the base64 of 1 to %d key bytes: %s",
+			    MJ_WH_KEY_MAX, wh_strerror(ws));
+			return CFG_ERR_VALUE;
+		}
+	} else if (c->webhook_url != NULL) {
+		snprintf(err, errsz, "MATCHJOBS_WEBHOOK_URL needs "
+		    "MATCHJOBS_WEBHOOK_SECRET (whsec_...)");
+		return CFG_ERR_VALUE;
+	}
+	return CFG_OK;
+nomem:
+	snprintf(err, errsz, "out of memory");
+	return CFG_ERR_NOMEM;
+}
+
 /* One PDF child per core by default (bounds.h). */
 static int
 online_cpus(void)
@@ -147,6 +202,8 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	c->pdf_children_max = online_cpus();
 	c->stream_usage = 1;
 	c->log_level = LOG_INFO;
+	c->webhook_timeout_ms = MJ_WH_TIMEOUT_MS;
+	c->webhook_retry_div = 1;
 	rc = CFG_ERR_VALUE;
 
 	s = lookup(src, "OPENAI_API_KEY_FILE");
@@ -268,6 +325,9 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	LNUM("MATCHJOBS_STREAM_USAGE", 0, 1, c->stream_usage);
 	LNUM("MATCHJOBS_MAX_TOKENS", 0, 1000000, c->max_tokens);
 	LNUM("MATCHJOBS_RETENTION_DAYS", 0, 36500, c->retention_days);
+	LNUM("MATCHJOBS_WEBHOOK_TIMEOUT_MS", 100, MJ_WH_TIMEOUT_MS,
+	    c->webhook_timeout_ms);
+	LNUM("MATCHJOBS_WEBHOOK_RETRY_DIV", 1, 1000000, c->webhook_retry_div);
 #undef LNUM
 
 	/* The store (SPEC "Store"): on by default, in the state directory. */
@@ -292,26 +352,9 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 		    "supported yet; use a SQLite file path");
 		goto err;
 	}
-	s = lookup(src, "MATCHJOBS_WEBHOOK_URL");
-	if (s != NULL && *s != '\0') {
-		if (strncmp(s, "http://", 7) != 0 &&
-		    strncmp(s, "https://", 8) != 0) {
-			snprintf(err, errsz, "MATCHJOBS_WEBHOOK_URL must start "
-			    "with http:// or https://");
-			goto err;
-		}
-		if ((c->webhook_url = strdup(s)) == NULL)
-			goto nomem;
-		s = lookup(src, "MATCHJOBS_WEBHOOK_SECRET");
-		if (s == NULL || strncmp(s, "whsec_", 6) != 0 ||
-		    s[6] == '\0') {
-			snprintf(err, errsz, "MATCHJOBS_WEBHOOK_URL needs "
-			    "MATCHJOBS_WEBHOOK_SECRET=whsec_<base64>");
-			goto err;
-		}
-		if ((c->webhook_secret = strdup(s)) == NULL)
-			goto nomem;
-	}
+	rc = webhook_load(src, c, err, errsz);
+	if (rc != CFG_OK)
+		goto err;
 	return CFG_OK;
 
 nomem:
@@ -340,10 +383,9 @@ cfg_free(struct config *c)
 	c->db = NULL;
 	free(c->webhook_url);
 	c->webhook_url = NULL;
-	if (c->webhook_secret != NULL)
-		explicit_bzero(c->webhook_secret, strlen(c->webhook_secret));
-	free(c->webhook_secret);
-	c->webhook_secret = NULL;
+	wh_key_clear(c->webhook_key);
+	free(c->webhook_key);
+	c->webhook_key = NULL;
 	c->api_key = c->base_url = c->model = NULL;
 	c->max_tokens_field = c->cors_origins = NULL;
 }

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+struct wh_key;
+
 enum cfg_status {
 	CFG_OK = 0,
 	CFG_ERR_VALUE,		/* a variable has a bad value */
@@ -57,9 +59,13 @@ struct config {
 	char	*db;		/* owned: the store (MATCHJOBS_DB) */
 	int	 store_on;	/* MATCHJOBS_STORE: 0 keeps nothing */
 	long	 retention_days;	/* runs older are erased (0: never) */
-	char	*webhook_url;	/* owned, or NULL: no webhooks */
-	char	*webhook_secret;	/* owned (whsec_...), or NULL */
 	int	 log_level;
+	char	*webhook_url;	/* owned; NULL: no webhooks */
+	struct wh_key *webhook_key; /* owned (cfg_free wipes it): the key of
+				   MATCHJOBS_WEBHOOK_SECRET, or NULL */
+	long	 webhook_timeout_ms;	/* one delivery attempt, whole */
+	long	 webhook_retry_div;	/* tests: the retry schedule's steps
+				   are divided by this (default 1) */
 	char	*self_exe;	/* owned: path of this program, for the
 				   PDF child (set by main, not the env) */
 };

@@ -1,7 +1,7 @@
 /*
- * clock.h - monotonic milliseconds, for deadlines and elapsed times;
- * wall-clock milliseconds since the epoch, for times others read (the
- * run object, the store).
+ * clock.h - monotonic milliseconds, for deadlines and elapsed times; and
+ * the wall clock in milliseconds since the epoch, for what is stored or
+ * sent (leases, webhook timestamps).
  */
 #ifndef MJ_CLOCK_H
 #define MJ_CLOCK_H

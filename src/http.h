@@ -21,6 +21,7 @@ struct config;
 struct fconn;
 struct http_worker;
 struct keeper;
+struct sender;
 struct pdf_zygote;
 struct rl_runs;
 struct runner;
@@ -53,6 +54,7 @@ struct app {
 	struct keeper		*keeper;	/* the store's writer, or NULL:
 						   MATCHJOBS_STORE=off */
 	char			 holder[64];	/* this process in the store */
+	struct sender		*sender;	/* webhook delivery, or NULL */
 };
 
 /*

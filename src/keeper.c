@@ -82,8 +82,7 @@ struct keeper {
 	struct kp_mirror	*mirrors;
 	long long		 next_open, next_stops, next_renew;
 	long long		 next_reap, next_purge, logged_ms;
-	int			 have_key;
-	struct wh_key		 key;
+	int			 have_key;	/* webhooks on: messages made */
 };
 
 /* A store call failed: degraded, logged at most once a minute. */
@@ -737,9 +736,8 @@ kp_new(const struct config *cfg, const char *holder, struct rl_runs *runs,
 	snprintf(kp->holder, sizeof(kp->holder), "%s", holder);
 	kp->on_final = on_final;
 	kp->final_arg = arg;
-	if (cfg->webhook_url != NULL && cfg->webhook_secret != NULL &&
-	    wh_key_parse(cfg->webhook_secret, &kp->key) == WH_OK)
-		kp->have_key = 1;
+	/* The sender signs; the keeper only makes the messages. */
+	kp->have_key = cfg->webhook_url != NULL;
 	/* The state directory of a fresh install: made on first use. */
 	if ((dir = strdup(cfg->db)) != NULL &&
 	    (slash = strrchr(dir, '/')) != NULL && slash != dir) {
@@ -760,7 +758,6 @@ kp_new(const struct config *cfg, const char *holder, struct rl_runs *runs,
 		pthread_cond_destroy(&kp->created_cv);
 		pthread_cond_destroy(&kp->cv);
 		pthread_mutex_destroy(&kp->mu);
-		wh_key_clear(&kp->key);
 		free(kp);
 		return KP_ERR_THREAD;
 	}
@@ -800,7 +797,6 @@ kp_free(struct keeper *kp)
 		free(m);
 	}
 	store_close(kp->st);
-	wh_key_clear(&kp->key);
 	pthread_cond_destroy(&kp->created_cv);
 	pthread_cond_destroy(&kp->cv);
 	pthread_mutex_destroy(&kp->mu);

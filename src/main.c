@@ -27,8 +27,16 @@
 #include "runlog.h"
 #include "runner.h"
 #include "keeper.h"
+#include "sender.h"
 #include "server.h"
 #include "upstream.h"
+
+/* A run's webhook message is in the outbox: send it now. */
+static void
+kick(void *sender)
+{
+	snd_kick(sender);
+}
 
 /*
  * This process's id in the store (a run's lease holder): host, pid, and
@@ -383,8 +391,17 @@ main(int argc, char **argv)
 	 * requests.  Its thread opens the file; a failure only degrades. */
 	if (cfg.store_on) {
 		make_holder(app.holder, sizeof(app.holder));
-		if (kp_new(&cfg, app.holder, runs, NULL, NULL, &app.keeper) !=
-		    KP_OK) {
+		/* Webhooks go out from the store's outbox (sender.h). */
+		if (cfg.webhook_url != NULL && snd_new(&cfg, cfg.db, app.holder,
+		    &app.sender) != SND_OK) {
+			fprintf(stderr, "matchjobs-fcgi: cannot start the "
+			    "webhook sender\n");
+			cfg_free(&cfg);
+			return 1;
+		}
+		if (kp_new(&cfg, app.holder, runs,
+		    app.sender != NULL ? kick : NULL, app.sender,
+		    &app.keeper) != KP_OK) {
 			fprintf(stderr, "matchjobs-fcgi: cannot start the "
 			    "store's thread\n");
 			cfg_free(&cfg);

@@ -996,3 +996,209 @@ up_free(struct up_transfer *t)
 	buf_free(&t->errbody);
 	free(t);
 }
+
+/* ---- one blocking POST: webhook delivery (sender.c) ---- */
+
+/* What up_post()'s callbacks see. */
+struct post_call {
+	struct up_post_res	*res;
+	size_t			 got;		/* answer body bytes dropped */
+	int			 too_big;	/* over MJ_WH_ANSWER_MAX */
+};
+
+/* CURLOPT_WRITEFUNCTION: drop the answer's body, up to a bound. */
+static size_t
+post_write(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct post_call	*c = arg;
+	size_t			 n = size * nmemb;
+
+	(void)p;
+	if (n > MJ_WH_ANSWER_MAX - c->got) {
+		c->too_big = 1;
+		return 0;
+	}
+	c->got += n;
+	return n;
+}
+
+/* CURLOPT_HEADERFUNCTION: the final answer's Retry-After. */
+static size_t
+post_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct post_call	*c = arg;
+	size_t			 n = size * nmemb, k;
+	static const char	 name[] = "retry-after:";
+
+	/* A status line starts an answer (a 1xx, then the final one). */
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		c->res->retry_after[0] = '\0';
+		return n;
+	}
+	k = sizeof(name) - 1;
+	if (n < k || strncasecmp(p, name, k) != 0)
+		return n;
+	p += k;
+	k = n - k;
+	while (k > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		k--;
+	}
+	while (k > 0 && strchr(" \t\r\n", p[k - 1]) != NULL)
+		k--;
+	if (k <= MJ_WH_RETRY_AFTER_LEN) {
+		memcpy(c->res->retry_after, p, k);
+		c->res->retry_after[k] = '\0';
+	}
+	return n;
+}
+
+/* Run e alone until it ends or cancel_fd is readable. */
+static enum up_status
+post_run(CURLM *m, CURL *e, int cancel_fd, CURLcode *cc)
+{
+	struct curl_waitfd	 w;
+	CURLMsg			*msg;
+	int			 running, left;
+
+	if (curl_multi_add_handle(m, e) != CURLM_OK)
+		return UP_ERR_NOMEM;
+	for (;;) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		while ((msg = curl_multi_info_read(m, &left)) != NULL)
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle == e) {
+				*cc = msg->data.result;
+				(void)curl_multi_remove_handle(m, e);
+				return UP_OK;
+			}
+		memset(&w, 0, sizeof(w));
+		w.fd = cancel_fd;
+		w.events = CURL_WAIT_POLLIN;
+		if (curl_multi_poll(m, &w, cancel_fd >= 0 ? 1 : 0, 1000,
+		    NULL) != CURLM_OK)
+			break;
+		if (cancel_fd >= 0 && w.revents != 0) {
+			(void)curl_multi_remove_handle(m, e);
+			return UP_ERR_CANCELLED;
+		}
+	}
+	(void)curl_multi_remove_handle(m, e);
+	*cc = CURLE_FAILED_INIT;
+	return UP_OK;
+}
+
+enum up_status
+up_post(const struct up_post_req *req, struct up_post_res *res)
+{
+	struct post_call	 c;
+	struct curl_slist	*h, *nh;
+	CURL			*e;
+	CURLM			*m;
+	CURLcode		 cc;
+	enum up_status		 rc;
+	long			 code, conn;
+	size_t			 i;
+
+	memset(res, 0, sizeof(*res));
+	memset(&c, 0, sizeof(c));
+	c.res = res;
+	h = NULL;
+	e = NULL;
+	m = NULL;
+	cc = CURLE_OK;
+	code = 0;
+	rc = UP_ERR_BAD_REQUEST;
+	if (req->url == NULL || req->timeout_ms < 1 ||
+	    (req->body == NULL && req->len > 0)) {
+		snprintf(res->error, sizeof(res->error), "bad arguments");
+		goto out;
+	}
+	for (i = 0; i < req->nheaders; i++)
+		if (strpbrk(req->headers[i], "\r\n") != NULL) {
+			snprintf(res->error, sizeof(res->error),
+			    "a header holds a line break");
+			goto out;
+		}
+	rc = UP_ERR_NOMEM;
+	snprintf(res->error, sizeof(res->error), "out of memory");
+	if ((e = curl_easy_init()) == NULL || (m = curl_multi_init()) == NULL)
+		goto out;
+	for (i = 0; i < req->nheaders; i++) {
+		if ((nh = curl_slist_append(h, req->headers[i])) == NULL)
+			goto out;
+		h = nh;
+	}
+	/* No 100-continue round trip (a second's wait on some servers). */
+	if ((nh = curl_slist_append(h, "Expect:")) == NULL)
+		goto out;
+	h = nh;
+	conn = req->connect_timeout_ms > 0 &&
+	    req->connect_timeout_ms < req->timeout_ms ?
+	    req->connect_timeout_ms : req->timeout_ms;
+	curl_easy_setopt(e, CURLOPT_URL, req->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->len > 0 ?
+	    (const char *)req->body : "");
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)req->len);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, conn);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, post_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &c);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, post_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, &c);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, PACKAGE "/" VERSION);
+	if (req->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
+	rc = post_run(m, e, req->cancel_fd, &cc);
+	if (rc != UP_OK) {
+		res->retry_after[0] = '\0';
+		snprintf(res->error, sizeof(res->error), "%s",
+		    rc == UP_ERR_CANCELLED ? "cancelled" : "out of memory");
+		goto out;
+	}
+	(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+	res->error[0] = '\0';
+	if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && c.too_big &&
+	    code > 0)) {
+		res->status = (int)code;
+		goto out;
+	}
+	res->retry_after[0] = '\0';
+	if (cc == CURLE_OPERATION_TIMEDOUT) {
+		rc = UP_ERR_TIMEOUT;
+		snprintf(res->error, sizeof(res->error), "timed out after "
+		    "%ld ms", req->timeout_ms);
+	} else if (cc == CURLE_COULDNT_CONNECT ||
+	    cc == CURLE_COULDNT_RESOLVE_HOST ||
+	    cc == CURLE_COULDNT_RESOLVE_PROXY ||
+	    cc == CURLE_SSL_CONNECT_ERROR ||
+	    cc == CURLE_PEER_FAILED_VERIFICATION ||
+	    cc == CURLE_SSL_CACERT_BADFILE) {
+		rc = UP_ERR_CONNECT;
+		snprintf(res->error, sizeof(res->error), "could not "
+		    "connect: %s", curl_easy_strerror(cc));
+	} else {
+		rc = UP_ERR_PROTOCOL;
+		snprintf(res->error, sizeof(res->error), "the transfer "
+		    "failed: %s", curl_easy_strerror(cc));
+	}
+out:
+	if (m != NULL)
+		curl_multi_cleanup(m);
+	if (e != NULL)
+		curl_easy_cleanup(e);
+	curl_slist_free_all(h);
+	return rc;
+}

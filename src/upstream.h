@@ -133,4 +133,48 @@ long long	 up_deadline(const struct up_transfer *);
 /* Release the transfer; it must already be out of its pool. */
 void		 up_free(struct up_transfer *);
 
+/* ---- one blocking POST: webhook delivery (sender.c) ---- */
+
+/* What up_post() sends; every pointer is borrowed for the call. */
+struct up_post_req {
+	const char	*url;		/* http:// or https:// */
+	const char	*ca_file;	/* MATCHJOBS_CA_FILE, or NULL: the
+					   platform's CA store */
+	const char *const *headers;	/* "Name: value" lines, no CR/LF */
+	size_t		 nheaders;
+	const void	*body;		/* len bytes, sent as they are */
+	size_t		 len;
+	long		 timeout_ms;	/* the whole call, at least 1 */
+	long		 connect_timeout_ms; /* 0: timeout_ms */
+	int		 cancel_fd;	/* readable: stop now; -1: none */
+};
+
+/* What came back. */
+struct up_post_res {
+	int		 status;	/* the HTTP status; 0: no answer */
+	char		 retry_after[MJ_WH_RETRY_AFTER_LEN + 1];
+					/* its Retry-After value, trimmed, or
+					   "" (none, or longer than that) */
+	char		 error[MJ_ERRMSG_MAX]; /* why there is no answer, or
+					   "" (never holds the URL) */
+};
+
+/*
+ * POST req->body to req->url with req->headers (and no Expect), on an
+ * easy handle of its own (never the pool's), waiting for the answer:
+ * redirects are not followed (a 3xx is an answer like any other), only
+ * http and https are spoken, the answer's body is read and dropped (at
+ * most MJ_WH_ANSWER_MAX bytes: past that the call ends, its status
+ * kept).  Returns UP_OK once a status line arrived and the answer ended
+ * (res->status, res->retry_after); else res->status is 0 and
+ * res->error says why: UP_ERR_TIMEOUT (req->timeout_ms passed),
+ * UP_ERR_CONNECT (no connection, DNS, TLS), UP_ERR_CANCELLED
+ * (req->cancel_fd became readable; it is not read), UP_ERR_BAD_REQUEST
+ * (a header with a line break, a bad argument), UP_ERR_PROTOCOL (any
+ * other failure of the transfer), UP_ERR_NOMEM.  Thread-safe once
+ * up_global_init() has run.
+ */
+enum up_status	 up_post(const struct up_post_req *, struct up_post_res *)
+		    __attribute__((warn_unused_result));
+
 #endif /* MJ_UPSTREAM_H */

@@ -11,6 +11,7 @@
 #include "bounds.h"
 #include "cfg.h"
 #include "tap.h"
+#include "webhook.h"
 
 /* The "environment" of one case: NAME=value strings, NULL-terminated. */
 static const char *const *vars;
@@ -34,6 +35,85 @@ load(const char *const *v, const struct cfg_file *f, struct config *c,
 {
 	vars = v;
 	return cfg_load(c, get, f, err, errsz);
+}
+
+/* MATCHJOBS_WEBHOOK_*: the URL, the secret, the test knobs. */
+static void
+test_webhook(void)
+{
+	static const char *const good[] = {
+	    "MATCHJOBS_WEBHOOK_URL=https://hooks.example/in?t=1",
+	    "MATCHJOBS_WEBHOOK_SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+	    "MATCHJOBS_WEBHOOK_TIMEOUT_MS=500",
+	    "MATCHJOBS_WEBHOOK_RETRY_DIV=1000", NULL };
+	static const char *const nosecret[] = {
+	    "MATCHJOBS_WEBHOOK_URL=http://h/in", NULL };
+	static const char *const secretonly[] = {
+	    "MATCHJOBS_WEBHOOK_SECRET=whsec_AAAA", NULL };
+	static const char *const badsecret[] = {
+	    "MATCHJOBS_WEBHOOK_URL=http://h/in",
+	    "MATCHJOBS_WEBHOOK_SECRET=whsec_Zm9v!SeCrEtPaRt", NULL };
+	static const char *const noprefix[] = {
+	    "MATCHJOBS_WEBHOOK_URL=http://h/in",
+	    "MATCHJOBS_WEBHOOK_SECRET=SeCrEtPaRtWithoutPrefix", NULL };
+	static const char *const longto[] = {
+	    "MATCHJOBS_WEBHOOK_TIMEOUT_MS=15001", NULL };
+	static const char *const urls[] = { "ftp://zq/in", "http://",
+	    "https:///zq", "http://zq/a b", "zq/in", "http://zq/\tx",
+	    "http://?zq", NULL };
+	const char	*one[3];
+	char		 err[256], u[128];
+	struct config	 c;
+	int		 i, refused;
+
+	ok(load(nosecret + 1, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.webhook_url == NULL && c.webhook_key == NULL &&
+	    c.webhook_timeout_ms == MJ_WH_TIMEOUT_MS &&
+	    c.webhook_retry_div == 1,
+	    "webhooks off by default; timeout %d ms, no divisor",
+	    MJ_WH_TIMEOUT_MS);
+	cfg_free(&c);
+	ok(load(good, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.webhook_url != NULL &&
+	    strcmp(c.webhook_url, "https://hooks.example/in?t=1") == 0 &&
+	    c.webhook_key != NULL && c.webhook_key->len == 24 &&
+	    c.webhook_timeout_ms == 500 && c.webhook_retry_div == 1000,
+	    "a URL, a secret (24 key bytes), a timeout and a divisor");
+	cfg_free(&c);
+	ok(c.webhook_url == NULL && c.webhook_key == NULL,
+	    "... cfg_free frees them");
+	ok(load(nosecret, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE &&
+	    strstr(err, "MATCHJOBS_WEBHOOK_SECRET") != NULL,
+	    "a URL without a secret is refused (%s)", err);
+	ok(load(secretonly, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.webhook_url == NULL && c.webhook_key != NULL,
+	    "a secret without a URL is checked and kept (webhooks stay off)");
+	cfg_free(&c);
+	ok(load(badsecret, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE &&
+	    strstr(err, "MATCHJOBS_WEBHOOK_SECRET") != NULL &&
+	    strstr(err, "SeCrEt") == NULL && strstr(err, "Zm9v") == NULL,
+	    "a secret that is not base64 is refused, not echoed (%s)", err);
+	ok(load(noprefix, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE &&
+	    strstr(err, "whsec_") != NULL && strstr(err, "SeCrEt") == NULL,
+	    "a secret without whsec_ is refused, not echoed (%s)", err);
+	ok(load(longto, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE &&
+	    strstr(err, "MATCHJOBS_WEBHOOK_TIMEOUT_MS") != NULL,
+	    "the timeout can't exceed the SPEC's 15 s");
+	refused = 1;
+	for (i = 0; urls[i] != NULL; i++) {
+		snprintf(u, sizeof(u), "MATCHJOBS_WEBHOOK_URL=%s", urls[i]);
+		one[0] = u;
+		one[1] = secretonly[0];
+		one[2] = NULL;
+		if (load(one, NULL, &c, err, sizeof(err)) != CFG_ERR_VALUE ||
+		    strstr(err, "MATCHJOBS_WEBHOOK_URL") == NULL ||
+		    strstr(err, "zq") != NULL) {
+			refused = 0;
+			printf("# accepted or echoed: %s (%s)\n", urls[i], err);
+		}
+	}
+	ok(refused, "URLs without http(s), a host, or with white space are "
+	    "refused, not echoed");
 }
 
 int
@@ -137,5 +217,6 @@ main(void)
 	unlink(path);
 	ok(cfg_file_load(&f, path, err, sizeof(err)) == CFG_ERR_VALUE,
 	    "missing file reported");
+	test_webhook();
 	return tap_done();
 }

@@ -8,7 +8,9 @@ Run it standalone:
 
 (port 0 picks a free port; the real port is written to the portfile,
 atomically, once the server listens; the secret may also come from
-$WEBHOOK_SECRET), or in-process, as tests/harness.py runs fake_openai:
+$WEBHOOK_SECRET; --tls DIR serves https with a certificate for localhost
+and 127.0.0.1 from a throwaway CA it makes in DIR, DIR/ca.pem for the
+client), or in-process, as tests/harness.py runs fake_openai:
 
     from webhook_receiver import WebhookReceiver
     with WebhookReceiver(secret) as hook:   # or hook.start() ... stop()
@@ -79,6 +81,7 @@ import hmac
 import http.client
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -360,7 +363,7 @@ class WebhookReceiver:
 
     def __init__(self, secret, host="127.0.0.1", port=0, status=200,
                  reject_status=401, tolerance=TOLERANCE_S, path="/hook",
-                 verbose=False):
+                 verbose=False, tls_dir=None):
         self.secret = secret
         self.state = State(secret, status, reject_status, tolerance,
                            verbose)
@@ -370,10 +373,22 @@ class WebhookReceiver:
         self.port = self.httpd.server_address[1]
         self.path = path
         self.thread = None
+        self.scheme = "http"
+        self.ca_file = None
+        if tls_dir is not None:
+            # https: every request, the control routes too.
+            import tls_front
+            self.ca_file, crt, key = tls_front.make_ca(tls_dir)
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(crt, key)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
+                                                server_side=True)
+            self.scheme = "https"
 
     @property
     def url(self):
-        return "http://%s:%d%s" % (self.host, self.port, self.path)
+        return "%s://%s:%d%s" % (self.scheme, self.host, self.port,
+                                 self.path)
 
     def start(self):
         self.thread = threading.Thread(target=self.httpd.serve_forever,
@@ -455,13 +470,17 @@ def main(argv=None):
                     help="whsec_<base64> (default: $WEBHOOK_SECRET)")
     ap.add_argument("--status", type=int, default=200,
                     help="answer to a good attempt (default 200)")
+    ap.add_argument("--tls", metavar="DIR",
+                    help="serve https, with a throwaway CA made in DIR "
+                    "(DIR/ca.pem)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="log request lines and failed checks to stderr")
     args = ap.parse_args(argv)
     if not args.secret:
         ap.error("a secret is needed (--secret or $WEBHOOK_SECRET)")
     hook = WebhookReceiver(args.secret, args.host, args.port,
-                           status=args.status, verbose=args.verbose)
+                           status=args.status, verbose=args.verbose,
+                           tls_dir=args.tls)
     return fake_openai.serve(hook, args.portfile,
                              "webhook_receiver: listening on %s" % hook.url
                              if args.verbose else None)
