@@ -781,7 +781,6 @@ struct hreq {
 	int		 pages;		/* of that PDF */
 	struct runlog	*log;		/* the run once started (a reference,
 					   followed once) */
-	int		 kept;		/* handed to the writer: it ends h */
 };
 
 static void
@@ -986,20 +985,23 @@ hand_off(struct hreq *h, enum fl_kind kind, struct runlog *log,
 		client_left(h);
 		return -1;
 	}
-	h->kept = 1;
 	atomic_fetch_add(&app->held, 1);
 	if (runner_follow(app->runner, f, fconn_fd(h->r), hreq_end, h) !=
 	    RN_OK) {
 		atomic_fetch_sub(&app->held, 1);
-		h->kept = 0;
 		fl_free(f);
 		return -1;
 	}
+	/* From here h is the writer's: it may be freed already. */
 	return 0;
 }
 
-/* A POST to a match route: prepare, start the run, follow it. */
-static void
+/*
+ * A POST to a match route: prepare, start the run, follow it.  1 when h
+ * went to the writer with the connection (h may be gone already), else
+ * 0: the caller ends the request.
+ */
+static int
 match(struct hreq *h)
 {
 	const char		*resume;
@@ -1016,21 +1018,21 @@ match(struct hreq *h)
 		    "this Origin are not allowed; see MATCHJOBS_CORS_ORIGINS",
 		    NULL);
 		drain(h->r, h->dl);
-		return;
+		return 0;
 	}
 	if (prepare(h, &resume, &resume_len, msg, sizeof(msg)) != 0)
-		return;
+		return 0;
 	/* An FCGI_ABORT_REQUEST read along with the body: no model call. */
 	if (fconn_gone(h->r)) {
 		log_msg(LOG_INFO, h->reqid, "client went away before scoring");
 		h->o.state = OUT_FAILED;
-		return;
+		return 0;
 	}
 	if (start_run(h->app, h->r, &h->rq, resume, resume_len, msg,
 	    h->reqid, h->t0, &h->log) != 0) {
 		(void)out_error(&h->o, "overloaded", "the run could not be "
 		    "started; try again shortly", "Retry-After: 5\r\n");
-		return;
+		return 0;
 	}
 	/* The resume is the run's now: don't hold a second copy. */
 	buf_free(&h->text);
@@ -1038,11 +1040,14 @@ match(struct hreq *h)
 	snprintf(hdr, sizeof(hdr), "X-Match-Run: %s\r\n", rl_id(h->log));
 	if (h->stream && out_sse_begin(&h->o, hdr) != OUT_OK) {
 		client_left(h);
-		return;
+		return 0;
 	}
 	if (hand_off(h, h->stream ? FL_SSE : FL_PLAIN, h->log, 0,
-	    h->stream ? NULL : hdr) != 0 && h->o.state == OUT_HEAD)
+	    h->stream ? NULL : hdr) == 0)
+		return 1;
+	if (h->o.state == OUT_HEAD)
 		(void)out_error(&h->o, "internal", "out of memory", NULL);
+	return 0;
 }
 
 /* Read and drop the body: at most DRAIN_MAX bytes, until deadline. */
@@ -1156,8 +1161,7 @@ http_handle(struct app *app, struct http_worker *wk, struct fconn *r)
 			drain(r, h->dl);
 			busy(&h->o);
 		} else {
-			match(h);
-			if (h->kept)
+			if (match(h))
 				return 1;
 		}
 	}
