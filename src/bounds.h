@@ -303,4 +303,12 @@
 #define MJ_DB_DEFAULT		LOCALSTATEDIR "/lib/matchjobs/matchjobs.db"
 #endif
 
+/*
+ * The answer cache (SPEC "Cache"): an answer is kept a week by default
+ * (MATCHJOBS_CACHE_TTL_S), ten years at most (so now + ttl never nears
+ * the store's int64 milliseconds).
+ */
+#define MJ_CACHE_TTL_S		604800L
+#define MJ_CACHE_TTL_MAX_S	315360000L
+
 #endif /* MJ_BOUNDS_H */
