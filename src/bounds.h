@@ -303,4 +303,21 @@
 #define MJ_DB_DEFAULT		LOCALSTATEDIR "/lib/matchjobs/matchjobs.db"
 #endif
 
+/*
+ * The answer cache (SPEC "Cache"): an answer is kept a week by default
+ * (MATCHJOBS_CACHE_TTL_S), ten years at most (so now + ttl never nears
+ * the store's int64 milliseconds).
+ */
+#define MJ_CACHE_TTL_S		604800L
+#define MJ_CACHE_TTL_MAX_S	315360000L
+/*
+ * A runner lane's own store connection (the cache): a write waits at
+ * most this long for another writer, so a busy store costs a lane's
+ * other runs at most that (the put is then dropped, the job unharmed).
+ * Like the keeper's, a lane that could not open the store tries again
+ * every MJ_STORE_RETRY_MS and logs a failing store at most every
+ * MJ_STORE_LOG_MS.
+ */
+#define MJ_STORE_LANE_BUSY_MS	100
+
 #endif /* MJ_BOUNDS_H */

@@ -196,6 +196,7 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	c->detach_ms = MJ_DETACH_MS;
 	c->run_keep_ms = MJ_RUN_KEEP_MS;
 	c->retention_days = MJ_RETENTION_DAYS;
+	c->cache_ttl_s = MJ_CACHE_TTL_S;
 	c->pdf_timeout_ms = MJ_PDF_WALL_MS;
 	c->pdf_pages_max = MJ_PDF_PAGES_MAX;
 	c->pdf_zygote = 1;
@@ -328,6 +329,7 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	LNUM("MATCHJOBS_WEBHOOK_TIMEOUT_MS", 100, MJ_WH_TIMEOUT_MS,
 	    c->webhook_timeout_ms);
 	LNUM("MATCHJOBS_WEBHOOK_RETRY_DIV", 1, 1000000, c->webhook_retry_div);
+	LNUM("MATCHJOBS_CACHE_TTL_S", 0, MJ_CACHE_TTL_MAX_S, c->cache_ttl_s);
 #undef LNUM
 
 	/* The store (SPEC "Store"): on by default, in the state directory. */

@@ -58,6 +58,8 @@ struct config {
 				   model calls and write the streams */
 	char	*db;		/* owned: the store (MATCHJOBS_DB) */
 	int	 store_on;	/* MATCHJOBS_STORE: 0 keeps nothing */
+	long	 cache_ttl_s;	/* MATCHJOBS_CACHE_TTL_S: an answer is
+				   cached this long; 0: no cache */
 	long	 retention_days;	/* runs older are erased (0: never) */
 	int	 log_level;
 	char	*webhook_url;	/* owned; NULL: no webhooks */

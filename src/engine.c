@@ -14,6 +14,15 @@
  *    flight.  Tokens go to every subscriber; the first subscriber when
  *    the call ends pays for it (its usage), the others are "cached".  A
  *    call nobody subscribes to any more is aborted at once.
+ *
+ * The answer cache (SPEC "Cache"), when the lane gave us its store
+ * connection (eng_set_store): before a job makes or joins a call, its
+ * key (up_cache_key) is looked up; a hit streams the stored answer as
+ * tokens and ends the job "cached" without a call.  A call whose answer
+ * parsed puts the answer text under its key.  Cache-Control: no-cache
+ * skips the lookup, not the put.  A store that fails costs the cache,
+ * never the job: the job is scored as if there were none, and the
+ * failure is logged at most once every MJ_STORE_LOG_MS.
  */
 #include "config.h"
 
@@ -35,6 +44,7 @@
 #include "request.h"
 #include "runlog.h"
 #include "runner.h"
+#include "store.h"
 #include "upstream.h"
 #include "utf8.h"
 
@@ -43,6 +53,8 @@
 #define HOUSE_MS	100
 /* Buckets of the table of calls in flight (dedup). */
 #define CALL_BUCKETS	1024
+/* A cached answer streams as tokens of about this many bytes. */
+#define CACHE_TOKEN	64
 
 enum job_state {
 	JOB_WAITING = 0,	/* not started */
@@ -91,6 +103,8 @@ struct call {
 	int			 attempts;	/* model calls made */
 	long long		 first_call;	/* clock_ms of the first */
 	long long		 retry_at;	/* t == NULL: when to call again */
+	unsigned char		 key[UP_KEY_LEN]; /* its cache key, if keyed */
+	int			 keyed;		/* put the answer under key */
 	struct call		*hnext;		/* bucket chain */
 	struct call		*prev, *next;	/* e->calls */
 };
@@ -107,6 +121,11 @@ struct engine {
 	long long		 last_house;
 	unsigned int		 seed;		/* backoff jitter */
 	struct buf		 scratch;	/* one token frame */
+	struct store		*store;		/* borrowed: the lane's; NULL:
+						   no cache */
+	long long		 store_warned;	/* clock_ms of the last store
+						   warning, or 0 */
+	unsigned long		 store_quiet;	/* failures not logged since */
 };
 
 static void	run_stop(struct run *, const char *code, const char *msg,
@@ -263,8 +282,8 @@ job_end(struct job *j, const struct answer *a, const char *code,
 	r->done++;
 }
 
-/* Parse a finished answer text and end the job with it. */
-static void
+/* Parse a finished answer text and end the job with it; 1 if it parsed. */
+static int
 job_answer(struct job *j, const char *text, size_t len)
 {
 	struct answer	 a;
@@ -281,6 +300,7 @@ job_answer(struct job *j, const char *text, size_t len)
 		job_end(j, NULL, "bad_answer", msg, 0);
 	}
 	answer_free(&a);
+	return st == ANS_OK;
 }
 
 static int
@@ -584,7 +604,93 @@ call_start(struct engine *e, struct call *c)
 	}
 }
 
-/* Start job j: join an identical call in flight, or make one. */
+/* ---- the answer cache ---- */
+
+static int
+cache_on(const struct engine *e)
+{
+	return e->store != NULL && e->cfg->store_on && e->cfg->cache_ttl_s > 0;
+}
+
+/* A store call failed: say so, at most once every MJ_STORE_LOG_MS. */
+static void
+store_warn(struct engine *e, const char *reqid, const char *what,
+    enum store_status st)
+{
+	long long	 now = clock_ms();
+
+	if (e->store_warned != 0 && now - e->store_warned < MJ_STORE_LOG_MS) {
+		e->store_quiet++;
+		return;
+	}
+	log_msg(LOG_WARN, reqid, "cache %s failed: %s (%s); scoring without "
+	    "the cache (%lu more failures not logged)", what,
+	    store_strerror(st), store_errmsg(e->store), e->store_quiet);
+	e->store_warned = now;
+	e->store_quiet = 0;
+}
+
+/*
+ * Look job j up under key: on a hit, stream the stored answer as tokens
+ * (cut between characters, about CACHE_TOKEN bytes each), end the job
+ * "cached" and return 1.  A miss, a store failure or a stored answer
+ * that no longer parses returns 0 (the job is scored; its answer will
+ * replace the entry).
+ */
+static int
+cache_hit(struct engine *e, struct job *j, const unsigned char *key)
+{
+	struct run		*r = j->run;
+	struct answer		 a;
+	enum store_status	 st;
+	char			*text;
+	size_t			 len, i, k;
+	int			 hit = 0;
+
+	st = store_cache_get(e->store, key, UP_KEY_LEN, clock_wall_ms(), &text,
+	    &len);
+	if (st != STORE_OK) {
+		if (st != STORE_ERR_NOTFOUND)
+			store_warn(e, r->in.reqid, "lookup", st);
+		return 0;
+	}
+	memset(&a, 0, sizeof(a));
+	if (ans_parse(text, len, &a) == ANS_OK) {
+		for (i = 0; i < len; i = k) {
+			k = len - i > CACHE_TOKEN ?
+			    i + utf8_cut(text + i, CACHE_TOKEN) : len;
+			if (k == i)	/* not UTF-8 there: cut anyway */
+				k = i + CACHE_TOKEN;
+			token_event(r, j->index, text + i, k - i);
+		}
+		j->cached = 1;
+		job_end(j, &a, NULL, NULL, 0);
+		hit = 1;
+	}
+	answer_free(&a);
+	free(text);
+	return hit;
+}
+
+/* Keep call c's answer text[0..len) under its key (best effort). */
+static void
+cache_put(struct engine *e, struct call *c, const char *reqid,
+    const char *text, size_t len)
+{
+	enum store_status st;
+
+	if (!c->keyed || !cache_on(e))
+		return;
+	st = store_cache_put(e->store, c->key, UP_KEY_LEN, text, len,
+	    e->cfg->cache_ttl_s, clock_wall_ms());
+	if (st != STORE_OK)
+		store_warn(e, reqid, "write", st);
+}
+
+/*
+ * Start job j: answer it from the cache, or join an identical call in
+ * flight, or make one.
+ */
 static void
 job_call(struct engine *e, struct job *j)
 {
@@ -592,7 +698,13 @@ job_call(struct engine *e, struct job *j)
 	const char	*text;
 	uint64_t	 h;
 	size_t		 len;
+	unsigned char	 key[UP_KEY_LEN];
+	int		 keyed;
 
+	keyed = cache_on(e) && up_cache_key(e->cfg, j->run->in.resume,
+	    j->run->in.resume_len, &j->run->in.req.jobs[j->index], key) == 0;
+	if (keyed && !j->run->in.no_cache && cache_hit(e, j, key))
+		return;
 	h = job_hash(j);
 	if (!j->run->in.no_cache)
 		for (c = e->table[h % CALL_BUCKETS]; c != NULL; c = c->hnext)
@@ -616,6 +728,10 @@ job_call(struct engine *e, struct job *j)
 		return;
 	}
 	c->hash = h;
+	if (keyed) {
+		memcpy(c->key, key, sizeof(c->key));
+		c->keyed = 1;
+	}
 	c->hnext = e->table[h % CALL_BUCKETS];
 	e->table[h % CALL_BUCKETS] = c;
 	c->next = e->calls;
@@ -675,6 +791,7 @@ call_end(struct engine *e, struct call *c, const struct up_result *r)
 	struct run	*payer;
 	struct job	**subs;
 	size_t		  i, n;
+	int		  parsed;
 
 	if (c->nsubs > 0) {
 		payer = c->subs[0]->run;
@@ -688,10 +805,15 @@ call_end(struct engine *e, struct call *c, const struct up_result *r)
 		return;
 	}
 	call_unlink(e, c);
-	if (r->status == UP_OK)
+	if (r->status == UP_OK) {
+		parsed = 0;
 		for (i = 0; i < c->nsubs; i++)
-			job_answer(c->subs[i], r->text, r->text_len);
-	else
+			parsed = job_answer(c->subs[i], r->text, r->text_len);
+		/* Only an answer that made a result; never a failure. */
+		if (parsed && c->nsubs > 0)
+			cache_put(e, c, c->subs[0]->run->in.reqid, r->text,
+			    r->text_len);
+	} else
 		subs_fail(c, r->code, r->message, r->status == UP_ERR_TIMEOUT);
 	/* The text was the transfer's: free it only now. */
 	up_free(c->t);
@@ -974,6 +1096,12 @@ eng_wake(struct engine *e)
 {
 	atomic_store(&e->poke, 1);
 	up_pool_wakeup(e->pool);
+}
+
+void
+eng_set_store(struct engine *e, struct store *st)
+{
+	e->store = st;
 }
 
 int

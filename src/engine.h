@@ -18,6 +18,13 @@
  * for the runner to own), and its answer is streamed as tokens the same
  * way.
  *
+ * With a store (eng_set_store) the answers are also cached (SPEC
+ * "Cache"): a job whose key (up_cache_key) holds an answer streams it
+ * as tokens, makes no call and is reported "cached": true; a job that
+ * made a call and got an answer that parsed stores it for
+ * cfg->cache_ttl_s.  Cache-Control: no-cache (run_input.no_cache) skips
+ * the lookup and the joining, and refreshes the entry.
+ *
  * Not thread-safe: one thread (a runner lane's) calls everything here but
  * eng_wake(), which any thread may call.
  */
@@ -30,6 +37,7 @@ struct config;
 struct engine;
 struct run_input;
 struct runlog;
+struct store;
 
 enum eng_status {
 	ENG_OK = 0,
@@ -62,6 +70,13 @@ enum eng_status	 eng_add(struct engine *, struct run_input *in,
  * cfg->detach_ms.
  */
 void		 eng_turn(struct engine *, long wait_ms);
+/*
+ * Cache answers in st from now on (NULL: no more): borrowed, the
+ * caller's connection, opened on the engine's thread and used by it
+ * alone; it must outlive its use here (set NULL before closing it).
+ * Store failures never fail a job (engine.c).
+ */
+void		 eng_set_store(struct engine *, struct store *st);
 /* Wake eng_turn() now (a stop was requested, a follower left). */
 void		 eng_wake(struct engine *);
 /* Let eng_turn() also wake while fd is readable (the writer's). */

@@ -380,7 +380,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	app.runs = runs;
-	rn = runner_new(&cfg, &app.cut, &app.runner);
+	if (cfg.store_on)
+		make_holder(app.holder, sizeof(app.holder));
+	rn = runner_new(&cfg, &app.cut, cfg.store_on ? app.holder : NULL,
+	    &app.runner);
 	if (rn != RN_OK) {
 		fprintf(stderr, "matchjobs-fcgi: %s\n", runner_strerror(rn));
 		rl_runs_free(runs);
@@ -390,7 +393,6 @@ main(int argc, char **argv)
 	/* The store: after the drop (its files are --user's), before
 	 * requests.  Its thread opens the file; a failure only degrades. */
 	if (cfg.store_on) {
-		make_holder(app.holder, sizeof(app.holder));
 		/* Webhooks go out from the store's outbox (sender.h). */
 		if (cfg.webhook_url != NULL && snd_new(&cfg, cfg.db, app.holder,
 		    &app.sender) != SND_OK) {

@@ -16,11 +16,21 @@
  * goes to the lane of its run, where the appends happen, so no append
  * wakes another thread; one whose run has no lane (local-engine runs,
  * scored on their worker) goes to the lane its run id hashes to.
+ *
+ * With a store and a cache (cfg->store_on, cfg->db, cfg->cache_ttl_s)
+ * each lane's thread opens a connection of its own, for its engine's
+ * answer cache, before the lane takes any run (runner_new waits for
+ * that first try, lane by lane, so the lanes of a process don't race
+ * each other to create the file).
+ * Its busy timeout is short (MJ_STORE_LANE_BUSY_MS): a lane never waits
+ * long for the store.  A store that could not be opened is tried again
+ * every MJ_STORE_RETRY_MS; meanwhile the lane scores without a cache.
  */
 #include "config.h"
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +41,7 @@
 #include "log.h"
 #include "runlog.h"
 #include "runner.h"
+#include "store.h"
 #include "writer.h"
 
 /* The longest a lane sleeps with nothing to do. */
@@ -46,17 +57,25 @@ struct lane {
 	struct runner		*r;
 	struct engine		*eng;		/* the thread's */
 	struct writer		*wr;		/* the thread's */
+	struct store		*store;		/* the thread's, or NULL */
+	long long		 store_retry;	/* clock_ms: next open try */
+	long long		 store_warned;	/* clock_ms: last warning */
+	size_t			 index;		/* in r->lanes */
 	pthread_t		 thread;
 	int			 started;
 	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;		/* ready was set */
 	struct item		*head, *tail;	/* under mu */
 	int			 stopping;	/* under mu */
+	int			 ready;		/* under mu: store tried */
 	atomic_size_t		 active;
 };
 
 struct runner {
 	const struct config	*cfg;
 	const atomic_int	*cut;
+	char			 holder[MJ_STORE_ID_MAX + 1]; /* this process
+						   in the store; "": no store */
 	size_t			 n;
 	struct lane		 lanes[];
 };
@@ -70,6 +89,55 @@ item_free(struct item *it)
 	free(it);
 }
 
+/*
+ * Does a lane need a store connection?  It serves the answer cache of
+ * the lane's model calls: none without a store, with the cache off, or
+ * on the local engine (its runs never come to a lane).
+ */
+static int
+store_wanted(const struct runner *r)
+{
+	const struct config *cfg = r->cfg;
+
+	return r->holder[0] != '\0' && cfg->store_on && cfg->db != NULL &&
+	    cfg->db[0] != '\0' && cfg->cache_ttl_s > 0 && !cfg->local;
+}
+
+/*
+ * On the lane's thread: open its store connection and give it to the
+ * engine; on failure try again after MJ_STORE_RETRY_MS and say why, at
+ * most once every MJ_STORE_LOG_MS.
+ */
+static void
+lane_store_open(struct lane *ln)
+{
+	const struct config	*cfg = ln->r->cfg;
+	struct store_opts	 o;
+	enum store_status	 st;
+	char			 err[256];
+	long long		 now;
+
+	memset(&o, 0, sizeof(o));
+	o.busy_ms = MJ_STORE_LANE_BUSY_MS;
+	st = store_open_opts(cfg->db, ln->r->holder, &o, &ln->store, err,
+	    sizeof(err));
+	now = clock_ms();
+	if (st == STORE_OK) {
+		eng_set_store(ln->eng, ln->store);
+		if (ln->store_warned != 0)
+			log_msg(LOG_INFO, NULL, "lane %zu: the store is open "
+			    "now", ln->index);
+		return;
+	}
+	ln->store_retry = now + MJ_STORE_RETRY_MS;
+	if (ln->store_warned == 0 || now - ln->store_warned >=
+	    MJ_STORE_LOG_MS) {
+		log_msg(LOG_WARN, NULL, "lane %zu: cannot open the store "
+		    "(%s); scoring without the cache", ln->index, err);
+		ln->store_warned = now;
+	}
+}
+
 static void *
 loop(void *arg)
 {
@@ -78,7 +146,16 @@ loop(void *arg)
 	struct item	*it, *next;
 	int		 stopping;
 
+	if (store_wanted(r))
+		lane_store_open(ln);
+	pthread_mutex_lock(&ln->mu);
+	ln->ready = 1;
+	pthread_cond_signal(&ln->cv);
+	pthread_mutex_unlock(&ln->mu);
 	for (;;) {
+		if (ln->store == NULL && store_wanted(r) &&
+		    clock_ms() >= ln->store_retry)
+			lane_store_open(ln);
 		pthread_mutex_lock(&ln->mu);
 		it = ln->head;
 		ln->head = ln->tail = NULL;
@@ -107,6 +184,9 @@ loop(void *arg)
 		atomic_store(&ln->active, eng_count(ln->eng));
 		wr_turn(ln->wr, clock_ms());
 	}
+	eng_set_store(ln->eng, NULL);
+	store_close(ln->store);
+	ln->store = NULL;
 	return NULL;
 }
 
@@ -129,6 +209,7 @@ lane_free(struct lane *ln)
 	}
 	wr_free(ln->wr);
 	eng_free(ln->eng);
+	pthread_cond_destroy(&ln->cv);
 	pthread_mutex_destroy(&ln->mu);
 }
 
@@ -140,6 +221,8 @@ lane_start(struct runner *r, struct lane *ln, long conns)
 
 	ln->r = r;
 	if (pthread_mutex_init(&ln->mu, NULL) != 0)
+		return RN_ERR_NOMEM;
+	if (pthread_cond_init(&ln->cv, NULL) != 0)
 		return RN_ERR_NOMEM;
 	if (eng_new(r->cfg, conns, &ln->eng) != ENG_OK ||
 	    wr_new(r->cfg, &ln->wr) != WR_OK ||
@@ -155,12 +238,17 @@ lane_start(struct runner *r, struct lane *ln, long conns)
 	ln->started = 1;
 	/* Before any stream: appends on the thread need no wake-up. */
 	wr_set_thread(ln->wr, ln->thread);
+	/* Its first try at the store, before the next lane's. */
+	pthread_mutex_lock(&ln->mu);
+	while (!ln->ready)
+		pthread_cond_wait(&ln->cv, &ln->mu);
+	pthread_mutex_unlock(&ln->mu);
 	return RN_OK;
 }
 
 enum rn_status
 runner_new(const struct config *cfg, const atomic_int *cut,
-    struct runner **out)
+    const char *holder, struct runner **out)
 {
 	struct runner	*r;
 	enum rn_status	 rc = RN_OK;
@@ -173,11 +261,14 @@ runner_new(const struct config *cfg, const atomic_int *cut,
 		return RN_ERR_NOMEM;
 	r->cfg = cfg;
 	r->cut = cut;
+	if (holder != NULL)
+		snprintf(r->holder, sizeof(r->holder), "%s", holder);
 	/* The connection cap is the process's: shared out, at least 1. */
 	conns = cfg->upstream_conns;
 	if (conns > 0)
 		conns = conns / (long)n > 0 ? conns / (long)n : 1;
 	for (i = 0; i < n && rc == RN_OK; i++) {
+		r->lanes[i].index = i;
 		rc = lane_start(r, &r->lanes[i], conns);
 		r->n = i + 1;
 	}

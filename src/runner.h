@@ -57,15 +57,19 @@ struct run_input {
 	size_t		 resume_len;
 	char		 reqid[32];	/* for logs */
 	long long	 started_ms;	/* clock_ms() at the request's arrival */
-	int		 no_cache;	/* Cache-Control: no-cache: no dedup */
+	int		 no_cache;	/* Cache-Control: no-cache: no cache
+					   lookup, no dedup (the answer
+					   still refreshes the cache) */
 };
 
 /*
  * Start cfg->runners lanes (at least one). cut (may be NULL) is the
- * shutdown flag.
+ * shutdown flag.  holder (copied; NULL: no store) is this process's id
+ * in the store, for the lanes' own connections (the answer cache).
  */
 enum rn_status	 runner_new(const struct config *, const atomic_int *cut,
-		    struct runner **out) __attribute__((warn_unused_result));
+		    const char *holder, struct runner **out)
+		    __attribute__((warn_unused_result));
 /* Stop the lanes: runs still going end as after a shutdown. */
 void		 runner_free(struct runner *);
 

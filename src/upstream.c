@@ -27,6 +27,7 @@
 #include "cfg.h"
 #include "chunk.h"
 #include "clock.h"
+#include "digest.h"
 #include "request.h"
 #include "sseparse.h"
 #include "upstream.h"
@@ -171,6 +172,14 @@ up_share_free(struct up_share *s)
  * getrandom(2), so the input cannot close a block early; add_data()
  * also defuses anything in the input that reads as one of our tags.
  */
+/*
+ * The prompt's version, part of every cache key (up_cache_key): bump it
+ * whenever what the model is sent changes in a way the key would not
+ * see by itself (user_message()'s framing, add_data()'s rules, the
+ * order of the parts).  The system prompt's text and the request's
+ * parameters are hashed as they are, so a change to them needs no bump.
+ */
+#define MJ_PROMPT_VERSION	1
 /* Random bytes per nonce: 128 bits, hex-encoded in the tags. */
 #define UP_NONCE_BYTES		16
 /* Bytes the tags, headings and blank lines add to the user message. */
@@ -323,11 +332,37 @@ user_message(struct buf *user, const char *nonce, const char *resume,
 	return 0;
 }
 
+/*
+ * The request's parameters, all but its messages: what up_build_body()
+ * sends and up_cache_key() hashes (a parameter added here is in the key
+ * at once).
+ */
+static json_object *
+params_new(const struct config *cfg)
+{
+	json_object	*root, *so;
+
+	root = json_object_new_object();
+	json_object_object_add(root, "model",
+	    json_object_new_string(cfg->model));
+	json_object_object_add(root, "stream", json_object_new_boolean(1));
+	if (cfg->stream_usage) {
+		so = json_object_new_object();
+		json_object_object_add(so, "include_usage",
+		    json_object_new_boolean(1));
+		json_object_object_add(root, "stream_options", so);
+	}
+	if (cfg->max_tokens > 0)
+		json_object_object_add(root, cfg->max_tokens_field,
+		    json_object_new_int64(cfg->max_tokens));
+	return root;
+}
+
 int
 up_build_body(const struct config *cfg, const char *resume, size_t rlen,
     const struct req_job *job, struct buf *out)
 {
-	json_object	*root, *msgs, *m, *so;
+	json_object	*root, *msgs, *m;
 	struct buf	 user, sys;
 	char		 nonce[2 * UP_NONCE_BYTES + 1];
 	const char	*s;
@@ -343,19 +378,7 @@ up_build_body(const struct config *cfg, const char *resume, size_t rlen,
 	    user_message(&user, nonce, resume, rlen, job) != 0)
 		goto out;
 
-	root = json_object_new_object();
-	json_object_object_add(root, "model",
-	    json_object_new_string(cfg->model));
-	json_object_object_add(root, "stream", json_object_new_boolean(1));
-	if (cfg->stream_usage) {
-		so = json_object_new_object();
-		json_object_object_add(so, "include_usage",
-		    json_object_new_boolean(1));
-		json_object_object_add(root, "stream_options", so);
-	}
-	if (cfg->max_tokens > 0)
-		json_object_object_add(root, cfg->max_tokens_field,
-		    json_object_new_int64(cfg->max_tokens));
+	root = params_new(cfg);
 	msgs = json_object_new_array();
 	m = json_object_new_object();
 	json_object_object_add(m, "role", json_object_new_string("system"));
@@ -376,6 +399,79 @@ out:
 	explicit_bzero(nonce, sizeof(nonce));
 	buf_free(&sys);
 	buf_free(&user);
+	return rc;
+}
+
+/*
+ * One field of a cache key: an 8-byte big-endian length, then the
+ * bytes: s[0..n) as they are (max 0) or as add_data() puts them in the
+ * prompt (cut at max).  The length makes every split of the fields a
+ * different key ("ab" + "c" is not "a" + "bc").
+ */
+static int
+key_field(struct buf *b, const char *s, size_t n, size_t max)
+{
+	unsigned char	 len[8];
+	size_t		 at, k;
+	int		 i;
+
+	at = b->len;
+	memset(len, 0, sizeof(len));
+	if (buf_add(b, len, sizeof(len)) != BUF_OK)
+		return -1;
+	if ((max == 0 ? buf_add(b, s, n) : add_data(b, s, n, max)) != BUF_OK)
+		return -1;
+	k = b->len - at - sizeof(len);
+	for (i = 7; i >= 0; i--, k >>= 8)
+		b->data[at + (size_t)i] = (char)(k & 0xff);
+	return 0;
+}
+
+int
+up_cache_key(const struct config *cfg, const char *resume, size_t rlen,
+    const struct req_job *job, unsigned char key[UP_KEY_LEN])
+{
+	static const char	 tag[] = "matchjobs answer cache";
+	json_object		*params;
+	struct buf		 b;
+	const char		*engine, *ps;
+	char			 version[24];
+	int			 rc;
+
+	memset(key, 0, UP_KEY_LEN);
+	buf_init(&b, MJ_PROMPT_RESUME_MAX + MJ_PROMPT_JOBDATA_MAX +
+	    MJ_PROMPT_TITLE_MAX + MJ_PROMPT_LINK_MAX + sizeof(system_fmt) +
+	    strlen(cfg->base_url) + 2 * strlen(cfg->model) +
+	    strlen(cfg->max_tokens_field) + UP_FRAME_MAX);
+	engine = cfg->local ? "local" : "openai";
+	snprintf(version, sizeof(version), "%d", MJ_PROMPT_VERSION);
+	params = params_new(cfg);
+	ps = json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	/*
+	 * Everything that decides the answer, and nothing else (SPEC
+	 * "Cache"): not the nonce, the job's index or the other jobs.  The
+	 * response format is "none" while no response_format is sent.
+	 */
+	rc = ps == NULL ||
+	    key_field(&b, tag, sizeof(tag) - 1, 0) != 0 ||
+	    key_field(&b, engine, strlen(engine), 0) != 0 ||
+	    key_field(&b, cfg->base_url, strlen(cfg->base_url), 0) != 0 ||
+	    key_field(&b, cfg->model, strlen(cfg->model), 0) != 0 ||
+	    key_field(&b, version, strlen(version), 0) != 0 ||
+	    key_field(&b, system_fmt, sizeof(system_fmt) - 1, 0) != 0 ||
+	    key_field(&b, "none", 4, 0) != 0 ||
+	    key_field(&b, ps, strlen(ps), 0) != 0 ||
+	    key_field(&b, job->title, strlen(job->title),
+	    MJ_PROMPT_TITLE_MAX) != 0 ||
+	    key_field(&b, job->link, strlen(job->link),
+	    MJ_PROMPT_LINK_MAX) != 0 ||
+	    key_field(&b, job->data, job->data_len,
+	    MJ_PROMPT_JOBDATA_MAX) != 0 ||
+	    key_field(&b, resume, rlen, MJ_PROMPT_RESUME_MAX) != 0 ||
+	    dg_sha256(b.data, b.len, key) != DG_OK ? -1 : 0;
+	json_object_put(params);
+	buf_free(&b);
 	return rc;
 }
 

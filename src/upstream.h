@@ -115,6 +115,25 @@ int		 up_build_body(const struct config *, const char *resume,
 		    size_t resume_len, const struct req_job *, struct buf *out)
 		    __attribute__((warn_unused_result));
 
+/* Bytes of a cache key (a SHA-256). */
+#define UP_KEY_LEN	32
+
+/*
+ * The answer cache's key of one job (SPEC "Cache") into key: SHA-256
+ * over the engine, the server (base URL), the model, the prompt's
+ * version and system text, the response format, the request's other
+ * parameters (max tokens, ...), then the job's title, link and
+ * description and the resume exactly as up_build_body() puts them in
+ * the prompt (cleaned and cut), each field length-prefixed.  Never the
+ * nonce, the job's position or the other jobs.  Returns 0, or -1
+ * without memory (key zeroed).  Thread-safe.  The key is no secret but
+ * names a resume: never log it.
+ */
+int		 up_cache_key(const struct config *, const char *resume,
+		    size_t resume_len, const struct req_job *,
+		    unsigned char key[UP_KEY_LEN])
+		    __attribute__((warn_unused_result));
+
 /*
  * Create a transfer posting body (copied) to cfg's base URL, for pool;
  * start it with up_pool_add().  Returns 0 or -1 (no memory).

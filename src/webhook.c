@@ -19,10 +19,9 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "bounds.h"
+#include "digest.h"
 #include "webhook.h"
 
 /* SPEC "Webhooks": the waits after the 1st, 2nd, ... failed attempt. */
@@ -44,7 +43,6 @@ static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 #define SECRET_PREFIX	"whsec_"
-#define SHA256_LEN	32
 
 const char *
 wh_strerror(enum wh_status s)
@@ -193,8 +191,7 @@ enum wh_status
 wh_sign(const struct wh_key *key, const char *id, int64_t ts,
     const void *body, size_t len, char out[WH_SIG_LEN + 1])
 {
-	unsigned char	 mac[EVP_MAX_MD_SIZE];
-	unsigned int	 maclen = 0;
+	unsigned char	 mac[DG_SHA256_LEN];
 	unsigned char	*msg;
 	size_t		 idlen, head;
 	char		 tsbuf[24];
@@ -219,14 +216,15 @@ wh_sign(const struct wh_key *key, const char *id, int64_t ts,
 	msg[head - 1] = '.';
 	if (len > 0)
 		memcpy(msg + head, body, len);
-	if (HMAC(EVP_sha256(), key->bytes, (int)key->len, msg, head + len,
-	    mac, &maclen) == NULL || maclen != SHA256_LEN) {
+	if (dg_hmac_sha256(key->bytes, key->len, msg, head + len, mac) !=
+	    DG_OK) {
 		free(msg);
 		return WH_ERR_CRYPTO;
 	}
 	free(msg);
 	memcpy(out, "v1,", 3);
-	(void)b64_encode(mac, SHA256_LEN, b64std, 1, out + 3);
+	(void)b64_encode(mac, DG_SHA256_LEN, b64std, 1, out + 3);
+	explicit_bzero(mac, sizeof(mac));
 	return WH_OK;
 }
 

@@ -10,8 +10,8 @@
  * buffers and is thread-safe; the only I/O is getrandom(2) for ids.
  *
  * Not here: sending (the HTTP client), storing messages, deciding which
- * process sends: the delivery module calls these.  This module is the
- * only one that includes OpenSSL's headers (HMAC from libcrypto).
+ * process sends: the delivery module calls these.  The HMAC is
+ * digest.c's (the one module that includes OpenSSL's headers).
  */
 #ifndef MJ_WEBHOOK_H
 #define MJ_WEBHOOK_H
@@ -42,7 +42,7 @@ enum wh_status {
 	WH_ERR_TOO_BIG,		/* a body over MJ_WH_BODY_MAX */
 	WH_ERR_NOMEM,
 	WH_ERR_RANDOM,		/* getrandom() failed */
-	WH_ERR_CRYPTO,		/* libcrypto's HMAC failed */
+	WH_ERR_CRYPTO,		/* the HMAC failed (digest.h) */
 	WH_ERR_SYNTAX,		/* a bad Retry-After */
 	WH_NO_MORE,		/* the last attempt has been made */
 	WH__MAX

@@ -140,6 +140,18 @@ def form_body(document, pdf=None, resume_text=None, raw_json=None,
     return fcgi_client.multipart(fields)
 
 
+def db_path(tmp):
+    """The store file (MATCHJOBS_DB) of a responder whose files are in
+    tmp: every test keeps its store in its own temp dir, never the
+    default under /var/lib.  The directory is writable by anyone, so a
+    responder running as another user (--user, a web server's) can
+    create the file there."""
+    d = os.path.join(tmp, "store")
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o1777)
+    return os.path.join(d, "matchjobs.db")
+
+
 def root_args():
     """--allow-root when the suite runs as root (the binary refuses root
     without --user or --allow-root); tests/it_privs.test covers --user."""

@@ -176,6 +176,34 @@ main(void)
 		    (int)c.pdf_timeout_ms, MJ_PDF_CPU_S);
 		cfg_free(&c);
 	}
+	{
+		static const char *const st[] = {
+		    "MATCHJOBS_DB=/tmp/x.db", "MATCHJOBS_STORE=off",
+		    "MATCHJOBS_CACHE_TTL_S=0", NULL };
+		static const char *const badst[] = { "MATCHJOBS_STORE=no",
+		    NULL };
+		static const char *const badttl[] = {
+		    "MATCHJOBS_CACHE_TTL_S=-1", NULL };
+
+		ok(load(none, NULL, &c, err, sizeof(err)) == CFG_OK &&
+		    c.store_on && c.cache_ttl_s == 604800 &&
+		    strcmp(c.db, MJ_DB_DEFAULT) == 0,
+		    "store on, cache a week, the db in the state directory by "
+		    "default");
+		cfg_free(&c);
+		ok(load(st, NULL, &c, err, sizeof(err)) == CFG_OK &&
+		    !c.store_on && c.cache_ttl_s == 0 &&
+		    strcmp(c.db, "/tmp/x.db") == 0,
+		    "MATCHJOBS_DB, MATCHJOBS_STORE=off, MATCHJOBS_CACHE_TTL_S=0");
+		cfg_free(&c);
+		ok(c.db == NULL, "cfg_free frees the db path");
+		ok(load(badst, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE &&
+		    strstr(err, "MATCHJOBS_STORE") != NULL,
+		    "MATCHJOBS_STORE is on or off (%s)", err);
+		ok(load(badttl, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE &&
+		    strstr(err, "MATCHJOBS_CACHE_TTL_S") != NULL,
+		    "a negative MATCHJOBS_CACHE_TTL_S is refused (%s)", err);
+	}
 	ok(load(url, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE,
 	    "a base URL that is not http(s) is refused");
 	ok(load(forced, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE,
