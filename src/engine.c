@@ -105,6 +105,16 @@ struct call {
 	long long		 retry_at;	/* t == NULL: when to call again */
 	unsigned char		 key[UP_KEY_LEN]; /* its cache key, if keyed */
 	int			 keyed;		/* put the answer under key */
+	int			 claimed;	/* ours in the store's claims:
+						   released when it ends */
+	/* remote: the identical call of another process, followed through
+	 * the store (its run rrun's frames for job rjob) */
+	int			 remote;
+	char			 rrun[MJ_STORE_ID_MAX + 1];
+	size_t			 rjob;
+	uint64_t		 rafter;	/* its frames read so far */
+	struct buf		 rtext;		/* its tokens so far */
+	int			 rstate;	/* 0 going, 1 answered, -1 lost */
 	struct call		*hnext;		/* bucket chain */
 	struct call		*prev, *next;	/* e->calls */
 };
@@ -541,6 +551,11 @@ call_free(struct engine *e, struct call *c)
 		up_pool_abort(e->pool, c->t);
 		up_free(c->t);
 	}
+	if (c->claimed && e->store != NULL &&
+	    store_release(e->store, c->key, UP_KEY_LEN) != STORE_OK)
+		log_msg(LOG_DEBUG, NULL, "claim release failed: %s",
+		    store_errmsg(e->store));
+	buf_free(&c->rtext);
 	free(c->subs);
 	free(c);
 }
@@ -687,6 +702,132 @@ cache_put(struct engine *e, struct call *c, const char *reqid,
 		store_warn(e, reqid, "write", st);
 }
 
+/* ---- identical calls of other processes (SPEC "Cache") ---- */
+
+/*
+ * Claim c's key in the store before making its call.  0: ours (or the
+ * store can't say): make the call.  1: another process is making it:
+ * c follows that call's tokens through the store (remote_poll) and j is
+ * answered like a cache hit.
+ */
+static int
+claim(struct engine *e, struct call *c, struct job *j)
+{
+	struct store_claim	 cl;
+	enum store_status	 st;
+
+	st = store_claim(e->store, c->key, UP_KEY_LEN, rl_id(j->run->log),
+	    j->index, clock_wall_ms(), &cl);
+	if (st != STORE_OK) {
+		store_warn(e, j->run->in.reqid, "claim", st);
+		return 0;
+	}
+	if (cl.ours) {
+		c->claimed = 1;
+		return 0;
+	}
+	c->remote = 1;
+	snprintf(c->rrun, sizeof(c->rrun), "%s", cl.run_id);
+	c->rjob = cl.job;
+	j->cached = 1;
+	log_msg(LOG_INFO, j->run->in.reqid, "job %zu: the same call is in "
+	    "flight for run %s job %zu: following it", j->index, c->rrun,
+	    c->rjob);
+	return 1;
+}
+
+/* One frame of the run a remote call follows (store_frames' callback). */
+static int
+remote_frame(void *arg, const struct rl_frame *f)
+{
+	struct call	*c = arg;
+	json_object	*d, *v;
+	int		 stop = 0;
+
+	c->rafter = f->id;
+	if (strcmp(f->type, "done") == 0) {
+		c->rstate = -1;		/* ended without our job's answer */
+		return 1;
+	}
+	if (strcmp(f->type, "token") != 0 &&
+	    strcmp(f->type, "job_complete") != 0)
+		return 0;
+	if ((d = json_tokener_parse(f->data)) == NULL)
+		return 0;
+	if (json_object_object_get_ex(d, "index", &v) &&
+	    (size_t)json_object_get_int64(v) == c->rjob) {
+		if (strcmp(f->type, "token") == 0 &&
+		    json_object_object_get_ex(d, "content", &v) &&
+		    json_object_is_type(v, json_type_string)) {
+			if (buf_add(&c->rtext, json_object_get_string(v),
+			    (size_t)json_object_get_string_len(v)) == BUF_OK)
+				(void)on_token(c, json_object_get_string(v),
+				    (size_t)json_object_get_string_len(v));
+		} else if (strcmp(f->type, "job_complete") == 0) {
+			c->rstate = json_object_object_get_ex(d, "result", &v) &&
+			    !json_object_object_get_ex(v, "error", NULL) ?
+			    1 : -1;
+			stop = 1;
+		}
+	}
+	json_object_put(d);
+	return stop;
+}
+
+/*
+ * Read what the followed call sent since the last look.  Its answer
+ * answers every subscriber (none of them pays: the other run did); if it
+ * failed or its run ended without it, the subscribers' tokens so far are
+ * dropped (a `restart` status) and the call is made here.
+ */
+static void
+remote_poll(struct engine *e, struct call *c)
+{
+	struct job	**subs;
+	enum store_status st;
+	char		 msg[160];
+	size_t		 i, n;
+
+	do {
+		st = store_frames(e->store, c->rrun, c->rafter, 256,
+		    remote_frame, c, &n);
+	} while (st == STORE_OK && c->rstate == 0 && n == 256);
+	if (st == STORE_ERR_NOTFOUND)
+		c->rstate = -1;
+	else if (st != STORE_OK)
+		return;		/* the store is down: look again later */
+	if (c->rstate == 0)
+		return;
+	if (c->rstate < 0) {
+		c->remote = 0;
+		c->rstate = 0;
+		buf_free(&c->rtext);
+		for (i = 0; i < c->nsubs; i++) {
+			snprintf(msg, sizeof(msg), "Job %zu: the identical "
+			    "call it followed was lost; scoring it afresh",
+			    c->subs[i]->index);
+			status_event(c->subs[i]->run, "restart", msg,
+			    (long)c->subs[i]->index);
+		}
+		call_start(e, c);
+		return;
+	}
+	call_unlink(e, c);
+	for (i = 0; i < c->nsubs; i++)
+		(void)job_answer(c->subs[i], c->rtext.data != NULL ?
+		    c->rtext.data : "", c->rtext.len);
+	subs = c->subs;
+	n = c->nsubs;
+	c->subs = NULL;
+	c->nsubs = 0;
+	call_free(e, c);
+	for (i = 0; i < n; i++) {
+		fill(subs[i]->run);
+		run_check(subs[i]->run);
+	}
+	free(subs);
+}
+
 /*
  * Start job j: answer it from the cache, or join an identical call in
  * flight, or make one.
@@ -713,12 +854,17 @@ job_call(struct engine *e, struct job *j)
 					break;
 				j->cached = 1;
 				/* The tokens so far, as one. */
-				if (c->t != NULL) {
+				text = NULL;
+				len = 0;
+				if (c->t != NULL)
 					text = up_text(c->t, &len);
-					if (len > 0)
-						token_event(j->run, j->index,
-						    text, len);
+				else if (c->remote) {
+					text = c->rtext.data;
+					len = c->rtext.len;
 				}
+				if (len > 0)
+					token_event(j->run, j->index, text,
+					    len);
 				return;
 			}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
@@ -738,6 +884,9 @@ job_call(struct engine *e, struct job *j)
 	if (e->calls != NULL)
 		e->calls->prev = c;
 	e->calls = c;
+	buf_init(&c->rtext, MJ_ANSWER_MAX);
+	if (keyed && !j->run->in.no_cache && claim(e, c, j))
+		return;		/* another process makes this call */
 	call_start(e, c);
 }
 
@@ -1013,7 +1162,9 @@ housekeeping(struct engine *e, long long now)
 
 	for (c = e->calls; c != NULL; c = cn) {
 		cn = c->next;
-		if (c->t == NULL) {
+		if (c->remote)
+			remote_poll(e, c);
+		else if (c->t == NULL) {
 			if (c->retry_at <= now)
 				call_start(e, c);
 		} else if (up_deadline(c->t) <= now) {

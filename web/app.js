@@ -263,7 +263,12 @@ async function start() {
       userId: userId.value.trim() || "web-demo",
       signal: controller.signal,
       on: {
-        status: (d) => { streamStarted = true; setStatus(d.message); },
+        status: (d) => {
+          streamStarted = true;
+          setStatus(d.message);
+          // A job that starts over: its tokens so far are dropped (SPEC).
+          if (d.stage === "restart" && d.index !== undefined) cardFor(d.index).pre.textContent = "";
+        },
         job_start: (d) => {
           streamStarted = true;
           if (d.total !== total) setProgress(completed, d.total);
