@@ -702,6 +702,28 @@ cache_put(struct engine *e, struct call *c, const char *reqid,
 		store_warn(e, reqid, "write", st);
 }
 
+/*
+ * c ended and its subscribers have their answers: free it, then let
+ * their runs start their next jobs (or end).
+ */
+static void
+call_done(struct engine *e, struct call *c)
+{
+	struct job	**subs;
+	size_t		  i, n;
+
+	subs = c->subs;
+	n = c->nsubs;
+	c->subs = NULL;
+	c->nsubs = 0;
+	call_free(e, c);
+	for (i = 0; i < n; i++) {
+		fill(subs[i]->run);
+		run_check(subs[i]->run);
+	}
+	free(subs);
+}
+
 /* ---- identical calls of other processes (SPEC "Cache") ---- */
 
 /*
@@ -783,7 +805,6 @@ remote_frame(void *arg, const struct rl_frame *f)
 static void
 remote_poll(struct engine *e, struct call *c)
 {
-	struct job	**subs;
 	enum store_status st;
 	char		 msg[160];
 	size_t		 i, n;
@@ -816,16 +837,7 @@ remote_poll(struct engine *e, struct call *c)
 	for (i = 0; i < c->nsubs; i++)
 		(void)job_answer(c->subs[i], c->rtext.data != NULL ?
 		    c->rtext.data : "", c->rtext.len);
-	subs = c->subs;
-	n = c->nsubs;
-	c->subs = NULL;
-	c->nsubs = 0;
-	call_free(e, c);
-	for (i = 0; i < n; i++) {
-		fill(subs[i]->run);
-		run_check(subs[i]->run);
-	}
-	free(subs);
+	call_done(e, c);
 }
 
 /*
@@ -938,8 +950,7 @@ static void
 call_end(struct engine *e, struct call *c, const struct up_result *r)
 {
 	struct run	*payer;
-	struct job	**subs;
-	size_t		  i, n;
+	size_t		  i;
 	int		  parsed;
 
 	if (c->nsubs > 0) {
@@ -967,16 +978,7 @@ call_end(struct engine *e, struct call *c, const struct up_result *r)
 	/* The text was the transfer's: free it only now. */
 	up_free(c->t);
 	c->t = NULL;
-	subs = c->subs;
-	n = c->nsubs;
-	c->subs = NULL;
-	c->nsubs = 0;
-	call_free(e, c);
-	for (i = 0; i < n; i++) {
-		fill(subs[i]->run);
-		run_check(subs[i]->run);
-	}
-	free(subs);
+	call_done(e, c);
 }
 
 /* Take job j out of its call; a call left with nobody is aborted. */
