@@ -290,6 +290,8 @@
  * A run's start waits at most MJ_STORE_CREATE_WAIT_MS for its row.
  */
 #define MJ_STORE_FLUSH_MS	100
+/* Runs whose frames go in one transaction; starts are let in between. */
+#define MJ_STORE_FLUSH_SLICE	64
 #define MJ_STORE_STOPS_MS	200
 #define MJ_STORE_REAP_MS	5000
 #define MJ_STORE_PURGE_MS	(3600 * 1000)
@@ -311,13 +313,18 @@
 #define MJ_CACHE_TTL_S		604800L
 #define MJ_CACHE_TTL_MAX_S	315360000L
 /*
- * A runner lane's own store connection (the cache): a write waits at
- * most this long for another writer, so a busy store costs a lane's
- * other runs at most that (the put is then dropped, the job unharmed).
+ * A runner lane's own store connection (the cache, claims): a write
+ * waits at most this long for another writer (the keeper holds the
+ * lock for a flush), since the lane's thread also writes every stream
+ * it runs.  A claim that can't be made is skipped (the job makes its
+ * own call); a cache write waits in the lane (at most
+ * MJ_CACHE_PUTS_PENDING of them) and is tried again every turn.
  * Like the keeper's, a lane that could not open the store tries again
  * every MJ_STORE_RETRY_MS and logs a failing store at most every
  * MJ_STORE_LOG_MS.
  */
-#define MJ_STORE_LANE_BUSY_MS	100
+#define MJ_STORE_LANE_BUSY_MS	1
+/* Cache writes a lane keeps for later while the store is locked. */
+#define MJ_CACHE_PUTS_PENDING	256
 
 #endif /* MJ_BOUNDS_H */

@@ -66,6 +66,14 @@ enum job_state {
 struct run;
 struct call;
 
+/* A cache write the store was too busy for; tried again later. */
+struct put {
+	unsigned char	 key[UP_KEY_LEN];
+	char		*text;
+	size_t		 len;
+	struct put	*next;
+};
+
 struct job {
 	struct run	*run;
 	size_t		 index;
@@ -135,6 +143,8 @@ struct engine {
 						   no cache */
 	long long		 store_warned;	/* clock_ms of the last store
 						   warning, or 0 */
+	struct put		*puts;		/* cache writes to retry */
+	size_t			 nputs;
 	unsigned long		 store_quiet;	/* failures not logged since */
 };
 
@@ -693,13 +703,51 @@ cache_put(struct engine *e, struct call *c, const char *reqid,
     const char *text, size_t len)
 {
 	enum store_status st;
+	struct put	*p;
 
 	if (!c->keyed || !cache_on(e))
 		return;
 	st = store_cache_put(e->store, c->key, UP_KEY_LEN, text, len,
 	    e->cfg->cache_ttl_s, clock_wall_ms());
-	if (st != STORE_OK)
+	if (st == STORE_ERR_BUSY && e->nputs < MJ_CACHE_PUTS_PENDING &&
+	    (p = calloc(1, sizeof(*p))) != NULL) {
+		/* The keeper is writing: keep it for the next turn. */
+		if ((p->text = malloc(len + 1)) == NULL) {
+			free(p);
+			return;
+		}
+		memcpy(p->key, c->key, sizeof(p->key));
+		memcpy(p->text, text, len);
+		p->text[len] = '\0';
+		p->len = len;
+		p->next = e->puts;
+		e->puts = p;
+		e->nputs++;
+	} else if (st != STORE_OK)
 		store_warn(e, reqid, "write", st);
+}
+
+/* The cache writes that waited: a few each turn, while the store lets. */
+static void
+puts_retry(struct engine *e)
+{
+	struct put	*p;
+	enum store_status st;
+	int		 k;
+
+	for (k = 0; k < 16 && (p = e->puts) != NULL; k++) {
+		st = e->store == NULL ? STORE_ERR_IO :
+		    store_cache_put(e->store, p->key, UP_KEY_LEN, p->text,
+		    p->len, e->cfg->cache_ttl_s, clock_wall_ms());
+		if (st == STORE_ERR_BUSY)
+			return;
+		if (st != STORE_OK)
+			store_warn(e, NULL, "write", st);
+		e->puts = p->next;
+		e->nputs--;
+		free(p->text);
+		free(p);
+	}
 }
 
 /*
@@ -741,7 +789,9 @@ claim(struct engine *e, struct call *c, struct job *j)
 	st = store_claim(e->store, c->key, UP_KEY_LEN, rl_id(j->run->log),
 	    j->index, clock_wall_ms(), &cl);
 	if (st != STORE_OK) {
-		store_warn(e, j->run->in.reqid, "claim", st);
+		/* Busy (the keeper is writing): make the call, unclaimed. */
+		if (st != STORE_ERR_BUSY)
+			store_warn(e, j->run->in.reqid, "claim", st);
 		return 0;
 	}
 	if (cl.ours) {
@@ -1162,6 +1212,7 @@ housekeeping(struct engine *e, long long now)
 	struct run		*r, *rn;
 	char			 msg[160];
 
+	puts_retry(e);
 	for (c = e->calls; c != NULL; c = cn) {
 		cn = c->next;
 		if (c->remote)
@@ -1330,10 +1381,17 @@ eng_new(const struct config *cfg, long conns, struct engine **out)
 void
 eng_free(struct engine *e)
 {
+	struct put *p;
+
 	if (e == NULL)
 		return;
 	eng_shutdown(e);
 	up_pool_free(e->pool);
 	buf_free(&e->scratch);
+	while ((p = e->puts) != NULL) {
+		e->puts = p->next;
+		free(p->text);
+		free(p);
+	}
 	free(e);
 }

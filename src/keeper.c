@@ -72,12 +72,14 @@ struct keeper {
 	struct kp_run		*dirty;		/* under mu */
 	struct kp_mirror	*new_mirrors;	/* under mu */
 	int			 stopping;	/* under mu */
+	int			 urgent;	/* under mu: a run ended */
 	char			 err[200];	/* under mu: why degraded */
 	int			 degraded;	/* under mu */
 	/* the thread's */
 	struct store		*st;
 	struct kp_run		*list;
 	struct kp_run		*retry;		/* rows not made yet */
+	long long		 last_flush;
 	long long		 next_retry;
 	struct kp_mirror	*mirrors;
 	long long		 next_open, next_stops, next_renew;
@@ -139,6 +141,7 @@ end_hook(void *arg)
 
 	hook(r);
 	pthread_mutex_lock(&r->kp->mu);
+	r->kp->urgent = 1;
 	pthread_cond_signal(&r->kp->cv);
 	pthread_mutex_unlock(&r->kp->mu);
 }
@@ -385,36 +388,47 @@ run_free(struct keeper *kp, struct kp_run *r)
 }
 
 /* Every dirty run's new frames, in one transaction. */
+static void	admit(struct keeper *, long long);
+
+/*
+ * Every dirty run's new frames, MJ_STORE_FLUSH_SLICE runs to a
+ * transaction; runs waiting for their rows are admitted between slices,
+ * so a start never waits for a whole flush of thousands of streams.
+ */
 static void
 flush(struct keeper *kp, struct kp_run *d, long long now)
 {
-	struct kp_run	*r, **pp;
+	struct kp_run	*r, *slice, **pp;
 	enum store_status rc;
-	int		 sent = 0, bad = 0;
+	int		 sent = 0, bad = 0, k;
 
-	if (d == NULL || opened(kp, now) != 0)
-		goto requeue;
-	if ((rc = store_batch_begin(kp->st)) != STORE_OK) {
-		failed(kp, rc, "saving frames");
-		goto requeue;
-	}
-	for (r = d; r != NULL; r = r->dnext)
-		if (r->state == 1 && !r->gone &&
-		    flush_run(kp, r->log, r, &sent) != 0)
+	for (slice = d; slice != NULL && opened(kp, now) == 0; ) {
+		if ((rc = store_batch_begin(kp->st)) != STORE_OK) {
+			failed(kp, rc, "saving frames");
 			bad = 1;
-	if ((rc = store_batch_end(kp->st)) != STORE_OK) {
-		failed(kp, rc, "saving frames");
-		/* Some or none of it is stored: ask before the next try. */
-		for (r = d; r != NULL; r = r->dnext) {
-			r->gone = 0;
-			r->resync = 1;
+			break;
 		}
-		bad = 1;
-	} else if (!bad)
+		for (r = slice, k = 0; r != NULL && k < MJ_STORE_FLUSH_SLICE;
+		    r = r->dnext, k++)
+			if (r->state == 1 && !r->gone &&
+			    flush_run(kp, r->log, r, &sent) != 0)
+				bad = 1;
+		if ((rc = store_batch_end(kp->st)) != STORE_OK) {
+			failed(kp, rc, "saving frames");
+			/* Some or none of it is stored: ask before retrying. */
+			for (; slice != r; slice = slice->dnext) {
+				slice->gone = 0;
+				slice->resync = 1;
+			}
+			bad = 1;
+		}
+		slice = r;
+		admit(kp, now);
+	}
+	if (d != NULL && !bad && kp->st != NULL)
 		healthy(kp);
 	if (sent && kp->on_final != NULL)
 		kp->on_final(kp->final_arg);
-requeue:
 	/* What is not stored yet stays dirty: tried again next time. */
 	for (r = d; r != NULL; r = r->dnext)
 		if (!r->gone && r->state == 1 &&
@@ -642,62 +656,84 @@ chores(struct keeper *kp, long long now)
 	}
 }
 
+/* Make the rows of the runs queued (and of those due a retry). */
+static void
+admit(struct keeper *kp, long long now)
+{
+	struct kp_run *q, *r, *next;
+
+	pthread_mutex_lock(&kp->mu);
+	q = kp->queue;
+	kp->queue = NULL;
+	pthread_mutex_unlock(&kp->mu);
+	/* Rows that could not be made are tried again, now and then. */
+	if (kp->retry != NULL && now >= kp->next_retry) {
+		for (r = kp->retry; r->qnext != NULL; r = r->qnext)
+			;
+		r->qnext = q;
+		q = kp->retry;
+		kp->retry = NULL;
+	}
+	if (q == NULL)
+		return;
+	create(kp, q, now);
+	for (r = q; r != NULL; r = next) {
+		next = r->qnext;
+		if (r->state != 1) {
+			/* Its frames stay in its log meanwhile. */
+			r->qnext = kp->retry;
+			kp->retry = r;
+			kp->next_retry = now + MJ_STORE_RETRY_MS;
+			continue;
+		}
+		r->next = kp->list;
+		kp->list = r;
+		rl_set_kept(r->log);
+		rl_watch(r->log, &r->watch);
+		rl_watch(r->log, &r->endw);
+		hook(r);
+	}
+}
+
 static void *
 loop(void *arg)
 {
 	struct keeper		*kp = arg;
-	struct kp_run		*q, *d, *r, *next;
+	struct kp_run		*d, *r;
 	struct kp_mirror	*m, *mnext;
 	struct timespec		 ts;
-	long long		 now;
+	long long		 now, wait;
 	int			 stopping;
 
 	for (;;) {
 		pthread_mutex_lock(&kp->mu);
-		if (kp->queue == NULL && !kp->stopping) {
+		now = clock_ms();
+		wait = kp->last_flush + MJ_STORE_FLUSH_MS - now;
+		if (kp->queue == NULL && !kp->stopping && !kp->urgent &&
+		    wait > 0) {
 			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += MJ_STORE_FLUSH_MS * 1000000L;
+			ts.tv_nsec += (long)wait * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000L;
 			}
 			pthread_cond_timedwait(&kp->cv, &kp->mu, &ts);
 		}
-		q = kp->queue;
-		kp->queue = NULL;
 		stopping = kp->stopping;
 		pthread_mutex_unlock(&kp->mu);
 		now = clock_ms();
-		/* Rows that could not be made are tried again, now and then. */
-		if (kp->retry != NULL && now >= kp->next_retry) {
-			for (r = kp->retry; r->qnext != NULL; r = r->qnext)
-				;
-			r->qnext = q;
-			q = kp->retry;
-			kp->retry = NULL;
-		}
-		if (q != NULL) {
-			create(kp, q, now);
-			for (r = q; r != NULL; r = next) {
-				next = r->qnext;
-				if (r->state != 1) {
-					/* Its frames stay in its log meanwhile. */
-					r->qnext = kp->retry;
-					kp->retry = r;
-					kp->next_retry = now + MJ_STORE_RETRY_MS;
-					continue;
-				}
-				r->next = kp->list;
-				kp->list = r;
-				rl_set_kept(r->log);
-				rl_watch(r->log, &r->watch);
-				rl_watch(r->log, &r->endw);
-				hook(r);
-			}
-		}
+		admit(kp, now);
+		/* Frames go every MJ_STORE_FLUSH_MS, or at once at a run's
+		 * end; starts alone don't make a flush. */
 		pthread_mutex_lock(&kp->mu);
-		d = kp->dirty;
-		kp->dirty = NULL;
+		d = NULL;
+		if (kp->urgent || stopping ||
+		    now - kp->last_flush >= MJ_STORE_FLUSH_MS) {
+			d = kp->dirty;
+			kp->dirty = NULL;
+			kp->urgent = 0;
+			kp->last_flush = now;
+		}
 		m = kp->new_mirrors;
 		kp->new_mirrors = NULL;
 		pthread_mutex_unlock(&kp->mu);
