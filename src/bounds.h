@@ -298,6 +298,8 @@
 #define MJ_STORE_LOG_MS		60000
 #define MJ_STORE_RETRY_MS	1000
 #define MJ_STORE_CREATE_WAIT_MS	2000
+/* The keeper copies the WAL into the file this often (store_checkpoint). */
+#define MJ_STORE_CHECKPOINT_MS	1000
 /* Runs are erased this many days after they started (SPEC "Runs"). */
 #define MJ_RETENTION_DAYS	30
 /* The store's file when MATCHJOBS_DB is not set: the state directory. */

@@ -84,6 +84,7 @@ struct keeper {
 	struct kp_mirror	*mirrors;
 	long long		 next_open, next_stops, next_renew;
 	long long		 next_reap, next_purge, logged_ms;
+	long long		 next_checkpoint;
 	int			 have_key;	/* webhooks on: messages made */
 };
 
@@ -623,6 +624,11 @@ chores(struct keeper *kp, long long now)
 		kp->next_stops = now + MJ_STORE_STOPS_MS;
 		if ((rc = store_stops(kp->st, stop_one, kp)) != STORE_OK)
 			failed(kp, rc, "reading stop requests");
+	}
+	if (now >= kp->next_checkpoint) {
+		kp->next_checkpoint = now + MJ_STORE_CHECKPOINT_MS;
+		if ((rc = store_checkpoint(kp->st)) != STORE_OK)
+			failed(kp, rc, "checkpointing");
 	}
 	if (now >= kp->next_renew) {
 		kp->next_renew = now + MJ_STORE_RENEW_MS;

@@ -969,6 +969,13 @@ store_open_opts(const char *path, const char *holder,
 	rc = pragma(st, "PRAGMA foreign_keys = ON");
 	if (rc == STORE_OK)
 		rc = pragma(st, "PRAGMA synchronous = NORMAL");
+	/*
+	 * No commit checkpoints the WAL on its own (it would copy megabytes
+	 * and fsync on whichever thread committed: a runner lane, say); the
+	 * keeper calls store_checkpoint() on its thread instead.
+	 */
+	if (rc == STORE_OK)
+		rc = pragma(st, "PRAGMA wal_autocheckpoint = 0");
 	if (rc != STORE_OK)
 		goto err;
 	/* Before anything writes: refuse a newer file untouched. */
@@ -1314,6 +1321,21 @@ store_holder_gone(struct store *st, const char *holder)
 	if (rc == STORE_OK)
 		rc = run(st, Q_HOLDER_EXPIRE, ARGS(txt(holder)));
 	return end(st, rc);
+}
+
+enum store_status
+store_checkpoint(struct store *st)
+{
+	enum store_status rc;
+	int		 r;
+
+	rc = enter(st);
+	if (rc != STORE_OK)
+		return rc;
+	r = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL);
+	return r == SQLITE_OK || r == SQLITE_BUSY ? STORE_OK :
+	    fail(st, r, "checkpoint");
 }
 
 enum store_status

@@ -197,6 +197,14 @@ enum store_status store_append(struct store *, const char *id,
  * run doesn't exist.  One consistent snapshot.
  */
 /*
+ * Copy what the WAL holds into the file as far as readers allow (no
+ * connection does it on its own: store_open turns that off); the keeper
+ * calls it every MJ_STORE_CHECKPOINT_MS.
+ */
+enum store_status store_checkpoint(struct store *)
+		    __attribute__((warn_unused_result));
+
+/*
  * Batches: store_append() calls between these join one transaction
  * (each under a savepoint, so a failed one is undone alone), so many
  * runs' frames cost one commit.  store_batch_end() commits.
