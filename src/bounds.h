@@ -287,7 +287,8 @@
  * aborts within 1 s); the runs of dead processes every MJ_STORE_REAP_MS;
  * old runs erased every MJ_STORE_PURGE_MS.  A store that fails is logged
  * at most every MJ_STORE_LOG_MS and opened again every MJ_STORE_RETRY_MS.
- * A run's start waits at most MJ_STORE_CREATE_WAIT_MS for its row.
+ * A run asked for through another process before its row is there is
+ * waited for that long (MJ_STORE_CREATE_GRACE_MS).
  */
 #define MJ_STORE_FLUSH_MS	100
 /* Runs whose frames go in one transaction; starts are let in between. */
@@ -297,7 +298,7 @@
 #define MJ_STORE_PURGE_MS	(3600 * 1000)
 #define MJ_STORE_LOG_MS		60000
 #define MJ_STORE_RETRY_MS	1000
-#define MJ_STORE_CREATE_WAIT_MS	2000
+#define MJ_STORE_CREATE_GRACE_MS	1000
 /* The keeper copies the WAL into the file this often (store_checkpoint). */
 #define MJ_STORE_CHECKPOINT_MS	1000
 /* Runs are erased this many days after they started (SPEC "Runs"). */

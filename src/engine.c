@@ -123,6 +123,7 @@ struct call {
 	uint64_t		 rafter;	/* its frames read so far */
 	struct buf		 rtext;		/* its tokens so far */
 	int			 rstate;	/* 0 going, 1 answered, -1 lost */
+	long long		 rsince;	/* clock_ms it began to follow */
 	struct call		*hnext;		/* bucket chain */
 	struct call		*prev, *next;	/* e->calls */
 };
@@ -799,6 +800,7 @@ claim(struct engine *e, struct call *c, struct job *j)
 		return 0;
 	}
 	c->remote = 1;
+	c->rsince = clock_ms();
 	snprintf(c->rrun, sizeof(c->rrun), "%s", cl.run_id);
 	c->rjob = cl.job;
 	j->cached = 1;
@@ -863,7 +865,9 @@ remote_poll(struct engine *e, struct call *c)
 		st = store_frames(e->store, c->rrun, c->rafter, 256,
 		    remote_frame, c, &n);
 	} while (st == STORE_OK && c->rstate == 0 && n == 256);
-	if (st == STORE_ERR_NOTFOUND)
+	/* Its row may be on its way (its keeper makes it): wait a moment. */
+	if (st == STORE_ERR_NOTFOUND &&
+	    clock_ms() - c->rsince >= MJ_STORE_CREATE_GRACE_MS)
 		c->rstate = -1;
 	else if (st != STORE_OK)
 		return;		/* the store is down: look again later */

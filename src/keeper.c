@@ -44,8 +44,7 @@ struct kp_run {
 	char		*resume;	/* until the row is created */
 	uint64_t	 stored;	/* frames 1..stored are in the store */
 	int		 resync;	/* stored unsure: ask the store */
-	int		 state;		/* 0 queued, 1 kept, -1 unkept */
-	int		*waiter;	/* kp_track's answer (under mu), or NULL */
+	int		 state;		/* 0 queued, 1 kept, -1 not yet */
 	int		 gone;		/* done stored, or given up: free */
 	struct kp_run	*qnext;		/* kp->queue (under mu) */
 	struct kp_run	*dnext;		/* kp->dirty (under mu) */
@@ -67,7 +66,6 @@ struct keeper {
 	pthread_t		 thread;
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;		/* the thread: work */
-	pthread_cond_t		 created_cv;	/* starters: a batch ended */
 	struct kp_run		*queue;		/* under mu */
 	struct kp_run		*dirty;		/* under mu */
 	struct kp_mirror	*new_mirrors;	/* under mu */
@@ -347,13 +345,8 @@ create(struct keeper *kp, struct kp_run *q, long long now)
 		failed(kp, rc, "creating runs");
 	ok = ok && rc == STORE_OK;
 	pthread_mutex_lock(&kp->mu);
-	for (r = q; r != NULL; r = r->qnext) {
+	for (r = q; r != NULL; r = r->qnext)
 		r->state = ok ? 1 : -1;
-		if (r->waiter != NULL)
-			*r->waiter = r->state;
-		r->waiter = NULL;
-	}
-	pthread_cond_broadcast(&kp->created_cv);
 	pthread_mutex_unlock(&kp->mu);
 	for (r = q; ok && r != NULL; r = r->qnext) {
 		free(r->resume);
@@ -791,13 +784,11 @@ kp_new(const struct config *cfg, const char *holder, struct rl_runs *runs,
 	free(dir);
 	pthread_mutex_init(&kp->mu, NULL);
 	pthread_cond_init(&kp->cv, NULL);
-	pthread_cond_init(&kp->created_cv, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	rc = pthread_create(&kp->thread, NULL, loop, kp);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		pthread_cond_destroy(&kp->created_cv);
 		pthread_cond_destroy(&kp->cv);
 		pthread_mutex_destroy(&kp->mu);
 		free(kp);
@@ -839,7 +830,6 @@ kp_free(struct keeper *kp)
 		free(m);
 	}
 	store_close(kp->st);
-	pthread_cond_destroy(&kp->created_cv);
 	pthread_cond_destroy(&kp->cv);
 	pthread_mutex_destroy(&kp->mu);
 	free(kp);
@@ -848,9 +838,7 @@ kp_free(struct keeper *kp)
 enum kp_status
 kp_track(struct keeper *kp, struct runlog *log, const char *resume)
 {
-	struct kp_run	*r;
-	struct timespec	 ts;
-	int		 st;
+	struct kp_run *r;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (resume != NULL && (r->resume = strdup(resume)) == NULL)) {
@@ -864,28 +852,15 @@ kp_track(struct keeper *kp, struct runlog *log, const char *resume)
 	r->endw.fn = end_hook;
 	r->endw.arg = r;
 	r->endw.end_only = 1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += MJ_STORE_CREATE_WAIT_MS / 1000;
-	ts.tv_nsec += (MJ_STORE_CREATE_WAIT_MS % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	st = 0;
+	/* The keeper makes its row at once, with those of every run
+	 * starting meanwhile; nobody waits for it (a thread per start
+	 * would, in a burst). */
 	pthread_mutex_lock(&kp->mu);
-	r->waiter = &st;
 	r->qnext = kp->queue;
 	kp->queue = r;
 	pthread_cond_signal(&kp->cv);
-	while (st == 0 && !kp->stopping &&
-	    pthread_cond_timedwait(&kp->created_cv, &kp->mu, &ts) == 0)
-		;
-	/* Not created yet: r is alive, queued; stop waiting for it. */
-	if (st == 0)
-		r->waiter = NULL;
 	pthread_mutex_unlock(&kp->mu);
-	/* r is the keeper's: only the answer it left is read here. */
-	return st == 1 ? KP_OK : KP_ERR_STORE;
+	return KP_OK;
 }
 
 void

@@ -6,9 +6,9 @@
  * deployment shares, on a thread of its own with its own connection, so
  * no model call or stream ever waits for the disk:
  *  - kp_track(): a run starts.  Its row is created (with the resume
- *    text, kept while it runs) before the caller answers, in one
- *    transaction with every other run started at the same moment, so a
- *    follower in another process finds it as soon as its id is known.
+ *    text, kept while it runs) at once on the keeper's thread, in one
+ *    transaction with every run started meanwhile; the caller doesn't
+ *    wait for it (in a burst, a thread per start would).
  *  - every MJ_STORE_FLUSH_MS the frames appended since go to the store,
  *    every run's in one transaction; the final frames carry the state,
  *    the response and, with webhooks on, the run's webhook message.
@@ -58,8 +58,8 @@ void		 kp_free(struct keeper *);
 
 /*
  * Keep log (a started run: its info set, its first frames appended) in
- * the store; waits until its row is there (or the store failed: then
- * the run goes on unkept).  resume: kept while the run runs.
+ * the store, from now on (its row is made on the keeper's thread; while
+ * the store fails, later).  resume: kept while the run runs.
  */
 enum kp_status	 kp_track(struct keeper *, struct runlog *log,
 		    const char *resume) __attribute__((warn_unused_result));

@@ -350,6 +350,27 @@ stored_end(struct store *st, const char *id, struct store_run *r)
 	}
 }
 
+/*
+ * Stored run id into *r.  A run whose id another process just handed
+ * out may not have its row yet (its keeper makes it within moments):
+ * an unknown id is looked for again until MJ_STORE_CREATE_GRACE_MS.
+ */
+static enum store_status
+stored_get(struct store *st, const char *id, struct store_run *r)
+{
+	struct timespec	 ts = { 0, 50 * 1000000L };
+	long long	 deadline;
+	enum store_status rc;
+
+	deadline = clock_ms() + MJ_STORE_CREATE_GRACE_MS;
+	for (;;) {
+		rc = store_run_get(st, id, 0, r);
+		if (rc != STORE_ERR_NOTFOUND || clock_ms() >= deadline)
+			return rc;
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* A frame read from the store into a fresh mirror log. */
 struct fill {
 	struct runlog	*log;
@@ -534,7 +555,7 @@ stored_route(struct app *app, struct fconn *r, struct out *o,
 	char			 hdr[64];
 
 	memset(&run, 0, sizeof(run));
-	rc = store_run_get(st, id, 0, &run);
+	rc = stored_get(st, id, &run);
 	if (rc == STORE_ERR_NOTFOUND) {
 		not_found(o);
 		return;
