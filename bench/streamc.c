@@ -17,7 +17,8 @@
  *
  * Each stream is one HTTP/1.1 POST on its own connection.  Through the
  * responder, each stream's resume_text starts with "u<8 digits> " (the
- * stream's number), so no two requests are the same: the responder makes
+ * stream's number, then "p<pid> "), so no two requests are the same, in
+ * one run or across runs: the responder makes
  * one model call for identical jobs in flight (SPEC "Cache"), and a bench
  * of identical requests would measure that instead of N calls.  The response
  * is decoded (chunked or not), split into SSE frames, and per stream it
@@ -515,6 +516,9 @@ build_request(const char *host, const char *path, int jobs,
 		p += sprintf(p, "{\"user_id\":\"bench\",\"resume_text\":\"");
 		uoff = (size_t)(p - body) + 1;	/* in the body, for now */
 		p += sprintf(p, "u00000000 ");
+		/* And this run of streamc's: another run's stream 0 is not the
+		 * same request either (the store's cache would answer it). */
+		p += sprintf(p, "p%ld ", (long)getpid());
 		for (i = 10; i < resume_bytes; i++)
 			*p++ = words[i % (sizeof(words) - 1)];
 		p += sprintf(p, "\",\"jobs\":[");

@@ -317,9 +317,9 @@
 #define MJ_CACHE_TTL_MAX_S	315360000L
 /*
  * A runner lane's own store connection (the cache, claims): a write
- * waits at most this long for another writer (the keeper holds the
- * lock for a flush), since the lane's thread also writes every stream
- * it runs.  A claim that can't be made is skipped (the job makes its
+ * doesn't wait for another writer (the keeper holds the lock for a
+ * flush), since the lane's thread also writes every stream it runs; it
+ * waits this long only to open the file.  A claim that can't be made is skipped (the job makes its
  * own call); a cache write waits in the lane (at most
  * MJ_CACHE_PUTS_PENDING of them) and is tried again every turn.
  * Like the keeper's, a lane that could not open the store tries again
@@ -327,6 +327,8 @@
  * MJ_STORE_LOG_MS.
  */
 #define MJ_STORE_LANE_BUSY_MS	1
+/* Turns a job waits for a busy store to take its claim (100 ms each). */
+#define MJ_CLAIM_TRIES		4
 /* Cache writes a lane keeps for later while the store is locked. */
 #define MJ_CACHE_PUTS_PENDING	256
 

@@ -115,6 +115,8 @@ struct call {
 	int			 keyed;		/* put the answer under key */
 	int			 claimed;	/* ours in the store's claims:
 						   released when it ends */
+	int			 claim_tries;	/* the store was busy: claims
+						   tried so far (0: none due) */
 	/* remote: the identical call of another process, followed through
 	 * the store (its run rrun's frames for job rjob) */
 	int			 remote;
@@ -779,7 +781,8 @@ call_done(struct engine *e, struct call *c)
  * Claim c's key in the store before making its call.  0: ours (or the
  * store can't say): make the call.  1: another process is making it:
  * c follows that call's tokens through the store (remote_poll) and j is
- * answered like a cache hit.
+ * answered like a cache hit.  2: the store is busy (the keeper writes):
+ * try again next turn, at most MJ_CLAIM_TRIES times, then call anyway.
  */
 static int
 claim(struct engine *e, struct call *c, struct job *j)
@@ -789,8 +792,10 @@ claim(struct engine *e, struct call *c, struct job *j)
 
 	st = store_claim(e->store, c->key, UP_KEY_LEN, rl_id(j->run->log),
 	    j->index, clock_wall_ms(), &cl);
+	if (st == STORE_ERR_BUSY && ++c->claim_tries < MJ_CLAIM_TRIES)
+		return 2;
+	c->claim_tries = 0;
 	if (st != STORE_OK) {
-		/* Busy (the keeper is writing): make the call, unclaimed. */
 		if (st != STORE_ERR_BUSY)
 			store_warn(e, j->run->in.reqid, "claim", st);
 		return 0;
@@ -951,8 +956,9 @@ job_call(struct engine *e, struct job *j)
 		e->calls->prev = c;
 	e->calls = c;
 	buf_init(&c->rtext, MJ_ANSWER_MAX);
-	if (keyed && !j->run->in.no_cache && claim(e, c, j))
-		return;		/* another process makes this call */
+	/* 1: another process makes this call; 2: ask again next turn. */
+	if (keyed && !j->run->in.no_cache && claim(e, c, j) != 0)
+		return;
 	call_start(e, c);
 }
 
@@ -1221,7 +1227,10 @@ housekeeping(struct engine *e, long long now)
 		cn = c->next;
 		if (c->remote)
 			remote_poll(e, c);
-		else if (c->t == NULL) {
+		else if (c->t == NULL && c->claim_tries > 0) {
+			if (c->nsubs > 0 && claim(e, c, c->subs[0]) == 0)
+				call_start(e, c);
+		} else if (c->t == NULL) {
 			if (c->retry_at <= now)
 				call_start(e, c);
 		} else if (up_deadline(c->t) <= now) {

@@ -119,6 +119,7 @@ lane_store_open(struct lane *ln)
 
 	memset(&o, 0, sizeof(o));
 	o.busy_ms = MJ_STORE_LANE_BUSY_MS;
+	o.no_wait = 1;
 	st = store_open_opts(cfg->db, ln->r->holder, &o, &ln->store, err,
 	    sizeof(err));
 	now = clock_ms();

@@ -964,7 +964,7 @@ store_open_opts(const char *path, const char *holder,
 	}
 	busy = o->busy_ms > 0 ? (o->busy_ms > INT_MAX ? INT_MAX :
 	    (int)o->busy_ms) : MJ_STORE_BUSY_MS;
-	sqlite3_busy_timeout(st->db, busy);
+	sqlite3_busy_timeout(st->db, o->no_wait ? 0 : busy);
 	/* Connection settings: they write nothing to the file. */
 	rc = pragma(st, "PRAGMA foreign_keys = ON");
 	if (rc == STORE_OK)

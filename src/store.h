@@ -84,6 +84,9 @@ struct store_opts {
 	int		 max_version;	/* tests: migrate no further than this
 					   (0: the latest) */
 	long		 busy_ms;	/* tests: 0 is MJ_STORE_BUSY_MS */
+	int		 no_wait;	/* a write finding the lock taken gives
+					   STORE_ERR_BUSY at once (a runner
+					   lane's connection) */
 };
 enum store_status store_open_opts(const char *path, const char *holder,
 		    const struct store_opts *, struct store **out, char *err,
