@@ -299,8 +299,12 @@
 #define MJ_STORE_LOG_MS		60000
 #define MJ_STORE_RETRY_MS	1000
 #define MJ_STORE_CREATE_GRACE_MS	1000
-/* The keeper copies the WAL into the file this often (store_checkpoint). */
+/*
+ * The keeper copies the WAL into the file this often (store_checkpoint),
+ * and every MJ_STORE_RESTART_EVERY-th time waits for it to start over.
+ */
 #define MJ_STORE_CHECKPOINT_MS	1000
+#define MJ_STORE_RESTART_EVERY	10
 /* Runs are erased this many days after they started (SPEC "Runs"). */
 #define MJ_RETENTION_DAYS	30
 /* The store's file when MATCHJOBS_DB is not set: the state directory. */

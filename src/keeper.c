@@ -83,6 +83,7 @@ struct keeper {
 	long long		 next_open, next_stops, next_renew;
 	long long		 next_reap, next_purge, logged_ms;
 	long long		 next_checkpoint;
+	unsigned long		 checkpoints;
 	int			 have_key;	/* webhooks on: messages made */
 };
 
@@ -620,7 +621,9 @@ chores(struct keeper *kp, long long now)
 	}
 	if (now >= kp->next_checkpoint) {
 		kp->next_checkpoint = now + MJ_STORE_CHECKPOINT_MS;
-		if ((rc = store_checkpoint(kp->st)) != STORE_OK)
+		rc = store_checkpoint(kp->st, ++kp->checkpoints %
+		    MJ_STORE_RESTART_EVERY == 0);
+		if (rc != STORE_OK)
 			failed(kp, rc, "checkpointing");
 	}
 	if (now >= kp->next_renew) {

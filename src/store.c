@@ -976,6 +976,9 @@ store_open_opts(const char *path, const char *holder,
 	 */
 	if (rc == STORE_OK)
 		rc = pragma(st, "PRAGMA wal_autocheckpoint = 0");
+	/* A WAL that grew in a burst is cut back once it is reset. */
+	if (rc == STORE_OK)
+		rc = pragma(st, "PRAGMA journal_size_limit = 67108864");
 	if (rc != STORE_OK)
 		goto err;
 	/* Before anything writes: refuse a newer file untouched. */
@@ -1324,7 +1327,7 @@ store_holder_gone(struct store *st, const char *holder)
 }
 
 enum store_status
-store_checkpoint(struct store *st)
+store_checkpoint(struct store *st, int restart)
 {
 	enum store_status rc;
 	int		 r;
@@ -1332,8 +1335,8 @@ store_checkpoint(struct store *st)
 	rc = enter(st);
 	if (rc != STORE_OK)
 		return rc;
-	r = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-	    NULL, NULL);
+	r = sqlite3_wal_checkpoint_v2(st->db, NULL, restart ?
+	    SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return r == SQLITE_OK || r == SQLITE_BUSY ? STORE_OK :
 	    fail(st, r, "checkpoint");
 }

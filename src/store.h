@@ -202,9 +202,11 @@ enum store_status store_append(struct store *, const char *id,
 /*
  * Copy what the WAL holds into the file as far as readers allow (no
  * connection does it on its own: store_open turns that off); the keeper
- * calls it every MJ_STORE_CHECKPOINT_MS.
+ * calls it every MJ_STORE_CHECKPOINT_MS.  restart: also wait for the
+ * readers and writers of the moment (the busy timeout) so that the WAL
+ * starts over: under a steady load it otherwise only grows.
  */
-enum store_status store_checkpoint(struct store *)
+enum store_status store_checkpoint(struct store *, int restart)
 		    __attribute__((warn_unused_result));
 
 /*
