@@ -332,7 +332,7 @@
  */
 #define MJ_STORE_LANE_BUSY_MS	1
 /* Turns a job waits for a busy store to take its claim (100 ms each). */
-#define MJ_CLAIM_TRIES		4
+#define MJ_CLAIM_TRIES		2
 /* Cache writes a lane keeps for later while the store is locked. */
 #define MJ_CACHE_PUTS_PENDING	256
 
