@@ -248,6 +248,7 @@ static void
 reap(struct writer *w)
 {
 	struct wstream	*s, **pp;
+	enum fl_status	 st;
 	size_t		 n;
 
 	if (w->dead == NULL)
@@ -267,8 +268,10 @@ reap(struct writer *w)
 		w->dead = s->next;
 		if (s->events != 0)
 			(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, s->fd, NULL);
-		s->end(s->arg, fl_status(s->fl));
+		/* Uncounted before the owner hears of the end (it may look). */
+		st = fl_status(s->fl);
 		fl_free(s->fl);
+		s->end(s->arg, st);
 		free(s);
 	}
 }
@@ -349,8 +352,8 @@ wr_free(struct writer *w)
 	for (s = w->queue; s != NULL; s = next) {
 		next = s->qnext;
 		(void)fl_gone(s->fl);
-		s->end(s->arg, FL_ERR_GONE);
 		fl_free(s->fl);
+		s->end(s->arg, FL_ERR_GONE);
 		free(s);
 	}
 	close(w->wake);
