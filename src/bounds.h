@@ -155,8 +155,14 @@
  */
 #define MJ_RUNNERS_DEFAULT_MAX	8
 #define MJ_RUNNERS_MAX		64
-/* libcurl's receive buffer per model call (its default is 16 KiB). */
-#define MJ_UPSTREAM_BUF		4096
+/*
+ * libcurl's receive buffer per model call (its default is 16 KiB): held
+ * for the whole call, by thousands of streams at once.  An event is a
+ * few hundred bytes; a short answer's events arriving together (the
+ * plain route) are ~1.5 KB, which 2 KiB still reads in one go (1 KiB
+ * cost the plain route a second read per answer: more CPU per request).
+ */
+#define MJ_UPSTREAM_BUF		2048
 
 /*
  * FastCGI (src/fcgi.c).  The params of one request: bytes kept (names,
