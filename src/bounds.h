@@ -163,6 +163,13 @@
  * cost the plain route a second read per answer: more CPU per request).
  */
 #define MJ_UPSTREAM_BUF		2048
+/*
+ * libcurl's upload buffer per call, which carries the request body over
+ * HTTP/2 (its default is 64 KiB, its least 16 KiB): allocated with the
+ * call's first DATA frame and held to its end.  A body (the prompt, at
+ * most ~30 KB by the MJ_PROMPT_* cuts) goes out in two or three pieces.
+ */
+#define MJ_UPSTREAM_UPBUF	16384
 
 /*
  * FastCGI (src/fcgi.c).  The params of one request: bytes kept (names,

@@ -602,6 +602,10 @@ up_new(struct up_transfer **out, const struct config *cfg,
 	/* Events are a few hundred bytes: a 16 KiB buffer per open call
 	 * is most of a stream's memory for nothing. */
 	curl_easy_setopt(t->easy, CURLOPT_BUFFERSIZE, (long)MJ_UPSTREAM_BUF);
+	/* The request body goes out through an upload buffer over HTTP/2,
+	 * held until the call ends: 64 KiB by default for a body of a few. */
+	curl_easy_setopt(t->easy, CURLOPT_UPLOAD_BUFFERSIZE,
+	    (long)MJ_UPSTREAM_UPBUF);
 	curl_easy_setopt(t->easy, CURLOPT_SHARE, pool->share->sh);
 	curl_easy_setopt(t->easy, CURLOPT_PRIVATE, (char *)t);
 	/* Over TLS (where HTTP/2 is offered), wait for a connection that
