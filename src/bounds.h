@@ -155,8 +155,21 @@
  */
 #define MJ_RUNNERS_DEFAULT_MAX	8
 #define MJ_RUNNERS_MAX		64
-/* libcurl's receive buffer per model call (its default is 16 KiB). */
-#define MJ_UPSTREAM_BUF		4096
+/*
+ * libcurl's receive buffer per model call (its default is 16 KiB): held
+ * for the whole call, by thousands of streams at once.  An event is a
+ * few hundred bytes; a short answer's events arriving together (the
+ * plain route) are ~1.5 KB, which 2 KiB still reads in one go (1 KiB
+ * cost the plain route a second read per answer: more CPU per request).
+ */
+#define MJ_UPSTREAM_BUF		2048
+/*
+ * libcurl's upload buffer per call, which carries the request body over
+ * HTTP/2 (its default is 64 KiB, its least 16 KiB): allocated with the
+ * call's first DATA frame and held to its end.  A body (the prompt, at
+ * most ~30 KB by the MJ_PROMPT_* cuts) goes out in two or three pieces.
+ */
+#define MJ_UPSTREAM_UPBUF	16384
 
 /*
  * FastCGI (src/fcgi.c).  The params of one request: bytes kept (names,

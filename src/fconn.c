@@ -4,6 +4,10 @@
  * Every byte read is fed to the parser at once; the parser's stdin
  * callback appends to in[], and a socket read never asks for more than
  * in[] has room for, so stdin is never dropped nor grown without bound.
+ * in[] exists while the request is read (fconn_nonblock() frees it),
+ * and out[], the record being gathered, only as large as the writes
+ * since the last send needed: a connection that streams for minutes
+ * holds a few hundred bytes, not two 8 KiB buffers.
  * Reads wait in poll() with a timeout (the smaller of the caller's
  * deadline and the read timeout), so no read blocks past either; the
  * socket itself stays blocking for writes, which SO_SNDTIMEO bounds,
@@ -113,7 +117,7 @@ on_in(void *arg, const char *p, size_t n)
 	struct fconn *c = arg;
 
 	/* The read that fed p asked for no more than in[] had room for. */
-	if (n > sizeof(c->in) - c->ilen)
+	if (n > FCONN_IN_MAX - c->ilen)
 		return 1;
 	memcpy(c->in + c->ilen, p, n);
 	c->ilen += n;
@@ -177,7 +181,9 @@ fconn_new(int fd, unsigned max_conns)
 	c->read_ms = MJ_FCGI_HANDSHAKE_MS;
 	c->perr = FCGI_OK;
 	c->params_done = c->in_done = c->gone = c->wfail = 0;
-	c->ipos = c->ilen = c->olen = 0;
+	c->ipos = c->ilen = c->olen = c->ocap = 0;
+	c->in = NULL;
+	c->out = NULL;
 	c->nb = 0;
 	c->bpos = 0;
 	buf_init(&c->backlog, MJ_FCONN_BACKLOG_MAX);
@@ -194,6 +200,8 @@ fconn_free(struct fconn *c)
 	close(c->fd);
 	fcgi_free(&c->p);
 	buf_free(&c->backlog);
+	free(c->in);
+	free(c->out);
 	free(c);
 }
 
@@ -236,7 +244,9 @@ fill(struct fconn *c, long long deadline)
 		return c->perr == FCGI_ERR_NOMEM ? FCONN_NOMEM : FCONN_PROTOCOL;
 	if (c->ipos == c->ilen)
 		c->ipos = c->ilen = 0;
-	room = sizeof(c->in) - c->ilen;
+	if (c->in == NULL && (c->in = malloc(FCONN_IN_MAX)) == NULL)
+		return FCONN_NOMEM;
+	room = FCONN_IN_MAX - c->ilen;
 	if (room == 0)
 		return FCONN_OK;	/* the caller drains in[] first */
 	for (;;) {
@@ -343,6 +353,7 @@ send_out(struct fconn *c)
 {
 	struct iovec	 iov;
 	size_t		 pad;
+	int		 rc;
 
 	if (c->olen == 0)
 		return c->wfail ? FCONN_GONE : FCONN_OK;
@@ -352,7 +363,38 @@ send_out(struct fconn *c)
 	iov.iov_base = c->out;
 	iov.iov_len = FCGI_HEADER_LEN + c->olen + pad;
 	c->olen = 0;
-	return send_all(c, &iov, 1) == 0 ? FCONN_OK : FCONN_GONE;
+	/* A backlog copies what it keeps: out[] is free again now. */
+	rc = send_all(c, &iov, 1);
+	if (c->ocap > FCONN_OUT_KEEP) {
+		free(c->out);
+		c->out = NULL;
+		c->ocap = 0;
+	}
+	return rc == 0 ? FCONN_OK : FCONN_GONE;
+}
+
+/*
+ * Room in out[] for n more content bytes (olen + n <= FCONN_OUT_MAX):
+ * grown by doubling from 256.  0, or -1 without memory (out[] as it
+ * was).
+ */
+static int
+out_room(struct fconn *c, size_t n)
+{
+	unsigned char	*p;
+	size_t		 cap;
+
+	if (c->olen + n <= c->ocap)
+		return 0;
+	for (cap = c->ocap ? c->ocap : 256; cap < c->olen + n; cap *= 2)
+		;
+	if (cap > FCONN_OUT_MAX)
+		cap = FCONN_OUT_MAX;
+	if ((p = realloc(c->out, FCGI_HEADER_LEN + cap + 8)) == NULL)
+		return -1;
+	c->out = p;
+	c->ocap = cap;
+	return 0;
 }
 
 enum fconn_status
@@ -366,14 +408,15 @@ fconn_write(struct fconn *c, const void *p, size_t n)
 
 	if (c->wfail)
 		return FCONN_GONE;
-	if (n <= FCONN_OUT_MAX - c->olen) {
+	if (n <= FCONN_OUT_MAX - c->olen && out_room(c, n) == 0) {
 		memcpy(c->out + FCGI_HEADER_LEN + c->olen, s, n);
 		c->olen += n;
 		return FCONN_OK;
 	}
 	if (send_out(c) != FCONN_OK)
 		return FCONN_GONE;
-	/* Large: straight out, in records of at most 65528 bytes. */
+	/* Large (or no memory to gather it): straight out, in records of
+	 * at most 65528 bytes. */
 	while (n > 0) {
 		k = n < FCGI_CONTENT_MAX - 7 ? n : FCGI_CONTENT_MAX - 7;
 		pad = fcgi_padding(k);
@@ -425,6 +468,12 @@ fconn_nonblock(struct fconn *c)
 		return FCONN_GONE;
 	}
 	c->nb = 1;
+	/* No more reads: the stdin buffer goes unless bytes wait in it. */
+	if (c->ipos == c->ilen) {
+		free(c->in);
+		c->in = NULL;
+		c->ipos = c->ilen = 0;
+	}
 	return FCONN_OK;
 }
 

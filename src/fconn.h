@@ -45,6 +45,13 @@ enum fconn_status {
 #define FCONN_IN_MAX	8192
 /* Stdout bytes gathered into one record before it is sent. */
 #define FCONN_OUT_MAX	8192
+/*
+ * The record buffer grows as writes need it, up to FCONN_OUT_MAX; past
+ * this much it is given back after each send.  A stream's frames are a
+ * few hundred bytes a flush: thousands of open streams each holding
+ * the largest record they ever gathered would be most of their memory.
+ */
+#define FCONN_OUT_KEEP	1024
 
 struct fconn {
 	int		 fd;		/* owned; closed by fconn_free() */
@@ -60,8 +67,11 @@ struct fconn {
 	size_t		 bpos;		/* of them, sent already */
 	size_t		 ipos, ilen;	/* stdin bytes in in[] */
 	size_t		 olen;		/* stdout bytes in out[] */
-	char		 in[FCONN_IN_MAX];
-	unsigned char	 out[FCGI_HEADER_LEN + FCONN_OUT_MAX + 8];
+	size_t		 ocap;		/* content room of out[] */
+	char		*in;		/* FCONN_IN_MAX bytes, from the
+					   first read to fconn_nonblock() */
+	unsigned char	*out;		/* header, ocap bytes, padding room;
+					   NULL until a write needs it */
 };
 
 /*
@@ -117,7 +127,8 @@ enum fconn_status fconn_end(struct fconn *c, unsigned long app_status);
 
 /*
  * Make the socket non-blocking (a writer on its own thread takes the
- * connection over).  FCONN_OK or FCONN_GONE.
+ * connection over); the stdin buffer goes (fconn_read() may still be
+ * called, and allocates it again).  FCONN_OK or FCONN_GONE.
  */
 enum fconn_status fconn_nonblock(struct fconn *c)
 		    __attribute__((warn_unused_result));

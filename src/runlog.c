@@ -7,11 +7,17 @@
  * readers copy the frame headers out under the mutex, and the blocks
  * never move, so what a reader got stays valid while it holds a
  * reference.  The registry is a chained hash table keyed by run id.
+ *
+ * The state, the stop request and the follower count are also atomics,
+ * written under the mutex and read without it: the runner looks at
+ * every run it holds ten times a second (stop? followed?), the writer
+ * at a plain follower's state, and none of them needs the frames.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -23,6 +29,9 @@
 
 struct runlog {
 	pthread_mutex_t	  mu;
+	/* What the runner polls, in the mutex's cache line. */
+	atomic_int	  stop;		/* rl_request_stop() called */
+	atomic_int	  followers;	/* written under mu */
 	pthread_cond_t	  cv;
 	pthread_cond_t	  end_cv;	/* broadcast once: done appended */
 	int		  refs;		/* under mu */
@@ -30,12 +39,10 @@ struct runlog {
 	struct rl_frame	**frames;	/* frames[i] has id i + 1 */
 	size_t		  n, cap;
 	size_t		  bytes;	/* data bytes held */
-	enum rl_state	  state;
+	_Atomic enum rl_state state;	/* written under mu */
 	int		  closed;	/* done appended */
 	long long	  ended_ms;	/* clock_ms() at done */
-	int		  stop;		/* rl_request_stop() called */
 	int		  kept;		/* rl_set_kept() called */
-	int		  followers;
 	char		 *user_id;	/* owned, set once (rl_set_info) */
 	char		 *owner;	/* owned, set once */
 	size_t		  total_jobs, done_jobs;
@@ -217,7 +224,7 @@ rl_append(struct runlog *l, const char *type, const char *data, size_t len,
 		l->result_id = f->id;
 	if (strcmp(type, "done") == 0) {
 		l->closed = 1;
-		l->state = final == RL_RUNNING ? RL_DONE : final;
+		atomic_store(&l->state, final == RL_RUNNING ? RL_DONE : final);
 		l->ended_ms = clock_ms();
 		pthread_cond_broadcast(&l->end_cv);
 	}
@@ -303,10 +310,7 @@ rl_wait_end(struct runlog *l, long wait_ms)
 enum rl_state
 rl_state(struct runlog *l)
 {
-	enum rl_state	 v;
-
-	LOCKED_GET(l, l->state);
-	return v;
+	return atomic_load(&l->state);
 }
 
 uint64_t
@@ -321,26 +325,20 @@ rl_last_id(struct runlog *l)
 int
 rl_stop_requested(struct runlog *l)
 {
-	int	 v;
-
-	LOCKED_GET(l, l->stop);
-	return v;
+	return atomic_load(&l->stop);
 }
 
 int
 rl_followers(struct runlog *l)
 {
-	int	 v;
-
-	LOCKED_GET(l, l->followers);
-	return v;
+	return atomic_load(&l->followers);
 }
 
 void
 rl_request_stop(struct runlog *l)
 {
 	pthread_mutex_lock(&l->mu);
-	l->stop = 1;
+	atomic_store(&l->stop, 1);
 	pthread_cond_broadcast(&l->cv);
 	pthread_mutex_unlock(&l->mu);
 	if (l->hook != NULL)
@@ -402,9 +400,9 @@ rl_info(struct runlog *l, struct rl_info *out)
 	out->updated_ms = l->updated_ms;
 	out->result_id = l->result_id;
 	out->last_id = (uint64_t)l->n;
-	out->state = l->state;
-	out->followers = l->followers;
-	out->stop = l->stop;
+	out->state = atomic_load(&l->state);
+	out->followers = atomic_load(&l->followers);
+	out->stop = atomic_load(&l->stop);
 	out->kept = l->kept;
 	pthread_mutex_unlock(&l->mu);
 }
@@ -459,7 +457,7 @@ void
 rl_follow(struct runlog *l)
 {
 	pthread_mutex_lock(&l->mu);
-	l->followers++;
+	atomic_fetch_add(&l->followers, 1);
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -469,9 +467,10 @@ rl_unfollow(struct runlog *l)
 	int	 none;
 
 	pthread_mutex_lock(&l->mu);
-	if (l->followers > 0)
-		l->followers--;
-	none = l->followers == 0;
+	if (atomic_load(&l->followers) > 0)
+		atomic_fetch_sub(&l->followers, 1);
+	/* An ended run has nothing left to detach: no one to wake. */
+	none = atomic_load(&l->followers) == 0 && !l->closed;
 	pthread_mutex_unlock(&l->mu);
 	if (none && l->hook != NULL)
 		l->hook(l->hook_arg);

@@ -155,8 +155,8 @@ void		 rl_request_stop(struct runlog *);
 int		 rl_stop_requested(struct runlog *);
 /*
  * Called (outside the log's lock) by rl_request_stop() and whenever the
- * follower count drops to zero, so the runner wakes at once; set once
- * before the log is shared.
+ * follower count of a log still open drops to zero, so the runner wakes
+ * at once; set once before the log is shared.
  */
 void		 rl_set_hook(struct runlog *, void (*fn)(void *), void *arg);
 /* The hook's arg (whoever runs the log), or NULL. */

@@ -43,14 +43,25 @@ add(struct buf *out, const char *p, size_t n)
 	return from_buf(buf_add(out, p, n));
 }
 
+/* The end of the line that starts at p (its first CR or LF), or e. */
+static const char *
+line_end(const char *p, const char *e)
+{
+	const char	*lf, *cr;
+
+	lf = memchr(p, '\n', (size_t)(e - p));
+	cr = memchr(p, '\r', (size_t)((lf != NULL ? lf : e) - p));
+	return cr != NULL ? cr : lf != NULL ? lf : e;
+}
+
 enum sse_status
 sse_frame(struct buf *out, uint64_t id, const char *type, const char *data,
     size_t len)
 {
 	char		 idl[32];
 	enum sse_status	 rc = SSE_OK;
-	size_t		 mark, i, start;
-	int		 n;
+	const char	*p, *e, *eol;
+	size_t		 mark, k;
 
 	if (type == NULL || type[0] == '\0' || strpbrk(type, "\r\n:") != NULL)
 		return SSE_ERR_TYPE;
@@ -58,8 +69,15 @@ sse_frame(struct buf *out, uint64_t id, const char *type, const char *data,
 		data = "";
 	mark = out->len;
 	if (id != 0) {
-		n = snprintf(idl, sizeof(idl), "id: %" PRIu64 "\n", id);
-		rc = add(out, idl, (size_t)n);
+		/* "id: <n>\n", written backwards from the end of idl. */
+		k = sizeof(idl);
+		idl[--k] = '\n';
+		do
+			idl[--k] = (char)('0' + id % 10);
+		while ((id /= 10) > 0);
+		k -= 4;
+		memcpy(idl + k, "id: ", 4);
+		rc = add(out, idl + k, sizeof(idl) - k);
 	}
 	if (rc == SSE_OK)
 		rc = add(out, "event: ", 7);
@@ -67,18 +85,21 @@ sse_frame(struct buf *out, uint64_t id, const char *type, const char *data,
 		rc = add(out, type, strlen(type));
 	if (rc == SSE_OK)
 		rc = add(out, "\n", 1);
-	start = 0;
-	for (i = 0; rc == SSE_OK && i <= len; i++) {
-		if (i < len && data[i] != '\n' && data[i] != '\r')
-			continue;
+	/* One data: line per line of data (LF, CRLF or CR ends one). */
+	p = data;
+	e = data + len;
+	while (rc == SSE_OK) {
+		eol = line_end(p, e);
 		rc = add(out, "data: ", 6);
 		if (rc == SSE_OK)
-			rc = add(out, data + start, i - start);
+			rc = add(out, p, (size_t)(eol - p));
 		if (rc == SSE_OK)
 			rc = add(out, "\n", 1);
-		if (i + 1 < len && data[i] == '\r' && data[i + 1] == '\n')
-			i++;
-		start = i + 1;
+		if (eol == e)
+			break;
+		if (*eol == '\r' && eol + 1 < e && eol[1] == '\n')
+			eol++;
+		p = eol + 1;
 	}
 	if (rc == SSE_OK)
 		rc = add(out, "\n", 1);

@@ -268,7 +268,7 @@ reap(struct writer *w)
 		w->dead = s->next;
 		if (s->events != 0)
 			(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, s->fd, NULL);
-		/* Uncounted as a follower before its owner hears of it. */
+		/* Uncounted before the owner hears of the end (it may look). */
 		st = fl_status(s->fl);
 		fl_free(s->fl);
 		s->end(s->arg, st);
