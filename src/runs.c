@@ -329,25 +329,34 @@ not_found(struct out *o)
 }
 
 /*
- * Wait (at most MJ_RUN_STOP_WAIT_MS) until the stored run id ended, into
- * *r.  STORE_OK with r->state, or why not.
+ * Stored run id into *r, asked for again every 20 ms for at most ms
+ * while it is missing (missing) or still running (!missing).  The last
+ * answer: STORE_OK with *r, or why not.
  */
 static enum store_status
-stored_end(struct store *st, const char *id, struct store_run *r)
+stored_wait(struct store *st, const char *id, struct store_run *r,
+    int missing, long ms)
 {
 	struct timespec	 ts = { 0, 20 * 1000000L };
 	long long	 deadline;
 	enum store_status rc;
 
-	deadline = clock_ms() + MJ_RUN_STOP_WAIT_MS;
+	deadline = clock_ms() + ms;
 	for (;;) {
 		store_run_clear(r);
 		rc = store_run_get(st, id, 0, r);
-		if (rc != STORE_OK || r->state != RL_RUNNING ||
-		    clock_ms() >= deadline)
+		if ((missing ? rc != STORE_ERR_NOTFOUND : rc != STORE_OK ||
+		    r->state != RL_RUNNING) || clock_ms() >= deadline)
 			return rc;
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* Wait (at most MJ_RUN_STOP_WAIT_MS) until the stored run id ended. */
+static enum store_status
+stored_end(struct store *st, const char *id, struct store_run *r)
+{
+	return stored_wait(st, id, r, 0, MJ_RUN_STOP_WAIT_MS);
 }
 
 /*
@@ -358,17 +367,7 @@ stored_end(struct store *st, const char *id, struct store_run *r)
 static enum store_status
 stored_get(struct store *st, const char *id, struct store_run *r)
 {
-	struct timespec	 ts = { 0, 50 * 1000000L };
-	long long	 deadline;
-	enum store_status rc;
-
-	deadline = clock_ms() + MJ_STORE_CREATE_GRACE_MS;
-	for (;;) {
-		rc = store_run_get(st, id, 0, r);
-		if (rc != STORE_ERR_NOTFOUND || clock_ms() >= deadline)
-			return rc;
-		nanosleep(&ts, NULL);
-	}
+	return stored_wait(st, id, r, 1, MJ_STORE_CREATE_GRACE_MS);
 }
 
 /* A frame read from the store into a fresh mirror log. */

@@ -1337,8 +1337,10 @@ store_append(struct store *st, const char *id, const struct rl_frame *f,
 	return end(st, rc);
 }
 
-enum store_status
-store_holders(struct store *st, void (*fn)(void *, const char *), void *arg)
+/* fn(arg, text) for the first column of each row query k gives. */
+static enum store_status
+each_text(struct store *st, enum query k, void (*fn)(void *, const char *),
+    void *arg)
 {
 	sqlite3_stmt	*s = NULL;
 	enum store_status rc;
@@ -1346,7 +1348,7 @@ store_holders(struct store *st, void (*fn)(void *, const char *), void *arg)
 
 	rc = enter(st);
 	if (rc == STORE_OK)
-		rc = q(st, Q_HOLDERS, &s);
+		rc = q(st, k, &s);
 	if (rc == STORE_OK)
 		rc = bindv(st, s, ARGS(txt(st->holder)));
 	while (rc == STORE_OK) {
@@ -1358,6 +1360,12 @@ store_holders(struct store *st, void (*fn)(void *, const char *), void *arg)
 	}
 	sqlite3_reset(s);
 	return rc;
+}
+
+enum store_status
+store_holders(struct store *st, void (*fn)(void *, const char *), void *arg)
+{
+	return each_text(st, Q_HOLDERS, fn, arg);
 }
 
 enum store_status
@@ -1426,23 +1434,7 @@ store_batch_end(struct store *st)
 enum store_status
 store_stops(struct store *st, void (*fn)(void *, const char *), void *arg)
 {
-	sqlite3_stmt	*s = NULL;
-	enum store_status rc;
-	int		 row;
-
-	rc = enter(st);
-	if (rc == STORE_OK)
-		rc = q(st, Q_STOPS, &s);
-	if (rc == STORE_OK)
-		rc = bindv(st, s, ARGS(txt(st->holder)));
-	while (rc == STORE_OK) {
-		rc = step(st, s, &row);
-		if (rc != STORE_OK || !row)
-			break;
-		fn(arg, (const char *)sqlite3_column_text(s, 0));
-	}
-	sqlite3_reset(s);
-	return rc;
+	return each_text(st, Q_STOPS, fn, arg);
 }
 
 /* Whether run id exists into *found. */
