@@ -344,6 +344,13 @@
  * MJ_STORE_LOG_MS.
  */
 #define MJ_STORE_LANE_BUSY_MS	1
+/*
+ * A lane's cache write waits at most this long for the keeper's lock
+ * (its transactions take milliseconds), so that a request repeated as
+ * soon as the first is answered finds the answers; past it the write
+ * waits in the lane for a later turn.
+ */
+#define MJ_STORE_LANE_PUT_MS	200
 /* Turns a job waits for a busy store to take its claim (100 ms each). */
 #define MJ_CLAIM_TRIES		2
 /* Cache writes a lane keeps for later while the store is locked. */

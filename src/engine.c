@@ -719,8 +719,14 @@ cache_put(struct engine *e, struct call *c, const char *reqid,
 
 	if (!c->keyed || !cache_on(e))
 		return;
+	/*
+	 * Wait a little for the keeper's lock: the answer should be there
+	 * for a request that repeats this one as soon as it is answered.
+	 */
+	store_wait(e->store, MJ_STORE_LANE_PUT_MS);
 	st = store_cache_put(e->store, c->key, UP_KEY_LEN, text, len,
 	    e->cfg->cache_ttl_s, clock_wall_ms());
+	store_wait(e->store, 0);
 	if (st == STORE_ERR_BUSY && e->nputs < MJ_CACHE_PUTS_PENDING &&
 	    (p = calloc(1, sizeof(*p))) != NULL) {
 		/* The keeper is writing: keep it for the next turn. */

@@ -1384,6 +1384,14 @@ store_holder_gone(struct store *st, const char *holder)
 	return end(st, rc);
 }
 
+void
+store_wait(struct store *st, long ms)
+{
+	if (st != NULL && st->db != NULL)
+		sqlite3_busy_timeout(st->db, ms > INT_MAX ? INT_MAX :
+		    (int)ms);
+}
+
 enum store_status
 store_checkpoint(struct store *st, int restart)
 {

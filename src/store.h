@@ -93,7 +93,12 @@ enum store_status store_open_opts(const char *path, const char *holder,
 		    size_t errsz) __attribute__((warn_unused_result));
 /* Close; NULL is fine.  In a process other than the opener: does nothing. */
 void		 store_close(struct store *);
-
+/*
+ * How long a write waits for another writer's lock from now on (0: it
+ * doesn't: STORE_ERR_BUSY at once).  A runner lane waits a little for a
+ * cache write, not at all for a claim.
+ */
+void		 store_wait(struct store *, long ms);
 
 /* The schema version this build writes. */
 int		 store_latest_version(void);
