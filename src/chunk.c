@@ -22,6 +22,9 @@
  *     first NUL ("content\u0000x" names "content"); content keeps NULs;
  *   - counts: a number is truncated toward zero, negative gives 0, too
  *     large gives LONG_MAX; error.code may be an integer.
+ * Across chunks (chunk_parse_next) a high surrogate escape that ends a
+ * text is held in the caller's struct chunk_carry instead of becoming
+ * U+FFFD at once: servers cut their text between UTF-16 code units.
  * It is stricter than json-c's JSON_TOKENER_STRICT in what RFC 8259
  * forbids and json-c let through: raw control characters (< 0x20) in
  * strings, numbers like "1.", "1.e3", "00", "-01", and NaN/Infinity.
@@ -106,6 +109,9 @@ struct choice {
 	struct jval	 finish;	/* "finish_reason" */
 	struct jval	 content;	/* "delta"."content" */
 	struct jval	 refusal;	/* "delta"."refusal" */
+	struct jval	 reasoning;	/* "delta"."reasoning" (Ollama) */
+	struct jval	 reasoning_c;	/* "delta"."reasoning_content"
+					 * (DeepSeek, vLLM, llama.cpp) */
 };
 
 /* The spans chunk_parse() turns into a struct chunk. */
@@ -119,9 +125,13 @@ struct found {
 	int		 usage_obj;	/* "usage" is an object */
 	struct jval	 prompt;	/* "usage"."prompt_tokens" */
 	struct jval	 completion;	/* "usage"."completion_tokens" */
+	int		 gusage_obj;	/* "x_groq"."usage" is an object */
+	struct jval	 gprompt;	/* its prompt_tokens */
+	struct jval	 gcompletion;	/* its completion_tokens */
 };
 
 static int	skip_value(struct scan *, int, struct jval *);
+static size_t	put_utf8(long, unsigned char[4]);
 
 static int
 is_ws(char c)
@@ -444,6 +454,13 @@ dec1(const char **sp, const char *end, unsigned char u[4])
 	} else if (cp >= 0xdc00 && cp <= 0xdfff)
 		cp = 0xfffd;
 	*sp = p;
+	return put_utf8(cp, u);
+}
+
+/* Code point cp (< 0x110000) as UTF-8 into u[]; the count of bytes. */
+static size_t
+put_utf8(long cp, unsigned char u[4])
+{
 	if (cp < 0x80) {
 		u[0] = (unsigned char)cp;
 		return 1;
@@ -491,6 +508,65 @@ decode(const struct jval *v, char *dst)
 			k = dec1(&p, end, (unsigned char *)dst + len);
 			len += k;
 		}
+	}
+	return len;
+}
+
+/* The escape at p (end - p bytes left) is \\u of a high surrogate. */
+static int
+is_hi_esc(const char *p, const char *end)
+{
+	long	 cp;
+
+	if (end - p < 6 || p[0] != '\\' || p[1] != 'u')
+		return 0;
+	cp = hex4(p + 2);
+	return cp >= 0xd800 && cp <= 0xdbff;
+}
+
+/*
+ * decode() for a text of a stream with a pending high surrogate *hi (0:
+ * none): a low surrogate escape at the start completes it, anything else
+ * makes it U+FFFD; a high surrogate escape that ends v is left in *hi.
+ * dst has room for v->n + 3 bytes.
+ */
+static size_t
+decode_carry(const struct jval *v, char *dst, unsigned int *hi)
+{
+	const char	*p = v->s, *end = v->s + v->n, *bs;
+	size_t		 len = 0;
+	long		 lo;
+
+	if (*hi != 0) {
+		lo = -1;
+		if (end - p >= 6 && p[0] == '\\' && p[1] == 'u')
+			lo = hex4(p + 2);
+		if (lo >= 0xdc00 && lo <= 0xdfff) {
+			len = put_utf8(0x10000 + (((long)*hi - 0xd800) << 10) +
+			    (lo - 0xdc00), (unsigned char *)dst);
+			p += 6;
+		} else
+			len = put_utf8(0xfffd, (unsigned char *)dst);
+		*hi = 0;
+	}
+	if (!v->esc) {
+		memcpy(dst + len, p, (size_t)(end - p));
+		return len + (size_t)(end - p);
+	}
+	while (p < end) {
+		bs = memchr(p, '\\', (size_t)(end - p));
+		if (bs == NULL)
+			bs = end;
+		memcpy(dst + len, p, (size_t)(bs - p));
+		len += (size_t)(bs - p);
+		p = bs;
+		if (p == end)
+			break;
+		if (end - p == 6 && is_hi_esc(p, end)) {
+			*hi = (unsigned int)hex4(p + 2);
+			break;
+		}
+		len += dec1(&p, end, (unsigned char *)dst + len);
 	}
 	return len;
 }
@@ -577,15 +653,21 @@ scan_fields(struct scan *s, int level, const char *const *names,
 	return r;
 }
 
-/* "delta": content and refusal.  At s->p, level 3 ("choices".[i]). */
+/* "delta": content, refusal, reasoning.  At s->p, level 3. */
 static int
 scan_delta(struct scan *s, int level, struct choice *c)
 {
-	static const char *const names[] = { "content", "refusal", NULL };
-	struct jval *const outs[] = { &c->content, &c->refusal, NULL };
+	static const char *const names[] = {
+		"content", "refusal", "reasoning", "reasoning_content", NULL
+	};
+	struct jval *const outs[] = {
+		&c->content, &c->refusal, &c->reasoning, &c->reasoning_c, NULL
+	};
 
 	memset(&c->content, 0, sizeof(c->content));
 	memset(&c->refusal, 0, sizeof(c->refusal));
+	memset(&c->reasoning, 0, sizeof(c->reasoning));
+	memset(&c->reasoning_c, 0, sizeof(c->reasoning_c));
 	if (*s->p != '{')
 		return skip_value(s, level, NULL);
 	return scan_fields(s, level, names, outs);
@@ -664,22 +746,50 @@ scan_choices(struct scan *s, int level, struct found *f)
 	return r;
 }
 
-/* "usage" at s->p. */
+/* A usage object at s->p: *obj, its two counts. */
 static int
-scan_usage(struct scan *s, int level, struct found *f)
+scan_usage(struct scan *s, int level, int *obj, struct jval *prompt,
+    struct jval *completion)
 {
 	static const char *const names[] = {
 		"prompt_tokens", "completion_tokens", NULL
 	};
-	struct jval *const outs[] = { &f->prompt, &f->completion, NULL };
+	struct jval *const outs[] = { prompt, completion, NULL };
 
-	f->usage_obj = 0;
-	memset(&f->prompt, 0, sizeof(f->prompt));
-	memset(&f->completion, 0, sizeof(f->completion));
+	*obj = 0;
+	memset(prompt, 0, sizeof(*prompt));
+	memset(completion, 0, sizeof(*completion));
 	if (*s->p != '{')
 		return skip_value(s, level, NULL);
-	f->usage_obj = 1;
+	*obj = 1;
 	return scan_fields(s, level, names, outs);
+}
+
+/* Groq's "x_groq" at s->p: its "usage", if an object holds one. */
+static int
+scan_xgroq(struct scan *s, int level, struct found *f)
+{
+	struct jval	 key;
+	size_t		 n = 0;
+	int		 r;
+
+	f->gusage_obj = 0;
+	if (*s->p != '{')
+		return skip_value(s, level, NULL);
+	s->p++;
+	for (;;) {
+		r = obj_next(s, &n, &key);
+		if (r <= 0)
+			break;
+		if (KEY_IS(&key, "usage"))
+			r = scan_usage(s, level + 1, &f->gusage_obj,
+			    &f->gprompt, &f->gcompletion);
+		else
+			r = skip_value(s, level + 1, NULL);
+		if (r != 0)
+			return -1;
+	}
+	return r;
 }
 
 /* "error" at s->p: any value; message, code and type if an object. */
@@ -717,7 +827,10 @@ scan_top(struct scan *s, struct found *f)
 		if (KEY_IS(&key, "choices"))
 			r = scan_choices(s, 2, f);
 		else if (KEY_IS(&key, "usage"))
-			r = scan_usage(s, 2, f);
+			r = scan_usage(s, 2, &f->usage_obj, &f->prompt,
+			    &f->completion);
+		else if (KEY_IS(&key, "x_groq"))
+			r = scan_xgroq(s, 2, f);
 		else if (KEY_IS(&key, "error"))
 			r = scan_error(s, 2, f);
 		else
@@ -863,11 +976,52 @@ take_str(const struct jval *v, char **dst, size_t *lenp)
 	return CHUNK_OK;
 }
 
+/* s is one of the NULL-terminated names. */
+static int
+in_list(const char *s, const char *const *names)
+{
+	for (; *names != NULL; names++)
+		if (strcmp(s, *names) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The kind of an in-band error from its code and type: the codes of
+ * OpenAI (invalid_api_key, rate_limit_exceeded), OpenRouter (401, 429:
+ * the HTTP status as a number), Anthropic-style types (authentication_
+ * error, rate_limit_error) and OpenAI's 429 types (requests, tokens).
+ */
+static enum chunk_errkind
+error_kind(const char *code, const char *type)
+{
+	static const char *const auth[] = {
+		"401", "403", "invalid_api_key", "authentication_error",
+		"permission_error", "invalid_authentication", "unauthorized",
+		NULL
+	};
+	static const char *const rate[] = {
+		"429", "rate_limit_exceeded", "rate_limit_error",
+		"insufficient_quota", NULL
+	};
+	static const char *const rate_types[] = {
+		"requests", "tokens", NULL
+	};
+
+	if (in_list(code, auth) || in_list(type, auth))
+		return CHUNK_EK_AUTH;
+	if (in_list(code, rate) || in_list(type, rate) ||
+	    in_list(type, rate_types))
+		return CHUNK_EK_RATE;
+	return CHUNK_EK_OTHER;
+}
+
 /* The error fields: a message and a code, whatever the shape. */
 static enum chunk_status
 make_error(const struct found *f, struct chunk *out)
 {
 	const struct jval	*m = NULL, *code = NULL;
+	char			 ctext[64];
 
 	out->is_error = 1;
 	if (f->error.type == JT_STR)
@@ -885,6 +1039,17 @@ make_error(const struct found *f, struct chunk *out)
 		int_text(code, out->error_code, sizeof(out->error_code));
 	else if (code != NULL)
 		decode_cstr(code, out->error_code, sizeof(out->error_code));
+	ctext[0] = '\0';
+	if (f->error.type == JT_OBJ) {
+		if (f->etype.type == JT_STR)
+			decode_cstr(&f->etype, out->error_type,
+			    sizeof(out->error_type));
+		if (f->ecode.type == JT_NUM && f->ecode.isint)
+			int_text(&f->ecode, ctext, sizeof(ctext));
+		else if (f->ecode.type == JT_STR)
+			decode_cstr(&f->ecode, ctext, sizeof(ctext));
+	}
+	out->error_kind = error_kind(ctext, out->error_type);
 	if (m != NULL) {
 		/* Cut at the first NUL, as a C string. */
 		out->error_message = malloc(m->n + 1);
@@ -901,12 +1066,52 @@ make_error(const struct found *f, struct chunk *out)
 	return CHUNK_OK;
 }
 
-/* *out from what the scan found. */
+/*
+ * The text of v (JT_STR, or anything else: none) into *dst, *lenp, with
+ * the stream's pending surrogate *hi (NULL: no carrying); flush turns a
+ * surrogate still pending at the end into U+FFFD.  *dst stays NULL when
+ * nothing decodes (an empty text, a text that is only a carried half).
+ */
 static enum chunk_status
-make_chunk(const struct found *f, struct chunk *out)
+take_text(const struct jval *v, unsigned int *hi, int flush, char **dst,
+    size_t *lenp)
+{
+	size_t	 n = 0;
+	int	 has = v->type == JT_STR && v->n > 0;
+
+	if (hi == NULL)
+		return has ? take_str(v, dst, lenp) : CHUNK_OK;
+	if (!has && !(flush && *hi != 0))
+		return CHUNK_OK;
+	/* 3 for a U+FFFD before the text, 3 after it. */
+	*dst = malloc((has ? v->n : 0) + 7);
+	if (*dst == NULL)
+		return CHUNK_ERR_NOMEM;
+	if (has)
+		n = decode_carry(v, *dst, hi);
+	if (flush && *hi != 0) {
+		n += put_utf8(0xfffd, (unsigned char *)*dst + n);
+		*hi = 0;
+	}
+	if (n == 0) {
+		free(*dst);
+		*dst = NULL;
+		return CHUNK_OK;
+	}
+	(*dst)[n] = '\0';
+	*lenp = n;
+	return CHUNK_OK;
+}
+
+/* *out from what the scan found; *carry (if not NULL) is updated. */
+static enum chunk_status
+make_chunk(const struct found *f, struct chunk_carry *carry,
+    struct chunk *out)
 {
 	const struct choice	*c = &f->pick;
+	const struct jval	*rv;
 	enum chunk_status	 rc;
+	int			 flush;
 
 	if (f->error.type != JT_NONE && f->error.type != JT_NULL) {
 		rc = make_error(f, out);
@@ -917,12 +1122,18 @@ make_chunk(const struct found *f, struct chunk *out)
 		if (c->finish.type == JT_STR)
 			decode_cstr(&c->finish, out->finish_reason,
 			    sizeof(out->finish_reason));
-		if (c->content.type == JT_STR && c->content.n > 0) {
-			rc = take_str(&c->content, &out->content,
-			    &out->content_len);
-			if (rc != CHUNK_OK)
-				return rc;
-		}
+		flush = out->finish_reason[0] != '\0';
+		rc = take_text(&c->content, carry != NULL ? &carry->content_hi :
+		    NULL, flush, &out->content, &out->content_len);
+		if (rc != CHUNK_OK)
+			return rc;
+		/* Both names (newer vLLM): reasoning_content wins. */
+		rv = c->reasoning_c.type == JT_STR && c->reasoning_c.n > 0 ?
+		    &c->reasoning_c : &c->reasoning;
+		rc = take_text(rv, carry != NULL ? &carry->reasoning_hi : NULL,
+		    flush, &out->reasoning, &out->reasoning_len);
+		if (rc != CHUNK_OK)
+			return rc;
 		if (c->refusal.type == JT_STR && c->refusal.n > 0) {
 			rc = take_str(&c->refusal, &out->refusal, NULL);
 			if (rc != CHUNK_OK)
@@ -933,6 +1144,10 @@ make_chunk(const struct found *f, struct chunk *out)
 		out->has_usage = 1;
 		out->prompt_tokens = count(&f->prompt);
 		out->completion_tokens = count(&f->completion);
+	} else if (f->gusage_obj) {
+		out->has_usage = 1;
+		out->prompt_tokens = count(&f->gprompt);
+		out->completion_tokens = count(&f->gcompletion);
 	}
 	return CHUNK_OK;
 }
@@ -940,8 +1155,17 @@ make_chunk(const struct found *f, struct chunk *out)
 enum chunk_status
 chunk_parse(const char *data, size_t len, struct chunk *out)
 {
+	return chunk_parse_next(data, len, NULL, out);
+}
+
+enum chunk_status
+chunk_parse_next(const char *data, size_t len, struct chunk_carry *carry,
+    struct chunk *out)
+{
 	struct scan		 s;
 	struct found		 f;
+	struct chunk_carry	 next;
+	struct jval		 none;
 	enum chunk_status	 rc;
 
 	memset(out, 0, sizeof(*out));
@@ -953,6 +1177,22 @@ chunk_parse(const char *data, size_t len, struct chunk *out)
 		len--;
 	if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
 		out->done = 1;
+		if (carry == NULL)
+			return CHUNK_OK;
+		/* The halves still pending will never be completed. */
+		memset(&none, 0, sizeof(none));
+		next = *carry;
+		rc = take_text(&none, &next.content_hi, 1, &out->content,
+		    &out->content_len);
+		if (rc == CHUNK_OK)
+			rc = take_text(&none, &next.reasoning_hi, 1,
+			    &out->reasoning, &out->reasoning_len);
+		if (rc != CHUNK_OK) {
+			chunk_free(out);
+			return rc;
+		}
+		*carry = next;
+		out->done = 1;
 		return CHUNK_OK;
 	}
 	if (len == 0 || data[0] != '{' || len > (size_t)INT_MAX)
@@ -962,9 +1202,13 @@ chunk_parse(const char *data, size_t len, struct chunk *out)
 	s.end = data + len;
 	if (scan_top(&s, &f) != 0)
 		return CHUNK_ERR_JSON;
-	rc = make_chunk(&f, out);
+	if (carry != NULL)
+		next = *carry;
+	rc = make_chunk(&f, carry != NULL ? &next : NULL, out);
 	if (rc != CHUNK_OK)
 		chunk_free(out);
+	else if (carry != NULL)
+		*carry = next;
 	return rc;
 }
 
@@ -973,6 +1217,7 @@ chunk_free(struct chunk *c)
 {
 	free(c->content);
 	free(c->refusal);
+	free(c->reasoning);
 	free(c->error_message);
 	memset(c, 0, sizeof(*c));
 }
