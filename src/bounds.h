@@ -58,6 +58,12 @@
 /* Upstream: one SSE event's data, and the whole answer of one job. */
 #define MJ_SSE_EVENT_MAX	(256u * 1024)
 #define MJ_ANSWER_MAX		(256u * 1024)
+/*
+ * Bytes per token when a server sends no usage and the counts are
+ * estimated (docs/vendors.md): about what OpenAI's tokenizers give for
+ * English text and JSON.
+ */
+#define MJ_BYTES_PER_TOKEN	4u
 /* Upstream: error body kept for the message. */
 #define MJ_UPSTREAM_ERRBODY_MAX	4096
 /* Length of an upstream error message passed on to the client. */

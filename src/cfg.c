@@ -318,6 +318,7 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 	LNUM("MATCHJOBS_GRACE_MS", 0, 3600000, c->grace_ms);
 	LNUM("MATCHJOBS_DETACH_MS", 0, 3600000, c->detach_ms);
 	LNUM("MATCHJOBS_RUN_KEEP_MS", 1000, 86400000, c->run_keep_ms);
+	LNUM("MATCHJOBS_STREAM_REASONING", 0, 1, c->stream_reasoning);
 	LNUM("MATCHJOBS_PDF_TIMEOUT_MS", 100, 600000, c->pdf_timeout_ms);
 	LNUM("MATCHJOBS_PDF_MAX_PAGES", 1, 10000, c->pdf_pages_max);
 	LNUM("MATCHJOBS_PDF_ZYGOTE", 0, 1, c->pdf_zygote);

@@ -47,6 +47,8 @@ struct config {
 	int	 pdf_zygote;	/* 1: fork PDF children from a zygote */
 	int	 pdf_children_max; /* PDF children at once (default: one
 				   per online CPU) */
+	int	 stream_reasoning; /* send a reasoning model's thinking as
+				   `reasoning` events (default 0) */
 	int	 stream_usage;	/* send stream_options.include_usage */
 	long	 max_tokens;	/* 0: not sent */
 	char	*max_tokens_field; /* owned: "max_completion_tokens" */

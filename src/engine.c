@@ -96,6 +96,8 @@ struct run {
 	size_t			 cached;	/* jobs answered "cached" */
 	long			 prompt_tokens;
 	long			 completion_tokens;
+	size_t			 estimated;	/* jobs whose usage the server
+						   did not send (estimated) */
 	long long		 orphan_since;	/* clock_ms when the last
 						   follower left, or 0 */
 	int			 ended;		/* done appended */
@@ -195,10 +197,14 @@ status_event(struct run *r, const char *stage, const char *message,
 	emit(r, "status", ev);
 }
 
+/*
+ * A frame {"type":type,"index":index,"content":s} of type, a constant:
+ * "token" or "reasoning".
+ */
 static void
-token_event(struct run *r, size_t index, const char *s, size_t n)
+text_event(struct run *r, const char *type, size_t index, const char *s,
+    size_t n)
 {
-	static const char	 head[] = "{\"type\":\"token\",\"index\":";
 	static const char	 mid[] = ",\"content\":\"";
 	struct buf		*b = &r->eng->scratch;
 	char			 num[24];
@@ -209,14 +215,22 @@ token_event(struct run *r, size_t index, const char *s, size_t n)
 		num[--k] = (char)('0' + index % 10);
 	while ((index /= 10) > 0);
 	buf_reset(b);
-	if (buf_add(b, head, sizeof(head) - 1) != BUF_OK ||
+	if (buf_adds(b, "{\"type\":\"") != BUF_OK ||
+	    buf_adds(b, type) != BUF_OK ||
+	    buf_adds(b, "\",\"index\":") != BUF_OK ||
 	    buf_add(b, num + k, sizeof(num) - k) != BUF_OK ||
 	    buf_add(b, mid, sizeof(mid) - 1) != BUF_OK ||
 	    buf_add_json_str(b, s, n) != BUF_OK ||
 	    buf_adds(b, "\"}") != BUF_OK ||
-	    rl_append(r->log, "token", b->data, b->len, RL_RUNNING, NULL) !=
+	    rl_append(r->log, type, b->data, b->len, RL_RUNNING, NULL) !=
 	    RL_OK)
 		r->broken = 1;
+}
+
+static void
+token_event(struct run *r, size_t index, const char *s, size_t n)
+{
+	text_event(r, "token", index, s, n);
 }
 
 /* ---- results ---- */
@@ -385,6 +399,10 @@ response_new(struct run *r)
 	    json_object_new_int64(r->prompt_tokens));
 	json_object_object_add(u, "completion_tokens",
 	    json_object_new_int64(r->completion_tokens));
+	/* Said only when some counts are estimates (docs/vendors.md). */
+	if (r->estimated > 0)
+		json_object_object_add(u, "estimated_jobs",
+		    json_object_new_int64((int64_t)r->estimated));
 	json_object_object_add(o, "usage", u);
 	json_object_object_add(o, "elapsed_ms",
 	    json_object_new_int64(clock_ms() - r->in.started_ms));
@@ -593,6 +611,19 @@ on_token(void *arg, const char *s, size_t n)
 	return 0;
 }
 
+/* Reasoning text, with MATCHJOBS_STREAM_REASONING=1: to every subscriber. */
+static int
+on_reasoning(void *arg, const char *s, size_t n)
+{
+	struct call	*c = arg;
+	size_t		 i;
+
+	for (i = 0; i < c->nsubs; i++)
+		text_event(c->subs[i]->run, "reasoning", c->subs[i]->index,
+		    s, n);
+	return 0;
+}
+
 /* Every subscriber of c ends with code (c is being ended). */
 static void
 subs_fail(struct call *c, const char *code, const char *msg, int timed_out)
@@ -623,6 +654,8 @@ call_start(struct engine *e, struct call *c)
 	if (rc == 0)
 		rc = up_new(&c->t, e->cfg, e->pool, body.data, body.len,
 		    on_token, c);
+	if (rc == 0 && e->cfg->stream_reasoning)
+		up_set_reasoning(c->t, on_reasoning);
 	buf_free(&body);
 	if (rc == 0 && up_pool_add(e->pool, c->t, c) != 0) {
 		up_free(c->t);
@@ -1032,6 +1065,8 @@ call_end(struct engine *e, struct call *c, const struct up_result *r)
 		payer = c->subs[0]->run;
 		payer->prompt_tokens += r->prompt_tokens;
 		payer->completion_tokens += r->completion_tokens;
+		if (r->usage_estimated)
+			payer->estimated++;
 		c->subs[0]->cached = 0;
 	}
 	if (r->status != UP_OK && retry_later(e, c, r)) {

@@ -5,6 +5,11 @@
  * ended by "data: [DONE]" (or a clean EOF after a finish_reason, for
  * servers that omit it), with an optional usage chunk whose choices
  * are empty.  After a 200, errors come in-band as {"error": {...}}.
+ * The accents of other servers (docs/vendors.md) are read by chunk.c;
+ * here they decide the call's end: an in-band error's kind (auth, rate
+ * limit) picks its code, a finish_reason "error" (OpenRouter) fails the
+ * call, reasoning text goes to its own callback, and a call that ends
+ * without any usage gets an estimate, marked as one.
  */
 #include "config.h"
 
@@ -73,7 +78,9 @@ struct up_transfer {
 	struct buf		 answer;	/* content deltas so far */
 	struct buf		 errbody;	/* body of a non-2xx answer */
 	up_token_fn		 on_token;
+	up_token_fn		 on_reasoning;	/* NULL: reasoning dropped */
 	void			*arg;
+	struct chunk_carry	 carry;		/* surrogate between chunks */
 	void			*owner;		/* up_pool_add's */
 	long			 http_status;	/* from the status line */
 	long			 retry_after_ms; /* -1: none */
@@ -83,6 +90,8 @@ struct up_transfer {
 	int			 got_token;	/* a content delta arrived */
 	int			 got_finish;	/* a finish_reason arrived */
 	int			 got_done;	/* [DONE] arrived */
+	int			 got_usage;	/* a usage object arrived */
+	size_t			 reasoning_bytes; /* reasoning text so far */
 	long			 prompt_tokens;
 	long			 completion_tokens;
 	enum up_status		 fail;		/* set by callbacks */
@@ -524,27 +533,44 @@ on_event(void *arg, const char *event, const char *data, size_t len)
 
 	(void)event;
 	memset(&c, 0, sizeof(c));
-	if (chunk_parse(data, len, &c) != CHUNK_OK) {
+	if (chunk_parse_next(data, len, &t->carry, &c) != CHUNK_OK) {
 		chunk_free(&c);
 		set_fail(t, UP_ERR_PROTOCOL, "the model server sent "
 		    "something that is not a chat completion chunk", NULL);
 		return 1;
 	}
 	stop = 0;
-	if (c.done) {
+	if (c.done)
 		t->got_done = 1;
-	} else if (c.is_error) {
-		set_fail(t, UP_ERR_STREAM, "the model failed mid-answer: ",
+	if (c.is_error) {
+		set_fail(t, c.error_kind == CHUNK_EK_AUTH ? UP_ERR_AUTH :
+		    c.error_kind == CHUNK_EK_RATE ? UP_ERR_RATE_LIMIT :
+		    UP_ERR_STREAM, "the model failed mid-answer: ",
 		    c.error_message != NULL ? c.error_message : "unknown");
+		stop = 1;
+	} else if (strcmp(c.finish_reason, "error") == 0) {
+		set_fail(t, UP_ERR_STREAM, "the model failed mid-answer: ",
+		    "the server ended the answer with finish_reason \"error\"");
 		stop = 1;
 	} else {
 		if (c.has_usage) {
+			t->got_usage = 1;
 			t->prompt_tokens = c.prompt_tokens;
 			t->completion_tokens = c.completion_tokens;
 		}
 		if (c.finish_reason[0] != '\0')
 			t->got_finish = 1;
-		if (c.content != NULL && c.content_len > 0) {
+		if (c.reasoning != NULL) {
+			t->reasoning_bytes += c.reasoning_len;
+			if (t->on_reasoning != NULL &&
+			    t->on_reasoning(t->arg, c.reasoning,
+			    c.reasoning_len) != 0) {
+				set_fail(t, UP_ERR_CANCELLED,
+				    "cancelled", NULL);
+				stop = 1;
+			}
+		}
+		if (!stop && c.content != NULL && c.content_len > 0) {
 			t->got_token = 1;
 			if (buf_add(&t->answer, c.content, c.content_len)
 			    != BUF_OK) {
@@ -586,7 +612,8 @@ on_write(char *p, size_t size, size_t nmemb, void *arg)
 		return n;
 	}
 	st = ssep_feed(&t->sse, p, n, on_event, t);
-	if (t->got_token)
+	/* A reasoning model thinks before its first token: that counts. */
+	if (t->got_token || t->reasoning_bytes > 0)
 		t->deadline = t->last_byte + t->cfg->idle_timeout_ms;
 	if (st == SSEP_OK)
 		return n;
@@ -732,6 +759,12 @@ out:
 	else
 		*out = t;
 	return rc;
+}
+
+void
+up_set_reasoning(struct up_transfer *t, up_token_fn fn)
+{
+	t->on_reasoning = fn;
 }
 
 const char *
@@ -1026,6 +1059,26 @@ http_message(struct up_transfer *t, char *msg, size_t sz)
 	return hopeless;
 }
 
+/*
+ * A call that answered without a usage object (llama.cpp without
+ * include_usage, a proxy that drops it, MATCHJOBS_STREAM_USAGE=0):
+ * about MJ_BYTES_PER_TOKEN bytes a token, the request body for the
+ * prompt, the answer and the reasoning text for the completion.
+ */
+static void
+estimate_usage(const struct up_transfer *t, struct up_result *r)
+{
+	size_t	 in, out;
+
+	in = t->body != NULL ? strlen(t->body) : 0;
+	out = t->answer.len + t->reasoning_bytes;
+	r->prompt_tokens = (long)((in + MJ_BYTES_PER_TOKEN - 1) /
+	    MJ_BYTES_PER_TOKEN);
+	r->completion_tokens = (long)((out + MJ_BYTES_PER_TOKEN - 1) /
+	    MJ_BYTES_PER_TOKEN);
+	r->usage_estimated = 1;
+}
+
 static void
 finish(struct up_transfer *t, CURLcode cc, struct up_result *r)
 {
@@ -1034,6 +1087,7 @@ finish(struct up_transfer *t, CURLcode cc, struct up_result *r)
 	r->retry_after_ms = t->retry_after_ms;
 	r->prompt_tokens = t->prompt_tokens;
 	r->completion_tokens = t->completion_tokens;
+	r->usage_estimated = 0;
 	r->text = t->answer.data != NULL ? t->answer.data : "";
 	r->text_len = t->answer.len;
 
@@ -1088,6 +1142,8 @@ finish(struct up_transfer *t, CURLcode cc, struct up_result *r)
 		r->retryable = t->should_retry;
 	r->code = codes[r->status];
 	scrub(r->message, t->cfg->api_key);
+	if (r->status == UP_OK && !t->got_usage)
+		estimate_usage(t, r);
 }
 
 void

@@ -56,8 +56,13 @@ struct up_result {
 	const char	*text;		/* answer text; borrowed from the
 					   transfer, valid until up_free */
 	size_t		 text_len;
-	long		 prompt_tokens;	/* from the usage chunk, or 0 */
+	long		 prompt_tokens;	/* from the usage chunk, or 0;
+					   estimated when usage_estimated */
 	long		 completion_tokens;
+	int		 usage_estimated; /* UP_OK without any usage from
+					   the server: the counts are
+					   estimated from byte counts
+					   (MJ_BYTES_PER_TOKEN) */
 	long		 retry_after_ms; /* from retry-after(-ms), or -1 */
 	int		 retryable;	/* failed before any token, and a
 					   retry may help (429 but not
@@ -142,6 +147,12 @@ int		 up_new(struct up_transfer **out, const struct config *,
 		    struct up_pool *, const char *body, size_t body_len,
 		    up_token_fn, void *arg)
 		    __attribute__((warn_unused_result));
+/*
+ * Hand t's reasoning text (delta.reasoning, delta.reasoning_content) to
+ * fn with up_new's arg, as it arrives (NULL, the default: dropped).  It
+ * is never part of the answer text.  Call before up_pool_add().
+ */
+void		 up_set_reasoning(struct up_transfer *, up_token_fn fn);
 /* The answer text received so far (content deltas), borrowed. */
 const char	*up_text(const struct up_transfer *, size_t *len);
 /*
