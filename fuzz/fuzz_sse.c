@@ -12,8 +12,9 @@
  * The stream is fed whole and split in two (each piece in a malloc'd
  * buffer of exactly its size); both must give the same status, the
  * same pending flag and the same events (hashed).  Every event of the
- * whole run goes through chunk_parse(), whose result is checked against
- * the contract in chunk.h.  Any broken invariant aborts.
+ * whole run goes through chunk_parse_next() with one carry for the run,
+ * as upstream.c does, and its result is checked against the contract in
+ * chunk.h.  Any broken invariant aborts.
  */
 #include "config.h"
 
@@ -35,7 +36,8 @@ struct trace {
 	uint64_t	 h;		/* FNV-1a of the events */
 	size_t		 n;		/* events */
 	size_t		 max;		/* max_event of the parser */
-	int		 chunks;	/* run chunk_parse() on each event */
+	int		 chunks;	/* run chunk_parse_next() on each event */
+	struct chunk_carry carry;	/* its state across the events */
 };
 
 static void
@@ -62,11 +64,21 @@ is_zero(const void *p, size_t n)
 	return 1;
 }
 
-/* chunk_parse() on one event's data, checked against chunk.h. */
+/* A carried half is none or a high surrogate. */
+static int
+carry_ok(const struct chunk_carry *k)
+{
+	return (k->content_hi == 0 || (k->content_hi >= 0xd800 &&
+	    k->content_hi <= 0xdbff)) && (k->reasoning_hi == 0 ||
+	    (k->reasoning_hi >= 0xd800 && k->reasoning_hi <= 0xdbff));
+}
+
+/* chunk_parse_next() on one event's data, checked against chunk.h. */
 static void
-check_chunk(const char *data, size_t len)
+check_chunk(const char *data, size_t len, struct chunk_carry *carry)
 {
 	struct chunk		 c;
+	struct chunk_carry	 before = *carry;
 	enum chunk_status	 st;
 	char			*copy;
 
@@ -75,17 +87,28 @@ check_chunk(const char *data, size_t len)
 	CHECK(copy != NULL);
 	memcpy(copy, data, len);
 	memset(&c, 0xa5, sizeof(c));	/* *out is overwritten */
-	st = chunk_parse(copy, len, &c);
+	st = chunk_parse_next(copy, len, carry, &c);
 	free(copy);
 	CHECK(st < CHUNK__MAX && chunk_strerror(st) != NULL);
+	CHECK(carry_ok(carry));
 	if (st != CHUNK_OK) {
 		CHECK(is_zero(&c, sizeof(c)));
+		CHECK(memcmp(carry, &before, sizeof(before)) == 0);
 		chunk_free(&c);
 		return;
 	}
+	/* [DONE] has text only for a half that was pending. */
 	if (c.done)
-		CHECK(c.content == NULL && c.refusal == NULL &&
-		    !c.is_error && !c.has_usage);
+		CHECK((c.content == NULL || before.content_hi != 0) &&
+		    (c.reasoning == NULL || before.reasoning_hi != 0) &&
+		    c.refusal == NULL && !c.is_error && !c.has_usage &&
+		    carry->content_hi == 0 && carry->reasoning_hi == 0);
+	CHECK((c.reasoning == NULL) == (c.reasoning_len == 0));
+	CHECK(c.reasoning == NULL || c.reasoning[c.reasoning_len] == '\0');
+	CHECK(c.reasoning_len <= len);
+	CHECK(memchr(c.error_type, '\0', sizeof(c.error_type)) != NULL);
+	CHECK((unsigned)c.error_kind < CHUNK_EK__MAX);
+	CHECK(c.is_error || c.error_kind == CHUNK_EK_OTHER);
 	CHECK((c.content == NULL) == (c.content_len == 0));
 	CHECK(c.content == NULL || c.content[c.content_len] == '\0');
 	CHECK(c.content_len <= len);
@@ -115,7 +138,7 @@ on_event(void *arg, const char *event, const char *data, size_t len)
 	mix(t, data, len);
 	t->n++;
 	if (t->chunks)
-		check_chunk(data, len);
+		check_chunk(data, len, &t->carry);
 	return 0;
 }
 

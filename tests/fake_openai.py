@@ -111,6 +111,47 @@ a job's jobdata).  Several directive blocks in one message are merged.
 
 Values are integers where an integer is expected; a malformed value is
 ignored.  Directives never affect requests that do not carry them.
+
+Accents
+-------
+How servers other than OpenAI stream (docs/vendors.md cites where each
+shape comes from), chosen by a directive; the answer is the same:
+
+  accent=azure      Azure OpenAI: a first chunk with "choices": [] and
+                    "prompt_filter_results"; "content_filter_results" in
+                    every choice; content-filter chunks without "delta"
+                    (with "content_filter_offsets") mid-stream and after
+                    the finish chunk, whose delta is {}.
+  accent=openrouter ": OPENROUTER PROCESSING" comments before and between
+                    chunks, "provider" and "native_finish_reason" fields,
+                    the usage on a last chunk without choices.
+  accent=groq       "x_groq": {"id"} on the first chunk, the usage only in
+                    "x_groq"."usage" of the finish chunk.
+  accent=vllm       no "usage" key in the chunks, "stop_reason" in the
+                    finish chunk, the usage chunk with "choices": [] (with
+                    include_usage).
+  accent=ollama     "delta.reasoning" chunks (content "") before the answer,
+                    "role" in every delta, fp_ollama.
+  accent=deepseek   ": keep-alive" comments, "delta.reasoning_content"
+                    chunks (content null) before the answer, the usage on
+                    the finish chunk (with reasoning_tokens).
+  accent=llamacpp   "timings" on every chunk, the usage on the finish chunk
+                    (no_usage=1: none, as older builds), and with
+                    include_usage a last chunk with "choices": [].
+  reasoning=TEXT    the reasoning text of ollama/deepseek (default: a fixed
+                    sentence holding "REASONING-TEXT").
+  error_after=N     with accent=openrouter: after N content tokens an error
+                    chunk {"error": {"code", "message"}, "choices": [{...
+                    "finish_reason": "error"}]}, then the stream ends.
+  error_code=C      its code (default "server_error"; digits: a number).
+  stream_error=C    a 200 whose only event is {"error": ...}: C digits
+                    (401, 429) give OpenRouter's {"code": C, "message"}, C
+                    invalid_api_key OpenAI's, anything else {"code": C}.
+  split_surrogate=1 the summary starts with U+1F600, sent \\u-escaped and
+                    cut between its two UTF-16 halves across two chunks.
+With an accent, each request's log entry also has content_sent (the
+answer text), reasoning_sent and usage_sent (the usage object it sent:
+prompt_tokens, completion_tokens, total_tokens; absent if none).
 """
 
 import argparse
@@ -136,6 +177,7 @@ INT_KEYS = {
     "status", "fail_times", "delay_first", "delay", "hang", "drop_after",
     "garbage", "prose", "midstream_error", "no_done", "no_usage",
     "comments", "crlf", "tokens", "stamp", "retry_after_ms", "quoted",
+    "error_after", "split_surrogate",
 }
 
 POLL_INTERVAL = 0.05          # seconds between client-gone checks
@@ -638,6 +680,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.state.update(entry, tokens_sent=1)
 
     def stream(self, entry, model, tokens, usage, d, want_usage):
+        if d.get("accent") or d.get("stream_error") or \
+                d.get("split_surrogate"):
+            accent_stream(self, entry, model, tokens, usage, d, want_usage)
+            return
         nl = "\r\n" if d.get("crlf") else "\n"
         created = int(time.time())
         cid = "chatcmpl-fake%d" % entry["id"]
@@ -744,6 +790,244 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
         raise Dropped()
+
+
+# ---- accents: other servers' streams (docs/vendors.md) ------------------
+
+DEFAULT_REASONING = ("The user wants a JSON score. REASONING-TEXT: weigh "
+                     "the résumé against the job, then answer.")
+FILTER_OK = {k: {"filtered": False, "severity": "safe"}
+             for k in ("hate", "self_harm", "sexual", "violence")}
+
+
+def surrogate_split(tokens):
+    """(tokens, text) of an answer whose summary starts with U+1F600, cut
+    between the character's UTF-16 halves: one token ends with the high
+    surrogate, the next starts with the low one (lone surrogates here,
+    \\u-escaped on the wire)."""
+    text = "".join(tokens)
+    mark = '"summary": "'
+    pos = text.find(mark)
+    pos = pos + len(mark) if pos >= 0 else 0
+    head, tail = text[:pos], text[pos:]
+    out = split_tokens(head, "a") if head else [""]
+    out[-1] += "\ud83d"
+    rest = split_tokens(tail, "b")
+    out.append("\ude00" + (rest[0] if rest else ""))
+    out.extend(rest[1:])
+    return out, head + "\U0001F600" + tail
+
+
+def accent_stream(h, entry, model, tokens, usage, d, want_usage):
+    """Stream the answer the way d["accent"]'s server does."""
+    accent = d.get("accent", "openai")
+    created = int(time.time())
+    cid = "chatcmpl-fake%d" % entry["id"]
+    text = "".join(tokens)
+    if d.get("split_surrogate"):
+        tokens, text = surrogate_split(tokens)
+    reasoning = d.get("reasoning", DEFAULT_REASONING) \
+        if accent in ("ollama", "deepseek") else ""
+    h.state.update(entry, status=200, content_sent=text,
+                   reasoning_sent=reasoning)
+
+    def event(obj):
+        data = obj if isinstance(obj, str) else json.dumps(
+            obj, ensure_ascii=bool(d.get("split_surrogate")),
+            separators=(",", ":"))
+        h.write_chunk(("data: %s\n\n" % data).encode())
+
+    def comment(text):
+        h.write_chunk((": %s\n\n" % text).encode())
+
+    def usage_out(extra=None):
+        """usage (with extra keys) as sent, noted in the log entry."""
+        h.state.update(entry, usage_sent=usage)
+        return dict(usage, **(extra or {}))
+
+    def sent(i):
+        with h.state.lock:
+            entry["tokens_sent"] = i + 1
+            if entry["first_token_at"] is None:
+                entry["first_token_at"] = time.time()
+
+    h.send_response(200)
+    h.send_header("Content-Type", "text/event-stream; charset=utf-8")
+    h.send_header("Cache-Control", "no-cache")
+    h.send_header("Transfer-Encoding", "chunked")
+    h.end_headers()
+    try:
+        h.wfile.flush()
+    except OSError:
+        raise ClientGone()
+
+    if d.get("stream_error"):
+        code = d["stream_error"]
+        if code == "invalid_api_key":
+            err = {"message": "Incorrect API key provided: sk-abc***.",
+                   "type": "invalid_request_error", "param": None,
+                   "code": "invalid_api_key"}
+        elif code.isdigit():
+            err = {"code": int(code), "message": {
+                "401": "User not found.",
+                "402": "Insufficient credits.",
+                "429": "Rate limit exceeded: free-models-per-min.",
+            }.get(code, "Error %s." % code)}
+        else:
+            err = {"code": code, "message": "Stream failed."}
+        event({"error": err})
+        h.write_chunk(b"")
+        return
+
+    base = {"id": cid, "object": "chat.completion.chunk",
+            "created": created, "model": model}
+    if accent == "azure":
+        event({"choices": [], "created": 0, "id": "", "model": "",
+               "object": "", "prompt_filter_results": [
+                   {"prompt_index": 0,
+                    "content_filter_results": FILTER_OK}]})
+
+        def chunk(delta, finish=None):
+            return dict(base, system_fingerprint="fp_azure", choices=[{
+                "content_filter_results": {} if finish or "role" in delta
+                else FILTER_OK, "delta": delta, "finish_reason": finish,
+                "index": 0, "logprobs": None}], usage=None)
+
+        def annotation(offset):
+            return {"id": "", "object": "", "created": 0, "model": "",
+                    "choices": [{"index": 0, "finish_reason": None,
+                                 "content_filter_results": FILTER_OK,
+                                 "content_filter_offsets": {
+                                     "check_offset": offset,
+                                     "start_offset": offset,
+                                     "end_offset": offset + 40}}],
+                    "usage": None}
+        event(chunk({"role": "assistant", "content": "", "refusal": None}))
+        for i, tok in enumerate(tokens):
+            event(chunk({"content": tok}))
+            sent(i)
+            if i == len(tokens) // 2:
+                event(annotation(0))
+        event(chunk({}, "stop"))
+        event(annotation(len(text)))
+        if want_usage:
+            event(dict(base, choices=[], usage=usage_out()))
+    elif accent == "openrouter":
+        comment("OPENROUTER PROCESSING")
+        comment("OPENROUTER PROCESSING")
+
+        def chunk(delta, finish=None):
+            return dict(base, provider="OpenAI", choices=[{
+                "index": 0, "delta": delta, "finish_reason": finish,
+                "native_finish_reason": finish, "logprobs": None}])
+        event(chunk({"role": "assistant", "content": ""}))
+        for i, tok in enumerate(tokens):
+            if i == d.get("error_after"):
+                code = d.get("error_code", "server_error")
+                event(dict(base, provider="OpenAI", error={
+                    "code": int(code) if code.isdigit() else code,
+                    "message": "Provider disconnected unexpectedly"},
+                    choices=[{"index": 0, "delta": {"content": ""},
+                              "finish_reason": "error"}]))
+                h.write_chunk(b"")
+                return
+            if i % 3 == 2:
+                comment("OPENROUTER PROCESSING")
+            event(chunk({"role": "assistant", "content": tok}))
+            sent(i)
+        event(chunk({"role": "assistant", "content": ""}, "stop"))
+        event(dict(base, provider="OpenAI", choices=[],
+                   usage=usage_out({"cost": 0.00042})))
+    elif accent == "groq":
+        def chunk(delta, finish=None, **kw):
+            return dict(base, system_fingerprint="fp_groq", choices=[{
+                "index": 0, "delta": delta, "logprobs": None,
+                "finish_reason": finish}], **kw)
+        event(chunk({"role": "assistant", "content": ""},
+                    x_groq={"id": "req_fake%d" % entry["id"]}))
+        for i, tok in enumerate(tokens):
+            event(chunk({"content": tok}))
+            sent(i)
+        event(chunk({}, "stop", x_groq={
+            "id": "req_fake%d" % entry["id"], "usage": usage_out(dict(
+                queue_time=0.02, prompt_time=0.01,
+                completion_time=0.05, total_time=0.06))}))
+    elif accent == "vllm":
+        def chunk(delta, finish=None, **kw):
+            return dict(base, choices=[dict({
+                "index": 0, "delta": delta, "logprobs": None,
+                "finish_reason": finish}, **kw)])
+        event(chunk({"role": "assistant", "content": ""}))
+        for i, tok in enumerate(tokens):
+            event(chunk({"content": tok}))
+            sent(i)
+        event(chunk({"content": ""}, "stop", stop_reason=None))
+        if want_usage and not d.get("no_usage"):
+            event(dict(base, choices=[], usage=usage_out()))
+    elif accent in ("ollama", "deepseek"):
+        field = "reasoning" if accent == "ollama" else "reasoning_content"
+        if accent == "deepseek":
+            comment("keep-alive")
+
+        def chunk(delta, finish=None, **kw):
+            if accent == "ollama":
+                delta = dict({"role": "assistant"}, **delta)
+            return dict(base, system_fingerprint="fp_" + accent, choices=[{
+                "index": 0, "delta": delta, "logprobs": None,
+                "finish_reason": finish}], **kw)
+        empty = "" if accent == "ollama" else None
+        for piece in split_tokens(reasoning, "r", 6):
+            event(chunk({"content": empty, field: piece}))
+        for i, tok in enumerate(tokens):
+            event(chunk({"content": tok} if accent == "ollama" else
+                        {"content": tok, field: None}))
+            sent(i)
+        if accent == "deepseek":
+            event(chunk({"content": ""}, "stop", usage=usage_out(
+                {"completion_tokens_details": {"reasoning_tokens": 6}})))
+        else:
+            event(chunk({"content": ""}, "stop"))
+            if want_usage:
+                event(dict(base, system_fingerprint="fp_ollama",
+                           choices=[], usage=usage_out()))
+    elif accent == "llamacpp":
+        def timings(n):
+            return {"prompt_n": usage["prompt_tokens"], "prompt_ms": 12.5,
+                    "predicted_n": n, "predicted_ms": 3.0 * n,
+                    "predicted_per_second": 333.3}
+
+        def chunk(delta, finish=None, **kw):
+            return dict({"choices": [{"finish_reason": finish, "index": 0,
+                                      "delta": delta}],
+                         "created": created, "id": cid, "model": model,
+                         "system_fingerprint": "b4500-fake",
+                         "object": "chat.completion.chunk"}, **kw)
+        event(chunk({"role": "assistant", "content": None}))
+        for i, tok in enumerate(tokens):
+            event(chunk({"content": tok}, timings=timings(i + 1)))
+            sent(i)
+        final = {"timings": timings(len(tokens))}
+        if not d.get("no_usage"):
+            final["usage"] = usage_out()
+        event(chunk({}, "stop", **final))
+        if want_usage and not d.get("no_usage"):
+            event(dict(chunk({}), choices=[], usage=usage_out(),
+                       timings=timings(len(tokens))))
+    else:   # openai, with split_surrogate
+        def chunk(delta, finish=None):
+            return dict(base, choices=[{"index": 0, "delta": delta,
+                                        "logprobs": None,
+                                        "finish_reason": finish}],
+                        usage=None)
+        event(chunk({"role": "assistant", "content": ""}))
+        for i, tok in enumerate(tokens):
+            event(chunk({"content": tok}))
+            sent(i)
+        event(chunk({}, "stop"))
+        if want_usage:
+            event(dict(base, choices=[], usage=usage_out()))
+    event("[DONE]")
+    h.write_chunk(b"")
 
 
 class Server(http.server.ThreadingHTTPServer):

@@ -2,7 +2,9 @@
  * unit_chunk.c - TAP tests for the stream payload reader (chunk.c).
  *
  * The payloads are shaped like what api.openai.com, OpenRouter and vLLM
- * send on a chat.completions stream.
+ * send on a chat.completions stream; the accents of Azure, OpenRouter,
+ * Groq, vLLM, Ollama, DeepSeek and llama.cpp are quoted from captured
+ * streams (docs/vendors.md).
  */
 #include "config.h"
 
@@ -663,6 +665,373 @@ test_prefixes(void)
 	chunk_free(&c);
 }
 
+
+/* ---- the accents of other servers (docs/vendors.md) ---- */
+
+/* chunk_parse_next() on a C string. */
+static enum chunk_status
+next(const char *s, struct chunk_carry *k, struct chunk *c)
+{
+	return chunk_parse_next(s, strlen(s), k, c);
+}
+
+/* The text p[0..n) is want (NULL: none, p NULL and n 0). */
+static int
+same_text(const char *p, size_t n, const char *want)
+{
+	if (want == NULL)
+		return p == NULL && n == 0;
+	return p != NULL && n == strlen(want) && memcmp(p, want, n) == 0;
+}
+
+#define text_is(c, want)	same_text((c)->content, (c)->content_len, (want))
+#define reasoning_is(c, want)	same_text((c)->reasoning, (c)->reasoning_len, \
+	(want))
+
+static void
+test_azure(void)
+{
+	struct chunk	 c;
+
+	ok(parse("{\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\","
+	    "\"object\":\"\",\"prompt_filter_results\":[{\"prompt_index\":0,"
+	    "\"content_filter_results\":{\"hate\":{\"filtered\":false,"
+	    "\"severity\":\"safe\"},\"self_harm\":{\"filtered\":false,"
+	    "\"severity\":\"safe\"}}}]}", &c) == CHUNK_OK && !c.done &&
+	    text_is(&c, NULL) && c.refusal == NULL && !c.is_error &&
+	    !c.has_usage && c.finish_reason[0] == '\0',
+	    "azure: prompt_filter_results chunk with empty choices is nothing");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"content_filter_results\":{\"hate\":{"
+	    "\"filtered\":false,\"severity\":\"safe\"}},\"delta\":{\"content\":"
+	    "\" have\"},\"finish_reason\":null,\"index\":0,\"logprobs\":null}],"
+	    "\"created\":1701059531,\"id\":\"chatcmpl-8P\",\"model\":"
+	    "\"gpt-35-turbo-16k\",\"object\":\"chat.completion.chunk\"}", &c) ==
+	    CHUNK_OK && text_is(&c, " have"),
+	    "azure: content beside content_filter_results");
+	chunk_free(&c);
+	ok(parse("{\"id\":\"\",\"object\":\"\",\"created\":0,\"model\":\"\","
+	    "\"choices\":[{\"index\":0,\"finish_reason\":null,"
+	    "\"content_filter_results\":{\"violence\":{\"filtered\":false,"
+	    "\"severity\":\"safe\"}},\"content_filter_offsets\":{"
+	    "\"check_offset\":44,\"start_offset\":44,\"end_offset\":198}}],"
+	    "\"usage\":null}", &c) == CHUNK_OK && text_is(&c, NULL) &&
+	    c.finish_reason[0] == '\0' && !c.is_error && !c.has_usage,
+	    "azure: a content-filter chunk without delta is nothing");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"content_filter_results\":{},\"delta\":{},"
+	    "\"finish_reason\":\"stop\",\"index\":0,\"logprobs\":null}],"
+	    "\"created\":1,\"id\":\"x\",\"model\":\"gpt-4o\",\"object\":"
+	    "\"chat.completion.chunk\",\"usage\":null}", &c) == CHUNK_OK &&
+	    strcmp(c.finish_reason, "stop") == 0 && text_is(&c, NULL),
+	    "azure: the finish chunk (delta {}, content_filter_results {})");
+	chunk_free(&c);
+}
+
+static void
+test_openrouter(void)
+{
+	struct chunk	 c;
+
+	ok(parse("{\"id\":\"cmpl-abc123\",\"object\":\"chat.completion.chunk\","
+	    "\"created\":1234567890,\"model\":\"gpt-3.5-turbo\",\"provider\":"
+	    "\"openai\",\"error\":{\"code\":\"server_error\",\"message\":"
+	    "\"Provider disconnected unexpectedly\"},\"choices\":[{\"index\":0,"
+	    "\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}", &c)
+	    == CHUNK_OK && c.is_error && text_is(&c, NULL) &&
+	    strcmp(c.error_code, "server_error") == 0 &&
+	    strcmp(c.error_message, "Provider disconnected unexpectedly") == 0 &&
+	    strcmp(c.finish_reason, "error") == 0 &&
+	    c.error_kind == CHUNK_EK_OTHER,
+	    "openrouter: a mid-stream error beside finish_reason error");
+	chunk_free(&c);
+	ok(parse("{\"error\":{\"code\":502,\"message\":\"Provider returned "
+	    "error\",\"metadata\":{\"raw\":\"x\",\"provider_name\":\"y\"}},"
+	    "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},"
+	    "\"finish_reason\":\"error\"}]}", &c) == CHUNK_OK && c.is_error &&
+	    strcmp(c.error_code, "502") == 0 && c.error_type[0] == '\0' &&
+	    c.error_kind == CHUNK_EK_OTHER,
+	    "openrouter: a numeric 502 with metadata");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[],\"usage\":{\"prompt_tokens\":12,"
+	    "\"completion_tokens\":3,\"total_tokens\":15,\"cost\":0.00042}}",
+	    &c) == CHUNK_OK && c.has_usage && c.prompt_tokens == 12 &&
+	    c.completion_tokens == 3, "openrouter: usage with cost");
+	chunk_free(&c);
+}
+
+static void
+test_error_kinds(void)
+{
+	static const struct {
+		const char		*json;
+		enum chunk_errkind	 kind;
+		const char		*what;
+	} t[] = {
+		{ "{\"error\":{\"code\":401,\"message\":\"User not found.\"}}",
+		    CHUNK_EK_AUTH, "code 401 (OpenRouter)" },
+		{ "{\"error\":{\"message\":\"Incorrect API key provided\","
+		    "\"type\":\"invalid_request_error\",\"param\":null,"
+		    "\"code\":\"invalid_api_key\"}}",
+		    CHUNK_EK_AUTH, "code invalid_api_key (OpenAI)" },
+		{ "{\"error\":{\"code\":403,\"message\":\"no\"}}",
+		    CHUNK_EK_AUTH, "code 403" },
+		{ "{\"error\":{\"type\":\"authentication_error\",\"code\":null,"
+		    "\"message\":\"bad key\"}}",
+		    CHUNK_EK_AUTH, "type authentication_error" },
+		{ "{\"error\":{\"code\":429,\"message\":\"slow down\"}}",
+		    CHUNK_EK_RATE, "code 429" },
+		{ "{\"error\":{\"code\":\"rate_limit_exceeded\","
+		    "\"type\":\"requests\",\"message\":\"m\"}}",
+		    CHUNK_EK_RATE, "code rate_limit_exceeded" },
+		{ "{\"error\":{\"code\":\"insufficient_quota\",\"message\":"
+		    "\"m\"}}", CHUNK_EK_RATE, "code insufficient_quota" },
+		{ "{\"error\":{\"code\":\"server_error\",\"message\":\"m\"}}",
+		    CHUNK_EK_OTHER, "code server_error" },
+		{ "{\"error\":{\"code\":\"4010\",\"message\":\"m\"}}",
+		    CHUNK_EK_OTHER, "code 4010 is not 401" },
+		{ "{\"error\":\"401\"}", CHUNK_EK_OTHER,
+		    "an error string is no code" },
+		{ "{\"error\":{\"code\":401.0,\"message\":\"m\"}}",
+		    CHUNK_EK_OTHER, "code 401.0 is not an integer" },
+	};
+	struct chunk	 c;
+	size_t		 i;
+	char		 what[96];
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(what, sizeof(what), "error kind: %s", t[i].what);
+		ok(parse(t[i].json, &c) == CHUNK_OK && c.is_error &&
+		    c.error_kind == t[i].kind, "%s", what);
+		chunk_free(&c);
+	}
+	ok(parse("{\"error\":{\"message\":\"m\",\"type\":\"invalid_request_"
+	    "error\",\"code\":\"invalid_api_key\"}}", &c) == CHUNK_OK &&
+	    strcmp(c.error_type, "invalid_request_error") == 0 &&
+	    strcmp(c.error_code, "invalid_api_key") == 0,
+	    "error_type is kept beside error_code");
+	chunk_free(&c);
+}
+
+static void
+test_groq(void)
+{
+	struct chunk	 c;
+
+	ok(parse("{\"id\":\"chatcmpl-e7\",\"object\":\"chat.completion.chunk\","
+	    "\"created\":1745935006,\"model\":\"llama-3.3-70b-versatile\","
+	    "\"system_fingerprint\":\"fp_3f\",\"choices\":[{\"index\":0,"
+	    "\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
+	    "\"x_groq\":{\"id\":\"req_01jt\",\"usage\":{\"queue_time\":0.05,"
+	    "\"prompt_tokens\":48,\"prompt_time\":0.002,\"completion_tokens\":"
+	    "51,\"completion_time\":0.18,\"total_tokens\":99,\"total_time\":"
+	    "0.19}}}", &c) == CHUNK_OK && c.has_usage &&
+	    c.prompt_tokens == 48 && c.completion_tokens == 51 &&
+	    strcmp(c.finish_reason, "stop") == 0,
+	    "groq: usage in x_groq.usage of the finish chunk");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+	    "\"content\":\"\"}}],\"x_groq\":{\"id\":\"req_01jt\"}}", &c) ==
+	    CHUNK_OK && !c.has_usage, "groq: x_groq without usage");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[],\"usage\":{\"prompt_tokens\":1,"
+	    "\"completion_tokens\":2},\"x_groq\":{\"usage\":{\"prompt_tokens\":"
+	    "7,\"completion_tokens\":8}}}", &c) == CHUNK_OK && c.has_usage &&
+	    c.prompt_tokens == 1 && c.completion_tokens == 2,
+	    "groq: a top-level usage wins over x_groq.usage");
+	chunk_free(&c);
+	ok(parse("{\"usage\":null,\"x_groq\":{\"usage\":{\"prompt_tokens\":"
+	    "7,\"completion_tokens\":8}}}", &c) == CHUNK_OK && c.has_usage &&
+	    c.prompt_tokens == 7 && c.completion_tokens == 8,
+	    "groq: usage null, x_groq.usage counts");
+	chunk_free(&c);
+	ok(parse("{\"x_groq\":{\"usage\":null}}", &c) == CHUNK_OK &&
+	    !c.has_usage, "groq: x_groq.usage null is no usage");
+	chunk_free(&c);
+	ok(parse("{\"x_groq\":[1,{\"usage\":{}}]}", &c) == CHUNK_OK &&
+	    !c.has_usage, "groq: x_groq not an object is skipped");
+	chunk_free(&c);
+}
+
+static void
+test_local_servers(void)
+{
+	struct chunk	 c;
+
+	ok(parse("{\"id\":\"chat-2487\",\"object\":\"chat.completion.chunk\","
+	    "\"created\":1723032007,\"model\":\"meta-llama/Meta-Llama-3-8B\","
+	    "\"choices\":[],\"usage\":{\"prompt_tokens\":16,\"total_tokens\":"
+	    "26,\"completion_tokens\":10}}", &c) == CHUNK_OK && c.has_usage &&
+	    c.prompt_tokens == 16 && c.completion_tokens == 10 &&
+	    text_is(&c, NULL), "vllm: usage chunk with choices []");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},"
+	    "\"logprobs\":null,\"finish_reason\":\"stop\",\"stop_reason\":"
+	    "null}]}", &c) == CHUNK_OK && strcmp(c.finish_reason, "stop") == 0,
+	    "vllm: finish chunk with stop_reason");
+	chunk_free(&c);
+	ok(parse("{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\","
+	    "\"created\":1,\"model\":\"qwen3\",\"system_fingerprint\":"
+	    "\"fp_ollama\",\"choices\":[{\"index\":0,\"delta\":{\"role\":"
+	    "\"assistant\",\"content\":\"\",\"reasoning\":\"We need\"},"
+	    "\"finish_reason\":null}]}", &c) == CHUNK_OK &&
+	    text_is(&c, NULL) && reasoning_is(&c, "We need"),
+	    "ollama: delta.reasoning is reasoning, not content");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+	    "\"content\":null,\"reasoning_content\":\"9.11 < 9.8\"},"
+	    "\"logprobs\":null,\"finish_reason\":null}]}", &c) == CHUNK_OK &&
+	    text_is(&c, NULL) && reasoning_is(&c, "9.11 < 9.8"),
+	    "deepseek: delta.reasoning_content is reasoning");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"{\","
+	    "\"reasoning_content\":null}}]}", &c) == CHUNK_OK &&
+	    text_is(&c, "{") && reasoning_is(&c, NULL),
+	    "deepseek: content with reasoning_content null");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"a\","
+	    "\"reasoning_content\":\"a\"}}]}", &c) == CHUNK_OK &&
+	    reasoning_is(&c, "a"),
+	    "both reasoning names (vLLM): one text, not twice");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":\"r\","
+	    "\"reasoning_content\":\"\"}}]}", &c) == CHUNK_OK &&
+	    reasoning_is(&c, "r"), "an empty reasoning_content yields to "
+	    "reasoning");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":"
+	    "\"caf\\u00e9\\n\"}}]}", &c) == CHUNK_OK &&
+	    reasoning_is(&c, "caf\xc3\xa9\n"), "reasoning escapes decoded");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":"
+	    "{\"content\":\" it\"}}],\"created\":1781492230,\"id\":\"chatcmpl-q\","
+	    "\"model\":\"gemma.gguf\",\"system_fingerprint\":\"b9554-d40\","
+	    "\"object\":\"chat.completion.chunk\",\"timings\":{\"cache_n\":7,"
+	    "\"prompt_n\":10,\"prompt_ms\":251.51,\"predicted_n\":28,"
+	    "\"predicted_per_second\":68.69}}", &c) == CHUNK_OK &&
+	    text_is(&c, " it") && !c.has_usage,
+	    "llama.cpp: timings are ignored, no usage");
+	chunk_free(&c);
+	ok(parse("{\"choices\":[{\"finish_reason\":\"stop\",\"index\":0,"
+	    "\"delta\":{}}],\"usage\":{\"completion_tokens\":28,"
+	    "\"prompt_tokens\":10,\"total_tokens\":38},\"timings\":{"
+	    "\"prompt_n\":10}}", &c) == CHUNK_OK && c.has_usage &&
+	    c.completion_tokens == 28 && strcmp(c.finish_reason, "stop") == 0,
+	    "llama.cpp: usage and timings on the finish chunk");
+	chunk_free(&c);
+}
+
+static void
+test_carry(void)
+{
+	struct chunk_carry	 k;
+	struct chunk		 c;
+
+	memset(&k, 0, sizeof(k));
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+	    "\"ab\\ud83d\"}}]}", &k, &c) == CHUNK_OK && text_is(&c, "ab") &&
+	    k.content_hi == 0xd83d, "carry: a trailing high surrogate waits");
+	chunk_free(&c);
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+	    "\"\\ude00cd\"}}]}", &k, &c) == CHUNK_OK &&
+	    text_is(&c, "\xf0\x9f\x98\x80" "cd") && k.content_hi == 0,
+	    "carry: the low surrogate in the next chunk makes U+1F600");
+	chunk_free(&c);
+
+	memset(&k, 0, sizeof(k));
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+	    "\"\\uD83D\"}}]}", &k, &c) == CHUNK_OK && text_is(&c, NULL) &&
+	    k.content_hi == 0xd83d, "carry: a chunk of only the high half has "
+	    "no content");
+	chunk_free(&c);
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\""
+	    "}}],\"usage\":null}", &k, &c) == CHUNK_OK && text_is(&c, NULL) &&
+	    k.content_hi == 0xd83d, "carry: a chunk without content keeps it");
+	chunk_free(&c);
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+	    "\"\\uDE00\"}}]}", &k, &c) == CHUNK_OK &&
+	    text_is(&c, "\xf0\x9f\x98\x80"), "carry: then the low half "
+	    "alone completes it (upper-case hex)");
+	chunk_free(&c);
+
+	memset(&k, 0, sizeof(k));
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+	    "\"a\\ud83d\"}}]}", &k, &c) == CHUNK_OK, "carry: pending again");
+	chunk_free(&c);
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"b\"}}]}",
+	    &k, &c) == CHUNK_OK && text_is(&c, "\xef\xbf\xbd" "b") &&
+	    k.content_hi == 0, "carry: a pending half before plain text is "
+	    "U+FFFD");
+	chunk_free(&c);
+
+	memset(&k, 0, sizeof(k));
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+	    "\"\\ud83d\"}}]}", &k, &c) == CHUNK_OK, "carry: pending before "
+	    "the finish");
+	chunk_free(&c);
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":"
+	    "\"stop\"}]}", &k, &c) == CHUNK_OK &&
+	    text_is(&c, "\xef\xbf\xbd") && k.content_hi == 0,
+	    "carry: a finish_reason flushes a pending half as U+FFFD");
+	chunk_free(&c);
+
+	memset(&k, 0, sizeof(k));
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+	    "\"x\\ud83d\"}}]}", &k, &c) == CHUNK_OK, "carry: pending before "
+	    "[DONE]");
+	chunk_free(&c);
+	ok(next("[DONE]", &k, &c) == CHUNK_OK && c.done &&
+	    text_is(&c, "\xef\xbf\xbd") && k.content_hi == 0,
+	    "carry: [DONE] flushes a pending half as U+FFFD");
+	chunk_free(&c);
+	ok(next("[DONE]", &k, &c) == CHUNK_OK && c.done &&
+	    text_is(&c, NULL), "carry: [DONE] with nothing pending has no "
+	    "content");
+	chunk_free(&c);
+
+	memset(&k, 0, sizeof(k));
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+	    "\"\\ud83d\\ud83d\"}}]}", &k, &c) == CHUNK_OK &&
+	    text_is(&c, "\xef\xbf\xbd") && k.content_hi == 0xd83d,
+	    "carry: two high halves: the first is U+FFFD, the second waits");
+	chunk_free(&c);
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+	    "\"\\ude00\\ude00\"}}]}", &k, &c) == CHUNK_OK &&
+	    text_is(&c, "\xf0\x9f\x98\x80\xef\xbf\xbd"),
+	    "carry: a second low half is U+FFFD");
+	chunk_free(&c);
+
+	memset(&k, 0, sizeof(k));
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":"
+	    "\"r\\ud83d\",\"content\":\"c\\ud83d\"}}]}", &k, &c) == CHUNK_OK &&
+	    reasoning_is(&c, "r") && text_is(&c, "c") &&
+	    k.reasoning_hi == 0xd83d && k.content_hi == 0xd83d,
+	    "carry: reasoning and content carry apart");
+	chunk_free(&c);
+	ok(next("{\"choices\":[{\"index\":0,\"delta\":{\"reasoning\":"
+	    "\"\\ude00\"}}]}", &k, &c) == CHUNK_OK &&
+	    reasoning_is(&c, "\xf0\x9f\x98\x80") && text_is(&c, NULL) &&
+	    k.content_hi == 0xd83d, "carry: the reasoning half completes, "
+	    "the content half still waits");
+	chunk_free(&c);
+
+	memset(&k, 0, sizeof(k));
+	k.content_hi = 0xd83d;
+	ok(next("{\"choices\":[", &k, &c) == CHUNK_ERR_JSON &&
+	    k.content_hi == 0xd83d && is_zero(&c),
+	    "carry: a bad chunk leaves the carry alone");
+	chunk_free(&c);
+
+	ok(parse("{\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+	    "\"a\\ud83d\"}}]}", &c) == CHUNK_OK &&
+	    text_is(&c, "a\xef\xbf\xbd"),
+	    "chunk_parse (no carry): a trailing half is U+FFFD as before");
+	chunk_free(&c);
+	ok(parse("[DONE]", &c) == CHUNK_OK && text_is(&c, NULL),
+	    "chunk_parse: [DONE] has no content");
+	chunk_free(&c);
+}
+
 int
 main(void)
 {
@@ -677,5 +1046,11 @@ main(void)
 	test_depth();
 	test_keys();
 	test_prefixes();
+	test_azure();
+	test_openrouter();
+	test_error_kinds();
+	test_groq();
+	test_local_servers();
+	test_carry();
 	return tap_done();
 }
