@@ -37,6 +37,37 @@ load(const char *const *v, const struct cfg_file *f, struct config *c,
 	return cfg_load(c, get, f, err, errsz);
 }
 
+/* MATCHJOBS_STREAM_REASONING: off by default, 0 or 1. */
+static void
+test_reasoning(void)
+{
+	static const char *const on[] = {
+	    "MATCHJOBS_STREAM_REASONING=1", NULL };
+	static const char *const off[] = {
+	    "MATCHJOBS_STREAM_REASONING=0", NULL };
+	static const char *const bad[] = {
+	    "MATCHJOBS_STREAM_REASONING=yes", NULL };
+	static const char *const two[] = {
+	    "MATCHJOBS_STREAM_REASONING=2", NULL };
+	char		 err[256];
+	struct config	 c;
+
+	ok(load(on + 1, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.stream_reasoning == 0, "reasoning events off by default");
+	cfg_free(&c);
+	ok(load(on, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.stream_reasoning == 1, "MATCHJOBS_STREAM_REASONING=1");
+	cfg_free(&c);
+	ok(load(off, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.stream_reasoning == 0, "MATCHJOBS_STREAM_REASONING=0");
+	cfg_free(&c);
+	ok(load(bad, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE &&
+	    strstr(err, "MATCHJOBS_STREAM_REASONING") != NULL,
+	    "MATCHJOBS_STREAM_REASONING=yes is refused, naming it");
+	ok(load(two, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE,
+	    "MATCHJOBS_STREAM_REASONING=2 is refused");
+}
+
 /* MATCHJOBS_WEBHOOK_*: the URL, the secret, the test knobs. */
 static void
 test_webhook(void)
@@ -246,5 +277,6 @@ main(void)
 	ok(cfg_file_load(&f, path, err, sizeof(err)) == CFG_ERR_VALUE,
 	    "missing file reported");
 	test_webhook();
+	test_reasoning();
 	return tap_done();
 }
