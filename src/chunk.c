@@ -125,6 +125,10 @@ struct found {
 	int		 usage_obj;	/* "usage" is an object */
 	struct jval	 prompt;	/* "usage"."prompt_tokens" */
 	struct jval	 completion;	/* "usage"."completion_tokens" */
+	struct jval	 object;	/* "object" */
+	struct jval	 tmsg;		/* "message", "code", "type" beside */
+	struct jval	 tcode;		/* "object": "error" (vLLM's */
+	struct jval	 ttype;		/* ErrorResponse) */
 	int		 gusage_obj;	/* "x_groq"."usage" is an object */
 	struct jval	 gprompt;	/* its prompt_tokens */
 	struct jval	 gcompletion;	/* its completion_tokens */
@@ -831,6 +835,14 @@ scan_top(struct scan *s, struct found *f)
 			    &f->completion);
 		else if (KEY_IS(&key, "x_groq"))
 			r = scan_xgroq(s, 2, f);
+		else if (KEY_IS(&key, "object"))
+			r = skip_value(s, 2, &f->object);
+		else if (KEY_IS(&key, "message"))
+			r = skip_value(s, 2, &f->tmsg);
+		else if (KEY_IS(&key, "code"))
+			r = skip_value(s, 2, &f->tcode);
+		else if (KEY_IS(&key, "type"))
+			r = skip_value(s, 2, &f->ttype);
 		else if (KEY_IS(&key, "error"))
 			r = scan_error(s, 2, f);
 		else
@@ -1110,11 +1122,22 @@ make_chunk(const struct found *f, struct chunk_carry *carry,
 {
 	const struct choice	*c = &f->pick;
 	const struct jval	*rv;
+	struct found		 verr;
 	enum chunk_status	 rc;
 	int			 flush;
 
 	if (f->error.type != JT_NONE && f->error.type != JT_NULL) {
 		rc = make_error(f, out);
+		if (rc != CHUNK_OK)
+			return rc;
+	} else if (f->object.type == JT_STR && KEY_IS(&f->object, "error")) {
+		/* vLLM: {"object":"error","message","type","code"}. */
+		memset(&verr, 0, sizeof(verr));
+		verr.error.type = JT_OBJ;
+		verr.emsg = f->tmsg;
+		verr.ecode = f->tcode;
+		verr.etype = f->ttype;
+		rc = make_error(&verr, out);
 		if (rc != CHUNK_OK)
 			return rc;
 	}

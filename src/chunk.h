@@ -25,7 +25,8 @@
  *   - Ollama and DeepSeek (and vLLM, llama.cpp with a reasoning model):
  *     the thinking text in "delta"."reasoning" or
  *     "delta"."reasoning_content", kept apart from the content;
- *   - llama.cpp: "timings" (ignored).
+ *   - llama.cpp: "timings" (ignored);
+ *   - vLLM: errors also as {"object":"error","message","type","code"}.
  * chunk_parse_next() keeps one piece of state across the chunks of one
  * stream (struct chunk_carry): a UTF-16 high surrogate that ended one
  * chunk's text waits for the low surrogate that may start the next.
@@ -70,7 +71,8 @@ struct chunk {
 				 * are that one's) */
 	long	 prompt_tokens;	/* usage.prompt_tokens, 0 if absent */
 	long	 completion_tokens; /* usage.completion_tokens, 0 if absent */
-	int	 is_error;	/* payload is {"error": ...} (non-null) */
+	int	 is_error;	/* payload is {"error": ...} (non-null), or
+				 * {"object": "error", "message", ...} */
 	char	*error_message;	/* owned; NULL unless is_error, then never
 				 * NULL ("unknown error" if none given) */
 	char	 error_code[64]; /* error.code, else error.type; "" if none */

@@ -142,7 +142,8 @@ shape comes from), chosen by a directive; the answer is the same:
                     sentence holding "REASONING-TEXT").
   error_after=N     with accent=openrouter: after N content tokens an error
                     chunk {"error": {"code", "message"}, "choices": [{...
-                    "finish_reason": "error"}]}, then the stream ends.
+                    "finish_reason": "error"}]}, then the stream ends;
+                    with accent=vllm: vLLM's {"object": "error", ...}.
   error_code=C      its code (default "server_error"; digits: a number).
   stream_error=C    a 200 whose only event is {"error": ...}: C digits
                     (401, 429) give OpenRouter's {"code": C, "message"}, C
@@ -959,6 +960,12 @@ def accent_stream(h, entry, model, tokens, usage, d, want_usage):
                 "finish_reason": finish}, **kw)])
         event(chunk({"role": "assistant", "content": ""}))
         for i, tok in enumerate(tokens):
+            if i == d.get("error_after"):
+                event({"object": "error", "message": "Engine loop has "
+                       "died", "type": "InternalServerError", "param": None,
+                       "code": 500})
+                h.write_chunk(b"")
+                return
             event(chunk({"content": tok}))
             sent(i)
         event(chunk({"content": ""}, "stop", stop_reason=None))

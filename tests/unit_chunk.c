@@ -870,6 +870,26 @@ test_local_servers(void)
 	    "null}]}", &c) == CHUNK_OK && strcmp(c.finish_reason, "stop") == 0,
 	    "vllm: finish chunk with stop_reason");
 	chunk_free(&c);
+	ok(parse("{\"object\":\"error\",\"message\":\"The model `x` does "
+	    "not exist.\",\"type\":\"NotFoundError\",\"param\":null,"
+	    "\"code\":404}", &c) == CHUNK_OK && c.is_error &&
+	    strcmp(c.error_message, "The model `x` does not exist.") == 0 &&
+	    strcmp(c.error_code, "404") == 0 &&
+	    strcmp(c.error_type, "NotFoundError") == 0,
+	    "vllm: {\"object\":\"error\"} is an in-band error");
+	chunk_free(&c);
+	ok(parse("{\"object\":\"error\",\"message\":\"slow\",\"code\":429}",
+	    &c) == CHUNK_OK && c.is_error && c.error_kind == CHUNK_EK_RATE,
+	    "vllm: an object error 429 is a rate limit");
+	chunk_free(&c);
+	ok(parse("{\"object\":\"chat.completion.chunk\",\"message\":\"x\","
+	    "\"choices\":[]}", &c) == CHUNK_OK && !c.is_error,
+	    "a top-level message without object error is no error");
+	chunk_free(&c);
+	ok(parse("{\"object\":\"error\"}", &c) == CHUNK_OK && c.is_error &&
+	    strcmp(c.error_message, "unknown error") == 0,
+	    "vllm: an object error without message");
+	chunk_free(&c);
 	ok(parse("{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\","
 	    "\"created\":1,\"model\":\"qwen3\",\"system_fingerprint\":"
 	    "\"fp_ollama\",\"choices\":[{\"index\":0,\"delta\":{\"role\":"
