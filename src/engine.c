@@ -1355,6 +1355,12 @@ eng_wake(struct engine *e)
 }
 
 void
+eng_nudge(struct engine *e)
+{
+	up_pool_wakeup(e->pool);
+}
+
+void
 eng_set_store(struct engine *e, struct store *st)
 {
 	size_t	 n;
