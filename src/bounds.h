@@ -355,4 +355,7 @@
 /* Cache writes a lane keeps for later while the store is locked. */
 #define MJ_CACHE_PUTS_PENDING	256
 
+/* MATCHJOBS_PRICES: USD per million tokens, at most. */
+#define MJ_PRICE_MAX		1000000.0
+
 #endif /* MJ_BOUNDS_H */

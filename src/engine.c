@@ -385,6 +385,9 @@ response_new(struct run *r)
 	    json_object_new_int64(r->prompt_tokens));
 	json_object_object_add(u, "completion_tokens",
 	    json_object_new_int64(r->completion_tokens));
+	json_object_object_add(u, "cost_usd", json_object_new_double(
+	    ((double)r->prompt_tokens * cfg->price_in +
+	    (double)r->completion_tokens * cfg->price_out) / 1e6));
 	json_object_object_add(o, "usage", u);
 	json_object_object_add(o, "elapsed_ms",
 	    json_object_new_int64(clock_ms() - r->in.started_ms));
