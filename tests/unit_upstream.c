@@ -24,7 +24,7 @@ static void
 key_of(const struct config *c, const char *resume, size_t rlen,
     const struct req_job *j, unsigned char key[UP_KEY_LEN])
 {
-	if (up_cache_key(c, resume, rlen, j, key) != 0)
+	if (up_cache_key(c, CFG_FMT_JSON_SCHEMA, resume, rlen, j, key) != 0)
 		abort();
 }
 
