@@ -119,6 +119,8 @@ struct call {
 						   asked for */
 	int			 probe;		/* it probes its server's
 						   formats (up_format_pick) */
+	int			 fmt_wait;	/* t == NULL: waits for a probe
+						   (or, refused, to ask again) */
 	int			 claimed;	/* ours in the store's claims:
 						   released when it ends */
 	int			 claim_tries;	/* the store was busy: claims
@@ -140,6 +142,10 @@ struct engine {
 	const struct config	*cfg;
 	struct up_formats	*formats;	/* borrowed: the runner's, what
 						   each server accepted */
+	struct call		*prober;	/* our call that probes, or
+						   NULL */
+	int			 fmt_kick;	/* start the calls that wait
+						   for a format, this turn */
 	struct up_pool		*pool;		/* owned */
 	struct run		*runs;		/* running */
 	struct run		*reap;		/* ended this turn */
@@ -574,11 +580,29 @@ call_unlink(struct engine *e, struct call *c)
 	c->prev = c->next = NULL;
 }
 
+/*
+ * c's probe ends: its server accepted c->fmt (1), refused it (0), or
+ * said nothing of it (-1).  The calls of this lane that wait for it
+ * are started this turn (other lanes' look again at their next turn).
+ */
+static void
+probe_end(struct engine *e, struct call *c, int accepted)
+{
+	if (accepted >= 0)
+		up_format_learn(e->formats, e->cfg, c->fmt, accepted);
+	else if (c->probe)
+		up_format_release(e->formats, e->cfg);
+	c->probe = 0;
+	if (e->prober == c)
+		e->prober = NULL;
+	e->fmt_kick = 1;
+}
+
 static void
 call_free(struct engine *e, struct call *c)
 {
 	if (c->probe)
-		up_format_release(e->formats, e->cfg);
+		probe_end(e, c, -1);
 	if (c->t != NULL) {
 		up_pool_abort(e->pool, c->t);
 		up_free(c->t);
@@ -636,10 +660,14 @@ call_start(struct engine *e, struct call *c)
 		pick = up_format_pick(e->formats, e->cfg, now, &c->fmt);
 		if (pick == UP_PICK_WAIT) {
 			c->retry_at = now + MJ_FORMAT_WAIT_MS;
+			c->fmt_wait = 1;
 			return;
 		}
 		c->probe = pick == UP_PICK_PROBE;
+		if (c->probe)
+			e->prober = c;
 	}
+	c->fmt_wait = 0;
 	if (c->attempts++ == 0)
 		c->first_call = now;
 	buf_init(&body, MJ_PROMPT_RESUME_MAX + MJ_PROMPT_JOBDATA_MAX + 65536);
@@ -1073,19 +1101,21 @@ format_later(struct engine *e, struct call *c, const struct up_result *r)
 	size_t		 i;
 
 	if (r->http_status >= 200 && r->http_status <= 299) {
-		up_format_learn(e->formats, e->cfg, c->fmt, 1);
-		c->probe = 0;
+		if (c->probe)
+			probe_end(e, c, 1);
 		return 0;
 	}
 	if (!r->format_refused || e->cfg->response_format != CFG_FMT_AUTO ||
 	    c->fmt == CFG_FMT_NONE || c->nsubs == 0) {
 		if (c->probe)
-			up_format_release(e->formats, e->cfg);
-		c->probe = 0;
+			probe_end(e, c, -1);
 		return 0;
 	}
+	/* Learnt even if another call probes: a refusal is an answer. */
 	up_format_learn(e->formats, e->cfg, c->fmt, 0);
 	c->probe = 0;
+	probe_end(e, c, -1);
+	c->fmt_wait = 1;
 	c->attempts--;
 	next = (enum cfg_format)(c->fmt + 1);
 	for (i = 0; i < c->nsubs; i++) {
@@ -1315,6 +1345,21 @@ eng_add(struct engine *e, struct run_input *in, struct runlog *log)
 	return ENG_OK;
 }
 
+/* Start the calls that wait for a format (a probe ended, a refusal). */
+static void
+format_kick(struct engine *e)
+{
+	struct call	*c, *cn;
+
+	e->fmt_kick = 0;
+	for (c = e->calls; c != NULL; c = cn) {
+		cn = c->next;
+		if (c->fmt_wait && c->t == NULL && !c->remote &&
+		    c->claim_tries == 0 && c->nsubs > 0)
+			call_start(e, c);
+	}
+}
+
 /* Deadlines, due retries, stop requests and detach. */
 static void
 housekeeping(struct engine *e, long long now)
@@ -1338,11 +1383,6 @@ housekeeping(struct engine *e, long long now)
 		} else if (up_deadline(c->t) <= now) {
 			up_pool_expire(e->pool, c->t, &res);
 			call_end(e, c, &res);
-		} else if (c->probe && up_http_status(c->t) >= 200 &&
-		    up_http_status(c->t) <= 299) {
-			/* Accepted: the calls that wait may go. */
-			up_format_learn(e->formats, e->cfg, c->fmt, 1);
-			c->probe = 0;
 		}
 	}
 	for (r = e->runs; r != NULL; r = rn) {
@@ -1402,8 +1442,14 @@ eng_turn(struct engine *e, long wait_ms)
 	if (e->nruns > 0 && wait_ms > HOUSE_MS)
 		wait_ms = HOUSE_MS;
 	up_pool_run(e->pool, wait_ms);
+	/* A probe's status line says the server took its format. */
+	if ((c = e->prober) != NULL && c->t != NULL &&
+	    up_http_status(c->t) >= 200 && up_http_status(c->t) <= 299)
+		probe_end(e, c, 1);
 	while ((c = up_pool_next(e->pool, &t, &res)) != NULL)
 		call_end(e, c, &res);
+	if (e->fmt_kick)
+		format_kick(e);
 	now = clock_ms();
 	if (atomic_exchange(&e->poke, 0) || now - e->last_house >= HOUSE_MS) {
 		e->last_house = now;
