@@ -336,21 +336,20 @@
  * A runner lane's own store connection (the cache, claims): a write
  * doesn't wait for another writer (the keeper holds the lock for a
  * flush), since the lane's thread also writes every stream it runs; it
- * waits this long only to open the file.  A claim that can't be made is skipped (the job makes its
- * own call); a cache write waits in the lane (at most
- * MJ_CACHE_PUTS_PENDING of them) and is tried again every turn.
+ * waits this long only to open the file.  A claim that can't be made
+ * is skipped (the job makes its own call); a cache write that can't be
+ * made waits in the lane (at most MJ_CACHE_PUTS_PENDING of them, where
+ * the lane's lookups find them) and is tried again every turn.
  * Like the keeper's, a lane that could not open the store tries again
  * every MJ_STORE_RETRY_MS and logs a failing store at most every
  * MJ_STORE_LOG_MS.
  */
 #define MJ_STORE_LANE_BUSY_MS	1
 /*
- * A lane's cache write waits at most this long for the keeper's lock
- * (its transactions take milliseconds), so that a request repeated as
- * soon as the first is answered finds the answers; past it the write
- * waits in the lane for a later turn.
+ * A lane that stops (or loses its store) waits at most this long for the
+ * keeper's lock to write the cache answers it kept.
  */
-#define MJ_STORE_LANE_PUT_MS	200
+#define MJ_STORE_LANE_FLUSH_MS	2000
 /* Turns a job waits for a busy store to take its claim (100 ms each). */
 #define MJ_CLAIM_TRIES		2
 /* Cache writes a lane keeps for later while the store is locked. */
@@ -368,5 +367,8 @@
 #define MJ_FORMAT_SERVERS	16
 #define MJ_FORMAT_PROBE_MS	5000
 #define MJ_FORMAT_WAIT_MS	50
+
+/* MATCHJOBS_PRICES: USD per million tokens, at most. */
+#define MJ_PRICE_MAX		1000000.0
 
 #endif /* MJ_BOUNDS_H */

@@ -71,6 +71,73 @@ dup_or(const struct src *src, const char *name, const char *def)
 	return s == NULL ? NULL : strdup(s);
 }
 
+/* A price per million tokens from s[0..n): 0 or -1. */
+static int
+price_of(const char *s, size_t n, double *out)
+{
+	char	 num[32], *end;
+	double	 v;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	errno = 0;
+	v = strtod(num, &end);
+	if (errno != 0 || *end != '\0' || !(v >= 0 && v <= MJ_PRICE_MAX))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * The model's prices from MATCHJOBS_PRICES: comma-separated
+ * MODEL=IN/OUT, USD per million prompt (IN) and completion (OUT) tokens,
+ * as vendors quote them; MODEL "*" prices every model without its own
+ * entry.  A model without a price costs 0.
+ */
+static enum cfg_status
+prices_load(const struct src *src, struct config *c, char *err,
+    size_t errsz)
+{
+	const char	*s, *e, *eq, *sl, *end;
+	double		 in, out;
+	size_t		 ml = strlen(c->model);
+	int		 exact = 0;
+
+	c->price_in = c->price_out = 0;
+	if ((s = lookup(src, "MATCHJOBS_PRICES")) == NULL)
+		return CFG_OK;
+	for (end = s + strlen(s); s < end; s = e + 1) {
+		if ((e = memchr(s, ',', (size_t)(end - s))) == NULL)
+			e = end;
+		while (s < e && *s == ' ')
+			s++;
+		if (s == e)
+			continue;
+		eq = memchr(s, '=', (size_t)(e - s));
+		sl = eq != NULL ? memchr(eq, '/', (size_t)(e - eq)) : NULL;
+		if (eq == NULL || eq == s || sl == NULL ||
+		    price_of(eq + 1, (size_t)(sl - eq - 1), &in) != 0 ||
+		    price_of(sl + 1, (size_t)(e - sl - 1), &out) != 0) {
+			snprintf(err, errsz, "MATCHJOBS_PRICES must be "
+			    "MODEL=IN/OUT[,...]: USD per million prompt and "
+			    "completion tokens, each from 0 to %g",
+			    MJ_PRICE_MAX);
+			return CFG_ERR_VALUE;
+		}
+		if ((size_t)(eq - s) == ml && memcmp(s, c->model, ml) == 0) {
+			c->price_in = in;
+			c->price_out = out;
+			exact = 1;
+		} else if (eq - s == 1 && *s == '*' && !exact) {
+			c->price_in = in;
+			c->price_out = out;
+		}
+	}
+	return CFG_OK;
+}
+
 /* Read the key from a file: first line, surrounding whitespace cut. */
 static enum cfg_status
 read_keyfile(const char *path, char **out, char *err, size_t errsz)
@@ -598,6 +665,8 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 		goto err;
 	}
 	rc = webhook_load(src, c, err, errsz);
+	if (rc == CFG_OK)
+		rc = prices_load(src, c, err, errsz);
 	if (rc != CFG_OK)
 		goto err;
 	rc = form_load(src, c, err, errsz);

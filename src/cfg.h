@@ -74,6 +74,9 @@ struct config {
 	long	 cache_ttl_s;	/* MATCHJOBS_CACHE_TTL_S: an answer is
 				   cached this long; 0: no cache */
 	long	 retention_days;	/* runs older are erased (0: never) */
+	double	 price_in;	/* USD per million prompt tokens of the
+				   model (MATCHJOBS_PRICES; 0: none) */
+	double	 price_out;	/* ... per million completion tokens */
 	int	 log_level;
 	char	*webhook_url;	/* owned; NULL: no webhooks */
 	struct wh_key *webhook_key; /* owned (cfg_free wipes it): the key of

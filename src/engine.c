@@ -399,6 +399,9 @@ response_new(struct run *r)
 	    json_object_new_int64(r->prompt_tokens));
 	json_object_object_add(u, "completion_tokens",
 	    json_object_new_int64(r->completion_tokens));
+	json_object_object_add(u, "cost_usd", json_object_new_double(
+	    ((double)r->prompt_tokens * cfg->price_in +
+	    (double)r->completion_tokens * cfg->price_out) / 1e6));
 	json_object_object_add(o, "usage", u);
 	json_object_object_add(o, "elapsed_ms",
 	    json_object_new_int64(clock_ms() - r->in.started_ms));
@@ -721,7 +724,31 @@ store_warn(struct engine *e, const char *reqid, const char *what,
 }
 
 /*
- * Look job j up under key: on a hit, stream the stored answer as tokens
+ * An answer this lane keeps for a later write under key (the store was
+ * busy when it came): a copy into *text, *len.  STORE_ERR_NOTFOUND if
+ * none, STORE_ERR_NOMEM.  A request repeated as soon as the first was
+ * answered lands in this lane (runs go to the lane their resume hashes
+ * to) and finds its answers here.
+ */
+static enum store_status
+puts_find(const struct engine *e, const unsigned char *key, char **text,
+    size_t *len)
+{
+	const struct put *p;
+
+	for (p = e->puts; p != NULL; p = p->next)
+		if (memcmp(p->key, key, UP_KEY_LEN) == 0) {
+			if ((*text = malloc(p->len + 1)) == NULL)
+				return STORE_ERR_NOMEM;
+			memcpy(*text, p->text, p->len + 1);
+			*len = p->len;
+			return STORE_OK;
+		}
+	return STORE_ERR_NOTFOUND;
+}
+
+/*
+ * Look job j up under key (this lane's unwritten answers first): on a hit, stream the stored answer as tokens
  * (cut between characters, about CACHE_TOKEN bytes each), end the job
  * "cached" and return 1.  A miss, a store failure or a stored answer
  * that no longer parses returns 0 (the job is scored; its answer will
@@ -737,8 +764,10 @@ cache_hit(struct engine *e, struct job *j, const unsigned char *key)
 	size_t			 len, i, k;
 	int			 hit = 0;
 
-	st = store_cache_get(e->store, key, UP_KEY_LEN, clock_wall_ms(), &text,
-	    &len);
+	st = puts_find(e, key, &text, &len);
+	if (st == STORE_ERR_NOTFOUND)
+		st = store_cache_get(e->store, key, UP_KEY_LEN, clock_wall_ms(),
+		    &text, &len);
 	if (st != STORE_OK) {
 		if (st != STORE_ERR_NOTFOUND)
 			store_warn(e, r->in.reqid, "lookup", st);
@@ -786,13 +815,11 @@ cache_put(struct engine *e, struct call *c, const char *reqid,
 	    &j->run->in.req.jobs[j->index], key) != 0)
 		return;
 	/*
-	 * Wait a little for the keeper's lock: the answer should be there
-	 * for a request that repeats this one as soon as it is answered.
+	 * Never wait for the keeper's lock: a busy store keeps the answer
+	 * in the lane, where cache_hit() finds it until it is written.
 	 */
-	store_wait(e->store, MJ_STORE_LANE_PUT_MS);
 	st = store_cache_put(e->store, key, UP_KEY_LEN, text, len,
 	    e->cfg->cache_ttl_s, clock_wall_ms());
-	store_wait(e->store, 0);
 	if (st == STORE_ERR_BUSY && e->nputs < MJ_CACHE_PUTS_PENDING &&
 	    (p = calloc(1, sizeof(*p))) != NULL) {
 		/* The keeper is writing: keep it for the next turn. */
@@ -1469,8 +1496,25 @@ eng_wake(struct engine *e)
 }
 
 void
+eng_nudge(struct engine *e)
+{
+	up_pool_wakeup(e->pool);
+}
+
+void
 eng_set_store(struct engine *e, struct store *st)
 {
+	size_t	 n;
+
+	if (e->store != NULL && st != e->store && e->puts != NULL) {
+		/* The lane lets its store go: write what it kept, waiting. */
+		store_wait(e->store, MJ_STORE_LANE_FLUSH_MS);
+		do {
+			n = e->nputs;
+			puts_retry(e);
+		} while (e->puts != NULL && e->nputs < n);
+		store_wait(e->store, MJ_STORE_LANE_BUSY_MS);
+	}
 	e->store = st;
 }
 

@@ -26,7 +26,7 @@
  * the lookup and the joining, and refreshes the entry.
  *
  * Not thread-safe: one thread (a runner lane's) calls everything here but
- * eng_wake(), which any thread may call.
+ * eng_wake() and eng_nudge(), which any thread may call.
  */
 #ifndef MJ_ENGINE_H
 #define MJ_ENGINE_H
@@ -81,8 +81,16 @@ void		 eng_turn(struct engine *, long wait_ms);
  * Store failures never fail a job (engine.c).
  */
 void		 eng_set_store(struct engine *, struct store *st);
-/* Wake eng_turn() now (a stop was requested, a follower left). */
+/*
+ * Wake eng_turn() now and have it look at every run (a stop was
+ * requested, a follower left).
+ */
 void		 eng_wake(struct engine *);
+/*
+ * Wake eng_turn() now, for work its caller queued (a new run): no look
+ * at every run, which a burst of new runs would make quadratic.
+ */
+void		 eng_nudge(struct engine *);
 /* Let eng_turn() also wake while fd is readable (the writer's). */
 int		 eng_watch(struct engine *, int fd);
 /* End every run now with `error` (code "shutdown") and `done`. */

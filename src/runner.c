@@ -5,7 +5,7 @@
  * connections, every run and call given to it) and its writer (the
  * clients that follow those runs).  Worker threads hand a run to a lane
  * through the lane's queue under one mutex and wake its thread
- * (eng_wake: the pool's eventfd).  The thread owns its engine, and with
+ * (eng_nudge: the pool's eventfd).  The thread owns its engine, and with
  * it the pool, every run and every call: nothing else touches them, so
  * none of them needs a lock.  After each turn of the engine, which
  * appended the frames, the lane's writer sends them to the clients.
@@ -350,7 +350,7 @@ runner_submit(struct runner *r, struct run_input *in, struct runlog *log)
 		ln->head = it;
 	ln->tail = it;
 	pthread_mutex_unlock(&ln->mu);
-	eng_wake(ln->eng);
+	eng_nudge(ln->eng);
 	return RN_OK;
 }
 

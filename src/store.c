@@ -74,12 +74,16 @@ static const char *const steps[] = {
 	"CREATE INDEX runs_lease ON runs (state, lease_until_ms);"
 	"CREATE INDEX runs_holder ON runs (holder) WHERE state = 'running';"
 	"CREATE INDEX runs_created ON runs (created_ms);"
+	/*
+	 * A row holds the frames first_id..last_id of one append (a run's
+	 * frames of one flush), as chunk_put() writes them.
+	 */
 	"CREATE TABLE frames ("
 	"  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,"
-	"  id INTEGER NOT NULL,"
-	"  type TEXT NOT NULL,"
-	"  data TEXT NOT NULL,"
-	"  PRIMARY KEY (run_id, id));",
+	"  first_id INTEGER NOT NULL,"
+	"  last_id INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  PRIMARY KEY (run_id, first_id));",
 
 	/* 2: the cache, in-flight claims, the webhook outbox. */
 	"CREATE TABLE cache ("
@@ -191,8 +195,8 @@ static const char *const sql[Q__MAX] = {
 				"(?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9)",
 	/* Q_RUN_HEAD */	"SELECT last_id, state, holder FROM runs "
 				"WHERE id = ?1",
-	/* Q_FRAME_INSERT */	"INSERT INTO frames (run_id, id, type, data) "
-				"VALUES (?1, ?2, ?3, ?4)",
+	/* Q_FRAME_INSERT */	"INSERT INTO frames (run_id, first_id, "
+				"last_id, data) VALUES (?1, ?2, ?3, ?4)",
 	/* Q_RUN_UPDATE */	"UPDATE runs SET last_id = ?2, updated_ms = ?3, "
 				"lease_until_ms = ?4, "
 				"done_jobs = coalesce(?5, done_jobs), "
@@ -204,9 +208,9 @@ static const char *const sql[Q__MAX] = {
 				"request = CASE WHEN ?9 THEN NULL "
 				"ELSE request END WHERE id = ?1",
 	/* Q_CLAIMS_DROP_RUN */	"DELETE FROM inflight WHERE run_id = ?1",
-	/* Q_FRAMES */		"SELECT id, type, data FROM frames "
-				"WHERE run_id = ?1 AND id > ?2 ORDER BY id "
-				"LIMIT ?3",
+	/* Q_FRAMES */		"SELECT first_id, last_id, data FROM frames "
+				"WHERE run_id = ?1 AND last_id > ?2 "
+				"ORDER BY first_id LIMIT ?3",
 	/* Q_RUN_EXISTS */	"SELECT 1 FROM runs WHERE id = ?1",
 	/* Q_RUN_GET */		"SELECT " RUN_COLS ", response, "
 				"CASE WHEN ?2 THEN resume END, "
@@ -302,6 +306,8 @@ struct store {
 	int		 version;	/* the file's schema version */
 	int		 readonly;
 	int		 batch;		/* in store_batch_begin()'s transaction */
+	char		*chunk;		/* chunk_put()'s buffer, owned */
+	size_t		 chunksz;
 	char		 msg[256];	/* the last failure */
 };
 
@@ -1052,6 +1058,7 @@ store_close(struct store *st)
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		(void)sqlite3_close_v2(st->db);
 	free(st->holder);
+	free(st->chunk);
 	free(st);
 }
 
@@ -1184,21 +1191,74 @@ store_run_create(struct store *st, const struct store_run_new *n,
 	return end(st, rc);
 }
 
-/* Insert one frame, inside the caller's transaction. */
+/*
+ * Insert frames f[0..n) (numbered without gaps) as one row, inside the
+ * caller's transaction.  The row's data is each frame's type, a NUL, its
+ * data, a NUL: neither holds a NUL (a type is a name, data one line of
+ * JSON), and chunk_get() hands both out in place.
+ */
 static enum store_status
-frame_in(struct store *st, const char *run_id, uint64_t id, const char *type,
-    const char *data, size_t len)
+chunk_put(struct store *st, const char *run_id, const struct rl_frame *f,
+    size_t n)
 {
 	sqlite3_stmt	*s;
 	enum store_status rc;
+	size_t		 i, need = 0, at = 0, tl;
+	char		*p;
 
+	for (i = 0; i < n; i++) {
+		if (memchr(f[i].data, '\0', f[i].len) != NULL)
+			return bad_arg(st, "store_append: a NUL in a frame");
+		need += strlen(f[i].type) + f[i].len + 2;
+	}
+	if (need > st->chunksz) {
+		if ((p = realloc(st->chunk, need)) == NULL) {
+			note(st, "out of memory");
+			return STORE_ERR_NOMEM;
+		}
+		st->chunk = p;
+		st->chunksz = need;
+	}
+	for (i = 0; i < n; i++) {
+		tl = strlen(f[i].type) + 1;
+		memcpy(st->chunk + at, f[i].type, tl);
+		at += tl;
+		memcpy(st->chunk + at, f[i].data, f[i].len);
+		at += f[i].len;
+		st->chunk[at++] = '\0';
+	}
 	rc = q(st, Q_FRAME_INSERT, &s);
 	if (rc == STORE_OK)
-		rc = bindv(st, s, ARGS(txt(run_id), i64((int64_t)id),
-		    txt(type), txtn(data, len)));
+		rc = bindv(st, s, ARGS(txt(run_id), i64((int64_t)f[0].id),
+		    i64((int64_t)f[n - 1].id), blob(st->chunk, at)));
 	if (rc == STORE_OK)
 		rc = step(st, s, NULL);
 	return rc;
+}
+
+/*
+ * The next frame of a row's data[*at..len) into *f (pointers into data),
+ * numbered id: 0, or -1 if the row is damaged (no NUL where one must be).
+ */
+static int
+chunk_get(const char *data, size_t len, size_t *at, uint64_t id,
+    struct rl_frame *f)
+{
+	const char	*t, *d, *e;
+
+	t = data + *at;
+	if (*at >= len || (d = memchr(t, '\0', len - *at)) == NULL ||
+	    d == t)
+		return -1;
+	d++;
+	if ((e = memchr(d, '\0', (size_t)(data + len - d))) == NULL)
+		return -1;
+	f->id = id;
+	f->type = t;
+	f->data = d;
+	f->len = (size_t)(e - d);
+	*at = (size_t)(e + 1 - data);
+	return 0;
 }
 
 /*
@@ -1222,7 +1282,7 @@ append_in(struct store *st, const char *id, const struct rl_frame *f,
 	for (i = 0; i < n; i++)
 		if (f[i].id != f[0].id + i || f[0].id == 0 ||
 		    f[i].type == NULL || f[i].type[0] == '\0' ||
-		    (f[i].data == NULL && f[i].len))
+		    f[i].data == NULL)
 			return bad_arg(st, "store_append: frames must be "
 			    "numbered from last_id + 1, with a type");
 	final = u != NULL && u->state != RL_RUNNING;
@@ -1246,13 +1306,9 @@ append_in(struct store *st, const char *id, const struct rl_frame *f,
 		if (rc != STORE_OK)
 			return rc;
 		if (sqlite3_changes(st->db) == 1) {
-			for (i = 0; i < n; i++) {
-				rc = frame_in(st, id, f[i].id, f[i].type,
-				    f[i].data != NULL ? f[i].data : "",
-				    f[i].len);
-				if (rc != STORE_OK)
-					return rc;
-			}
+			rc = chunk_put(st, id, f, n);
+			if (rc != STORE_OK)
+				return rc;
 			goto claims;
 		}
 	}
@@ -1459,7 +1515,9 @@ store_frames(struct store *st, const char *id, uint64_t after, size_t max,
 	sqlite3_stmt	*s;
 	enum store_status rc;
 	struct rl_frame	 f;
-	size_t		 got = 0;
+	const char	*data;
+	uint64_t	 fid, lid, k;
+	size_t		 got = 0, len, at;
 	int		 row, found;
 
 	if (n != NULL)
@@ -1477,25 +1535,37 @@ store_frames(struct store *st, const char *id, uint64_t after, size_t max,
 		    i64((int64_t)max)));
 	if (rc != STORE_OK)
 		return rc;
-	for (;;) {
+	while (got < max) {
 		rc = step(st, s, &row);
 		if (rc != STORE_OK || !row)
 			break;
-		f.id = (uint64_t)sqlite3_column_int64(s, 0);
-		f.type = (const char *)sqlite3_column_text(s, 1);
-		f.data = (const char *)sqlite3_column_text(s, 2);
-		f.len = (size_t)sqlite3_column_bytes(s, 2);
-		if (f.type == NULL || f.data == NULL) {
+		fid = (uint64_t)sqlite3_column_int64(s, 0);
+		lid = (uint64_t)sqlite3_column_int64(s, 1);
+		data = (const char *)sqlite3_column_blob(s, 2);
+		len = (size_t)sqlite3_column_bytes(s, 2);
+		if (data == NULL && len > 0) {
 			sqlite3_reset(s);
 			note(st, "out of memory");
 			return STORE_ERR_NOMEM;
 		}
-		got++;
-		if (fn(arg, &f) != 0) {
-			sqlite3_reset(s);
-			break;
+		for (at = 0, k = fid; k <= lid && got < max; k++) {
+			if (lid < fid || lid - fid >= len ||
+			    chunk_get(data, len, &at, k, &f) != 0) {
+				sqlite3_reset(s);
+				note(st, "run %s: frames %llu..%llu are "
+				    "damaged", id, (unsigned long long)fid,
+				    (unsigned long long)lid);
+				return STORE_ERR_CORRUPT;
+			}
+			if (k <= after)
+				continue;
+			got++;
+			if (fn(arg, &f) != 0)
+				goto stop;
 		}
 	}
+stop:
+	sqlite3_reset(s);
 	if (n != NULL)
 		*n = got;
 	if (rc != STORE_OK || got > 0)
@@ -1781,21 +1851,20 @@ interrupt(struct store *st, const char *id, int64_t now_ms,
 {
 	enum store_status rc;
 	uint64_t	 last;
-	int		 i;
-	const char	*type[2] = { "error", "done" };
-	const char	*data[2] = { reap_error, reap_done };
-	size_t		 len[2] = { sizeof(reap_error) - 1,
-			    sizeof(reap_done) - 1 };
+	struct rl_frame	 f[2] = {
+		{ 0, "error", reap_error, sizeof(reap_error) - 1 },
+		{ 0, "done", reap_done, sizeof(reap_done) - 1 },
+	};
 
 	rc = get_run(st, id, 0, r);
 	if (rc != STORE_OK)
 		return rc;
 	last = r->last_id;
-	for (i = 0; i < 2; i++) {
-		rc = frame_in(st, id, last + 1 + i, type[i], data[i], len[i]);
-		if (rc != STORE_OK)
-			return rc;
-	}
+	f[0].id = last + 1;
+	f[1].id = last + 2;
+	rc = chunk_put(st, id, f, 2);
+	if (rc != STORE_OK)
+		return rc;
 	rc = run(st, Q_RUN_INTERRUPT, ARGS(txt(id), i64((int64_t)(last + 2)),
 	    i64((int64_t)(last + 1)), i64(now_ms)));
 	if (rc == STORE_OK && st->version >= 2)

@@ -95,8 +95,9 @@ enum store_status store_open_opts(const char *path, const char *holder,
 void		 store_close(struct store *);
 /*
  * How long a write waits for another writer's lock from now on (0: it
- * doesn't: STORE_ERR_BUSY at once).  A runner lane waits a little for a
- * cache write, not at all for a claim.
+ * doesn't: STORE_ERR_BUSY at once).  A runner lane doesn't wait while
+ * it runs streams; it waits to write its kept cache answers when it
+ * stops.
  */
 void		 store_wait(struct store *, long ms);
 

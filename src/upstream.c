@@ -265,32 +265,42 @@ add_data(struct buf *b, const char *s, size_t n, size_t max)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	const char		*put;
-	size_t			 i, k, plen, used;
+	size_t			 i, k, plen, used, run;
 	enum buf_status		 st;
 
-	used = 0;
+	/* s[run..i) is kept as it is, added in one go. */
+	used = run = 0;
 	for (i = 0; i < n; i += k) {
 		k = utf8_len(p + i, n - i);
-		put = s + i;
-		plen = k;
+		if (k != 0 && !is_dropped(p[i]) &&
+		    !(p[i] == '<' && tag_at(s, n, i))) {
+			if (used + k > max)
+				break;
+			used += k;
+			continue;
+		}
+		if ((st = buf_add(b, s + run, i - run)) != BUF_OK)
+			return st;
+		run = i;
 		if (k == 0) {
 			k = 1;
 			put = UTF8_REPLACEMENT;
 			plen = 3;
-		} else if (is_dropped(p[i]))
+		} else if (is_dropped(p[i])) {
+			run = i + k;
 			continue;
-		else if (p[i] == '<' && tag_at(s, n, i)) {
+		} else {
 			put = "\xe2\x80\xb9";	/* U+2039 */
 			plen = 3;
 		}
 		if (used + plen > max)
 			break;
-		st = buf_add(b, put, plen);
-		if (st != BUF_OK)
+		if ((st = buf_add(b, put, plen)) != BUF_OK)
 			return st;
 		used += plen;
+		run = i + k;
 	}
-	return BUF_OK;
+	return buf_add(b, s + run, i - run);
 }
 
 /* A fresh nonce as lowercase hex into hex[2 * UP_NONCE_BYTES + 1]. */

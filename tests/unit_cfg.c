@@ -261,6 +261,48 @@ test_azure(void)
 	    "an api-version that is not URL-safe is refused");
 }
 
+/* MATCHJOBS_PRICES: the model's entry, else "*", else nothing. */
+static void
+test_prices(void)
+{
+	static const char *const exact[] = { "MATCHJOBS_MODEL=m-1",
+	    "MATCHJOBS_PRICES=*=9/9, m-1=0.15/0.6,m-10=5/5", NULL };
+	static const char *const any[] = { "MATCHJOBS_MODEL=m-2",
+	    "MATCHJOBS_PRICES=m-1=1/2,*=3/4", NULL };
+	static const char *const none[] = { "MATCHJOBS_MODEL=m-2",
+	    "MATCHJOBS_PRICES=m-1=1/2", NULL };
+	static const char *const bad[] = { "m-1=1", "m-1=x/2", "=1/2",
+	    "m-1=1/-2", "m-1=1/2e9", "m-1=1/2/3", "m-1=1/", NULL };
+	const char	*one[3] = { "MATCHJOBS_MODEL=m-1", NULL, NULL };
+	char		 err[256], v[64];
+	struct config	 c;
+	int		 i, refused = 1;
+
+	ok(load(none + 2, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.price_in == 0 && c.price_out == 0, "no prices by default");
+	cfg_free(&c);
+	ok(load(exact, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.price_in == 0.15 && c.price_out == 0.6,
+	    "the model's own entry wins over *, not a longer name's");
+	cfg_free(&c);
+	ok(load(any, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.price_in == 3 && c.price_out == 4, "* prices another model");
+	cfg_free(&c);
+	ok(load(none, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.price_in == 0 && c.price_out == 0, "a model without a price: 0");
+	cfg_free(&c);
+	for (i = 0; bad[i] != NULL; i++) {
+		snprintf(v, sizeof(v), "MATCHJOBS_PRICES=%s", bad[i]);
+		one[1] = v;
+		if (load(one, NULL, &c, err, sizeof(err)) != CFG_ERR_VALUE ||
+		    strstr(err, "MATCHJOBS_PRICES") == NULL) {
+			refused = 0;
+			printf("# accepted: %s\n", bad[i]);
+		}
+	}
+	ok(refused, "malformed prices are refused, naming the variable");
+}
+
 int
 main(void)
 {
@@ -393,5 +435,6 @@ main(void)
 	test_webhook();
 	test_form();
 	test_azure();
+	test_prices();
 	return tap_done();
 }

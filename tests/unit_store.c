@@ -494,6 +494,11 @@ test_frames(void)
 	f[1].id = 102;
 	ok(store_append(st, "run-f", f, 2, NULL, T0) == STORE_ERR_ARG,
 	    "a frame without a type: STORE_ERR_ARG");
+	f[1].type = "token";
+	f[1].data = "{\"a\0b\"}";
+	f[1].len = 7;
+	ok(store_append(st, "run-f", f, 2, NULL, T0) == STORE_ERR_ARG,
+	    "a frame holding a NUL: STORE_ERR_ARG");
 	rc = store_run_get(st, "run-f", 0, &r);
 	ok(rc == STORE_OK && r.last_id == 100,
 	    "... and neither batch stored anything (last_id %llu)",
