@@ -361,6 +361,19 @@
 /* Cache writes a lane keeps for later while the store is locked. */
 #define MJ_CACHE_PUTS_PENDING	256
 
+/*
+ * The request's form (SPEC "Scoring" 0.2).  Azure OpenAI's api-version
+ * when none is set: the GA version with structured outputs.  What each
+ * server accepted as response_format is remembered for this many
+ * servers (base URL and model) per process; while the first call to
+ * one finds out, the others wait for its answer's status line at most
+ * MJ_FORMAT_PROBE_MS, then go ahead anyway.
+ */
+#define MJ_AZURE_API_VERSION	"2024-10-21"
+#define MJ_FORMAT_SERVERS	16
+#define MJ_FORMAT_PROBE_MS	5000
+#define MJ_FORMAT_WAIT_MS	50
+
 /* MATCHJOBS_PRICES: USD per million tokens, at most. */
 #define MJ_PRICE_MAX		1000000.0
 

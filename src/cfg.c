@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,242 @@ nomem:
 	return CFG_ERR_NOMEM;
 }
 
+int
+cfg_reasoning_model(const char *model)
+{
+	const char	*m;
+
+	m = strrchr(model, '/');
+	m = m != NULL ? m + 1 : model;
+	if ((m[0] == 'o' || m[0] == 'O') && (m[1] == '1' || m[1] == '3' ||
+	    m[1] == '4') && (m[2] == '\0' || m[2] == '-'))
+		return 1;
+	return strncasecmp(m, "gpt-5", 5) == 0;
+}
+
+/*
+ * The request's form (SPEC "Scoring" 0.2): MATCHJOBS_RESPONSE_FORMAT,
+ * MATCHJOBS_TEMPERATURE (0..2, or none), MATCHJOBS_SEED (an integer),
+ * MATCHJOBS_REASONING_MODEL (auto: cfg_reasoning_model(), 1, 0).  A
+ * reasoning model gets no temperature whatever was set.
+ */
+static enum cfg_status
+form_load(const struct src *src, struct config *c, char *err,
+    size_t errsz)
+{
+	static const char *const fmts[CFG_FMT__MAX] = {
+		"auto",			/* CFG_FMT_AUTO */
+		"json_schema",		/* CFG_FMT_JSON_SCHEMA */
+		"json_object",		/* CFG_FMT_JSON_OBJECT */
+		"none",			/* CFG_FMT_NONE */
+	};
+	const char	*s;
+	char		*end;
+	double		 d;
+	long long	 v;
+	int		 i;
+
+	c->response_format = CFG_FMT_AUTO;
+	s = lookup(src, "MATCHJOBS_RESPONSE_FORMAT");
+	if (s != NULL && *s != '\0') {
+		for (i = 0; i < CFG_FMT__MAX; i++)
+			if (strcmp(s, fmts[i]) == 0)
+				break;
+		if (i == CFG_FMT__MAX) {
+			snprintf(err, errsz, "MATCHJOBS_RESPONSE_FORMAT must "
+			    "be auto, json_schema, json_object or none");
+			return CFG_ERR_VALUE;
+		}
+		c->response_format = (enum cfg_format)i;
+	}
+	c->temperature_on = 1;
+	c->temperature = 0;
+	s = lookup(src, "MATCHJOBS_TEMPERATURE");
+	if (s != NULL && strcmp(s, "none") == 0)
+		c->temperature_on = 0;
+	else if (s != NULL && *s != '\0') {
+		errno = 0;
+		d = strtod(s, &end);
+		if (errno != 0 || *end != '\0' || !(d >= 0 && d <= 2)) {
+			snprintf(err, errsz, "MATCHJOBS_TEMPERATURE must be a "
+			    "number from 0 to 2, or none");
+			return CFG_ERR_VALUE;
+		}
+		c->temperature = d;
+	}
+	s = lookup(src, "MATCHJOBS_SEED");
+	if (s != NULL && *s != '\0') {
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno != 0 || *end != '\0' || end == s) {
+			snprintf(err, errsz, "MATCHJOBS_SEED must be an "
+			    "integer");
+			return CFG_ERR_VALUE;
+		}
+		c->seed_on = 1;
+		c->seed = v;
+	}
+	s = lookup(src, "MATCHJOBS_REASONING_MODEL");
+	if (s == NULL || *s == '\0' || strcmp(s, "auto") == 0)
+		c->reasoning = cfg_reasoning_model(c->model);
+	else if (strcmp(s, "1") == 0 || strcmp(s, "0") == 0)
+		c->reasoning = *s == '1';
+	else {
+		snprintf(err, errsz, "MATCHJOBS_REASONING_MODEL must be auto, "
+		    "1 or 0");
+		return CFG_ERR_VALUE;
+	}
+	if (c->reasoning)
+		c->temperature_on = 0;
+	return CFG_OK;
+}
+
+/* Is s non-empty and made of URL-safe name characters only? */
+static int
+url_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("-_.", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Does the base URL's host end in one of Azure OpenAI's domains? */
+static int
+azure_host(const char *url)
+{
+	static const char *const dom[] = {
+		".openai.azure.com", ".cognitiveservices.azure.com",
+	};
+	const char	*h, *e;
+	size_t		 i, n, k;
+
+	h = strstr(url, "://");
+	h = h != NULL ? h + 3 : url;
+	if ((e = strchr(h, '@')) != NULL && e < h + strcspn(h, "/"))
+		h = e + 1;
+	n = strcspn(h, ":/?#");
+	for (i = 0; i < sizeof(dom) / sizeof(dom[0]); i++) {
+		k = strlen(dom[i]);
+		if (n > k && strncasecmp(h + n - k, dom[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Does the base URL's path end in suffix (e.g. "/openai/v1")? */
+static int
+path_ends(const char *url, const char *suffix)
+{
+	size_t n = strlen(url), k = strlen(suffix);
+
+	return n >= k && strcasecmp(url + n - k, suffix) == 0;
+}
+
+/*
+ * Azure OpenAI (docs/matchjobs-fcgi.8, README "Azure OpenAI"): on when
+ * MATCHJOBS_AZURE=1, or (unset or auto) when the base URL's host is
+ * Azure's or an api-version is set; 0 turns it off.  Then cfg->chat_url
+ * is, from the base URL (no trailing slash):
+ *  - .../openai/deployments/NAME: that, /chat/completions?api-version=V;
+ *  - .../openai/v1 (Azure's v1 API): that, /chat/completions (with
+ *    ?api-version=V only when one was set);
+ *  - else (the resource, https://R.openai.azure.com, or R/openai):
+ *    R/openai/deployments/D/chat/completions?api-version=V, where D is
+ *    MATCHJOBS_AZURE_DEPLOYMENT (else AZURE_OPENAI_DEPLOYMENT, else the
+ *    model).
+ * V: MATCHJOBS_API_VERSION, else AZURE_OPENAI_API_VERSION, else
+ * OPENAI_API_VERSION (the SDKs' name), else MJ_AZURE_API_VERSION.
+ * Without Azure, chat_url is the base URL and /chat/completions.
+ */
+static enum cfg_status
+azure_load(const struct src *src, struct config *c, char *err,
+    size_t errsz)
+{
+	static const char *const vnames[] = {
+		"MATCHJOBS_API_VERSION", "AZURE_OPENAI_API_VERSION",
+		"OPENAI_API_VERSION",
+	};
+	const char	*s, *ver, *dep, *sep;
+	size_t		 i, n, len;
+	int		 implied, v1, deployed;
+
+	ver = NULL;
+	implied = 0;
+	for (i = 0; i < sizeof(vnames) / sizeof(vnames[0]) && ver == NULL;
+	    i++) {
+		s = lookup(src, vnames[i]);
+		if (s != NULL && *s != '\0') {
+			ver = s;
+			implied = i < 2;
+		}
+	}
+	s = lookup(src, "MATCHJOBS_AZURE");
+	if (s == NULL || *s == '\0' || strcmp(s, "auto") == 0)
+		c->azure = implied || azure_host(c->base_url);
+	else if (strcmp(s, "1") == 0 || strcmp(s, "0") == 0)
+		c->azure = *s == '1';
+	else {
+		snprintf(err, errsz, "MATCHJOBS_AZURE must be auto, 1 or 0");
+		return CFG_ERR_VALUE;
+	}
+	if (!c->azure) {
+		len = strlen(c->base_url) + sizeof("/chat/completions");
+		if ((c->chat_url = malloc(len)) == NULL)
+			goto nomem;
+		snprintf(c->chat_url, len, "%s/chat/completions", c->base_url);
+		return CFG_OK;
+	}
+	v1 = path_ends(c->base_url, "/openai/v1");
+	if (ver == NULL && !v1)
+		ver = MJ_AZURE_API_VERSION;
+	if (ver != NULL && !url_name(ver)) {
+		snprintf(err, errsz, "the api-version (MATCHJOBS_API_VERSION) "
+		    "may hold only letters, digits, '-', '_' and '.'");
+		return CFG_ERR_VALUE;
+	}
+	if (ver != NULL && (c->api_version = strdup(ver)) == NULL)
+		goto nomem;
+	s = strstr(c->base_url, "/openai/deployments/");
+	deployed = s != NULL && strchr(s + 20, '/') == NULL && s[20] != '\0';
+	dep = lookup(src, "MATCHJOBS_AZURE_DEPLOYMENT");
+	if (dep == NULL || *dep == '\0')
+		dep = lookup(src, "AZURE_OPENAI_DEPLOYMENT");
+	if (deployed)
+		dep = s + 20;
+	else if (dep == NULL || *dep == '\0')
+		dep = c->model;
+	if (!url_name(dep)) {
+		snprintf(err, errsz, "the Azure deployment name "
+		    "(MATCHJOBS_AZURE_DEPLOYMENT, else the model) may hold "
+		    "only letters, digits, '-', '_' and '.'");
+		return CFG_ERR_VALUE;
+	}
+	if ((c->azure_deployment = strdup(dep)) == NULL)
+		goto nomem;
+	/* The resource's root: the base URL without a trailing /openai. */
+	n = strlen(c->base_url);
+	if (!deployed && !v1 && path_ends(c->base_url, "/openai"))
+		n -= 7;
+	len = n + strlen(dep) + (ver != NULL ? strlen(ver) : 0) + 64;
+	if ((c->chat_url = malloc(len)) == NULL)
+		goto nomem;
+	sep = ver != NULL ? "?api-version=" : "";
+	if (deployed || v1)
+		snprintf(c->chat_url, len, "%s/chat/completions%s%s",
+		    c->base_url, sep, ver != NULL ? ver : "");
+	else
+		snprintf(c->chat_url, len, "%.*s/openai/deployments/%s/chat/"
+		    "completions%s%s", (int)n, c->base_url, dep, sep,
+		    ver != NULL ? ver : "");
+	return CFG_OK;
+nomem:
+	snprintf(err, errsz, "out of memory");
+	return CFG_ERR_NOMEM;
+}
+
 /* One PDF child per core by default (bounds.h). */
 static int
 online_cpus(void)
@@ -282,13 +519,19 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 		rc = CFG_ERR_VALUE;
 	} else {
 		s = lookup(src, "OPENAI_API_KEY");
+		/* Azure's SDKs' name for it, when OpenAI's is unset. */
+		if (s == NULL || *s == '\0')
+			s = lookup(src, "AZURE_OPENAI_API_KEY");
 		if (s != NULL && *s != '\0') {
 			c->api_key = strdup(s);
 			if (c->api_key == NULL)
 				goto nomem;
 		}
 	}
-	c->base_url = dup_or(src, "OPENAI_BASE_URL",
+	/* Azure's SDKs' endpoint variable, when OpenAI's is unset. */
+	s = lookup(src, "OPENAI_BASE_URL");
+	c->base_url = dup_or(src, s != NULL && *s != '\0' ?
+	    "OPENAI_BASE_URL" : "AZURE_OPENAI_ENDPOINT",
 	    "https://api.openai.com/v1");
 	c->model = dup_or(src, "MATCHJOBS_MODEL", "gpt-4o-mini");
 	c->max_tokens_field = dup_or(src, "MATCHJOBS_MAX_TOKENS_FIELD",
@@ -427,6 +670,12 @@ cfg_load(struct config *c, const char *(*env)(const char *),
 		rc = prices_load(src, c, err, errsz);
 	if (rc != CFG_OK)
 		goto err;
+	rc = form_load(src, c, err, errsz);
+	if (rc != CFG_OK)
+		goto err;
+	rc = azure_load(src, c, err, errsz);
+	if (rc != CFG_OK)
+		goto err;
 	return CFG_OK;
 
 nomem:
@@ -455,6 +704,10 @@ cfg_free(struct config *c)
 	c->db = NULL;
 	free(c->webhook_url);
 	c->webhook_url = NULL;
+	free(c->azure_deployment);
+	free(c->api_version);
+	free(c->chat_url);
+	c->azure_deployment = c->api_version = c->chat_url = NULL;
 	wh_key_clear(c->webhook_key);
 	free(c->webhook_key);
 	c->webhook_key = NULL;

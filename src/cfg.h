@@ -13,6 +13,19 @@
 
 struct wh_key;
 
+/*
+ * The response_format a call asks for (MATCHJOBS_RESPONSE_FORMAT).  The
+ * order of the last three is the fallback chain of CFG_FMT_AUTO.
+ */
+enum cfg_format {
+	CFG_FMT_AUTO = 0,	/* json_schema, then json_object, then none,
+				   as the server accepts (upstream.c) */
+	CFG_FMT_JSON_SCHEMA,	/* structured outputs, strict */
+	CFG_FMT_JSON_OBJECT,	/* JSON mode */
+	CFG_FMT_NONE,		/* no response_format */
+	CFG_FMT__MAX
+};
+
 enum cfg_status {
 	CFG_OK = 0,
 	CFG_ERR_VALUE,		/* a variable has a bad value */
@@ -75,6 +88,22 @@ struct config {
 				   are divided by this (default 1) */
 	char	*self_exe;	/* owned: path of this program, for the
 				   PDF child (set by main, not the env) */
+	/* ---- the request's form (SPEC "Scoring" 0.2) ---- */
+	enum cfg_format response_format; /* MATCHJOBS_RESPONSE_FORMAT */
+	int	 temperature_on; /* 0: no temperature (MATCHJOBS_TEMPERATURE
+				   =none, or a reasoning model) */
+	double	 temperature;	/* 0..2, default 0 */
+	int	 seed_on;	/* MATCHJOBS_SEED was set */
+	long long seed;
+	int	 reasoning;	/* 1: a reasoning model (cfg_reasoning_model
+				   or MATCHJOBS_REASONING_MODEL): sends
+				   max_completion_tokens, no temperature */
+	int	 azure;		/* 1: Azure OpenAI (api-key header,
+				   api-version, deployment URL) */
+	char	*azure_deployment; /* owned; Azure: the deployment name */
+	char	*api_version;	/* owned; Azure: api-version, or NULL
+				   for a v1 base URL without one */
+	char	*chat_url;	/* owned: the URL every call posts to */
 };
 
 /*
@@ -107,6 +136,12 @@ enum cfg_status cfg_load(struct config *c, const char *(*env)(const char *),
 	    const struct cfg_file *file, char *err, size_t errsz)
 	__attribute__((warn_unused_result));
 void	cfg_free(struct config *c);
+/*
+ * Is model a reasoning model by its name: o1, o3 or o4 (alone or
+ * followed by '-'), or gpt-5 and anything after, ASCII-case-blind,
+ * after any "provider/" prefix (OpenRouter's "openai/o3-mini")?
+ */
+int	cfg_reasoning_model(const char *model);
 /* Is origin one of the configured CORS origins? */
 int	cfg_cors_allows(const struct config *c, const char *origin);
 

@@ -115,6 +115,14 @@ struct call {
 	long long		 retry_at;	/* t == NULL: when to call again */
 	unsigned char		 key[UP_KEY_LEN]; /* its cache key, if keyed */
 	int			 keyed;		/* put the answer under key */
+	enum cfg_format		 key_fmt;	/* the format key was made
+						   with (up_format_guess) */
+	enum cfg_format		 fmt;		/* the format its transfer
+						   asked for */
+	int			 probe;		/* it probes its server's
+						   formats (up_format_pick) */
+	int			 fmt_wait;	/* t == NULL: waits for a probe
+						   (or, refused, to ask again) */
 	int			 claimed;	/* ours in the store's claims:
 						   released when it ends */
 	int			 claim_tries;	/* the store was busy: claims
@@ -134,6 +142,12 @@ struct call {
 
 struct engine {
 	const struct config	*cfg;
+	struct up_formats	*formats;	/* borrowed: the runner's, what
+						   each server accepted */
+	struct call		*prober;	/* our call that probes, or
+						   NULL */
+	int			 fmt_kick;	/* start the calls that wait
+						   for a format, this turn */
 	struct up_pool		*pool;		/* owned */
 	struct run		*runs;		/* running */
 	struct run		*reap;		/* ended this turn */
@@ -587,9 +601,29 @@ call_unlink(struct engine *e, struct call *c)
 	c->prev = c->next = NULL;
 }
 
+/*
+ * c's probe ends: its server accepted c->fmt (1), refused it (0), or
+ * said nothing of it (-1).  The calls of this lane that wait for it
+ * are started this turn (other lanes' look again at their next turn).
+ */
+static void
+probe_end(struct engine *e, struct call *c, int accepted)
+{
+	if (accepted >= 0)
+		up_format_learn(e->formats, e->cfg, c->fmt, accepted);
+	else if (c->probe)
+		up_format_release(e->formats, e->cfg);
+	c->probe = 0;
+	if (e->prober == c)
+		e->prober = NULL;
+	e->fmt_kick = 1;
+}
+
 static void
 call_free(struct engine *e, struct call *c)
 {
+	if (c->probe)
+		probe_end(e, c, -1);
 	if (c->t != NULL) {
 		up_pool_abort(e->pool, c->t);
 		up_free(c->t);
@@ -647,13 +681,32 @@ call_start(struct engine *e, struct call *c)
 {
 	struct job	*j = c->subs[0];
 	struct buf	 body;
+	long long	 now;
+	enum up_pick	 pick;
 	int		 rc;
 
+	/*
+	 * The format to ask for: while another call finds out what this
+	 * server accepts, wait for it (housekeeping calls again).
+	 */
+	now = clock_ms();
+	if (!c->probe) {
+		pick = up_format_pick(e->formats, e->cfg, now, &c->fmt);
+		if (pick == UP_PICK_WAIT) {
+			c->retry_at = now + MJ_FORMAT_WAIT_MS;
+			c->fmt_wait = 1;
+			return;
+		}
+		c->probe = pick == UP_PICK_PROBE;
+		if (c->probe)
+			e->prober = c;
+	}
+	c->fmt_wait = 0;
 	if (c->attempts++ == 0)
-		c->first_call = clock_ms();
+		c->first_call = now;
 	buf_init(&body, MJ_PROMPT_RESUME_MAX + MJ_PROMPT_JOBDATA_MAX + 65536);
-	rc = up_build_body(e->cfg, j->run->in.resume, j->run->in.resume_len,
-	    &j->run->in.req.jobs[j->index], &body);
+	rc = up_build_body(e->cfg, c->fmt, j->run->in.resume,
+	    j->run->in.resume_len, &j->run->in.req.jobs[j->index], &body);
 	if (rc == 0)
 		rc = up_new(&c->t, e->cfg, e->pool, body.data, body.len,
 		    on_token, c);
@@ -778,14 +831,27 @@ cache_put(struct engine *e, struct call *c, const char *reqid,
 {
 	enum store_status st;
 	struct put	*p;
+	struct job	*j;
+	unsigned char	 key[UP_KEY_LEN];
 
-	if (!c->keyed || !cache_on(e))
+	if (!c->keyed || !cache_on(e) || c->nsubs == 0)
+		return;
+	/*
+	 * The key names the format asked for: a call that fell back (or
+	 * whose server was learnt meanwhile) got its answer with another
+	 * than its key was made with.  c->key stays the claim's.
+	 */
+	memcpy(key, c->key, sizeof(key));
+	j = c->subs[0];
+	if (c->fmt != c->key_fmt && up_cache_key(e->cfg, c->fmt,
+	    j->run->in.resume, j->run->in.resume_len,
+	    &j->run->in.req.jobs[j->index], key) != 0)
 		return;
 	/*
 	 * Never wait for the keeper's lock: a busy store keeps the answer
 	 * in the lane, where cache_hit() finds it until it is written.
 	 */
-	st = store_cache_put(e->store, c->key, UP_KEY_LEN, text, len,
+	st = store_cache_put(e->store, key, UP_KEY_LEN, text, len,
 	    e->cfg->cache_ttl_s, clock_wall_ms());
 	if (st == STORE_ERR_BUSY && e->nputs < MJ_CACHE_PUTS_PENDING &&
 	    (p = calloc(1, sizeof(*p))) != NULL) {
@@ -794,7 +860,7 @@ cache_put(struct engine *e, struct call *c, const char *reqid,
 			free(p);
 			return;
 		}
-		memcpy(p->key, c->key, sizeof(p->key));
+		memcpy(p->key, key, sizeof(p->key));
 		memcpy(p->text, text, len);
 		p->text[len] = '\0';
 		p->len = len;
@@ -986,9 +1052,11 @@ job_call(struct engine *e, struct job *j)
 	uint64_t	 h;
 	size_t		 len;
 	unsigned char	 key[UP_KEY_LEN];
+	enum cfg_format	 fmt;
 	int		 keyed;
 
-	keyed = cache_on(e) && up_cache_key(e->cfg, j->run->in.resume,
+	fmt = up_format_guess(e->formats, e->cfg);
+	keyed = cache_on(e) && up_cache_key(e->cfg, fmt, j->run->in.resume,
 	    j->run->in.resume_len, &j->run->in.req.jobs[j->index], key) == 0;
 	if (keyed && !j->run->in.no_cache && cache_hit(e, j, key))
 		return;
@@ -1023,6 +1091,7 @@ job_call(struct engine *e, struct job *j)
 	if (keyed) {
 		memcpy(c->key, key, sizeof(c->key));
 		c->keyed = 1;
+		c->key_fmt = fmt;
 	}
 	c->hnext = e->table[h % CALL_BUCKETS];
 	e->table[h % CALL_BUCKETS] = c;
@@ -1078,6 +1147,53 @@ retry_later(struct engine *e, struct call *c, const struct up_result *r)
 }
 
 /*
+ * What c's answer says of its server's formats (up_format_learn).  If
+ * the server refused the format asked for and MATCHJOBS_RESPONSE_FORMAT
+ * is auto, c is asked again at once with the next one (a `retry` status
+ * says so; the refused attempt is not one of c's MJ_RETRY_ATTEMPTS) and
+ * 1 is returned.
+ */
+static int
+format_later(struct engine *e, struct call *c, const struct up_result *r)
+{
+	enum cfg_format	 next;
+	char		 msg[160];
+	size_t		 i;
+
+	if (r->http_status >= 200 && r->http_status <= 299) {
+		if (c->probe)
+			probe_end(e, c, 1);
+		return 0;
+	}
+	if (!r->format_refused || e->cfg->response_format != CFG_FMT_AUTO ||
+	    c->fmt == CFG_FMT_NONE || c->nsubs == 0) {
+		if (c->probe)
+			probe_end(e, c, -1);
+		return 0;
+	}
+	/* Learnt even if another call probes: a refusal is an answer. */
+	up_format_learn(e->formats, e->cfg, c->fmt, 0);
+	c->probe = 0;
+	probe_end(e, c, -1);
+	c->fmt_wait = 1;
+	c->attempts--;
+	next = (enum cfg_format)(c->fmt + 1);
+	for (i = 0; i < c->nsubs; i++) {
+		snprintf(msg, sizeof(msg), "Job %zu: the model server refused "
+		    "response_format %s; asking again with %s",
+		    c->subs[i]->index, up_format_name(c->fmt),
+		    next == CFG_FMT_NONE ? "none" : up_format_name(next));
+		status_event(c->subs[i]->run, "retry", msg,
+		    (long)c->subs[i]->index);
+	}
+	log_msg(LOG_INFO, c->subs[0]->run->in.reqid, "job %zu: the model "
+	    "server refused response_format %s (HTTP %ld); falling back",
+	    c->subs[0]->index, up_format_name(c->fmt), r->http_status);
+	c->retry_at = clock_ms();
+	return 1;
+}
+
+/*
  * The call's transfer ended (it is out of the pool) with r: pay, answer
  * or fail every subscriber, or call again later.
  */
@@ -1096,7 +1212,8 @@ call_end(struct engine *e, struct call *c, const struct up_result *r)
 			payer->estimated++;
 		c->subs[0]->cached = 0;
 	}
-	if (r->status != UP_OK && retry_later(e, c, r)) {
+	if (format_later(e, c, r) || (r->status != UP_OK &&
+	    retry_later(e, c, r))) {
 		up_free(c->t);
 		c->t = NULL;
 		return;
@@ -1290,6 +1407,21 @@ eng_add(struct engine *e, struct run_input *in, struct runlog *log)
 	return ENG_OK;
 }
 
+/* Start the calls that wait for a format (a probe ended, a refusal). */
+static void
+format_kick(struct engine *e)
+{
+	struct call	*c, *cn;
+
+	e->fmt_kick = 0;
+	for (c = e->calls; c != NULL; c = cn) {
+		cn = c->next;
+		if (c->fmt_wait && c->t == NULL && !c->remote &&
+		    c->claim_tries == 0 && c->nsubs > 0)
+			call_start(e, c);
+	}
+}
+
 /* Deadlines, due retries, stop requests and detach. */
 static void
 housekeeping(struct engine *e, long long now)
@@ -1372,8 +1504,14 @@ eng_turn(struct engine *e, long wait_ms)
 	if (e->nruns > 0 && wait_ms > HOUSE_MS)
 		wait_ms = HOUSE_MS;
 	up_pool_run(e->pool, wait_ms);
+	/* A probe's status line says the server took its format. */
+	if ((c = e->prober) != NULL && c->t != NULL &&
+	    up_http_status(c->t) >= 200 && up_http_status(c->t) <= 299)
+		probe_end(e, c, 1);
 	while ((c = up_pool_next(e->pool, &t, &res)) != NULL)
 		call_end(e, c, &res);
+	if (e->fmt_kick)
+		format_kick(e);
 	now = clock_ms();
 	if (atomic_exchange(&e->poke, 0) || now - e->last_house >= HOUSE_MS) {
 		e->last_house = now;
@@ -1467,7 +1605,8 @@ eng_run_local(const struct config *cfg, struct run_input *in,
 }
 
 enum eng_status
-eng_new(const struct config *cfg, long conns, struct engine **out)
+eng_new(const struct config *cfg, long conns, struct up_formats *formats,
+    struct engine **out)
 {
 	struct engine	*e;
 
@@ -1475,6 +1614,7 @@ eng_new(const struct config *cfg, long conns, struct engine **out)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return ENG_ERR_NOMEM;
 	e->cfg = cfg;
+	e->formats = formats;
 	e->seed = (unsigned int)clock_ms() ^ (unsigned int)(uintptr_t)e;
 	buf_init(&e->scratch, MJ_RUNLOG_BYTES_MAX);
 	if (up_pool_new(conns, &e->pool) != 0) {

@@ -38,6 +38,7 @@ struct engine;
 struct run_input;
 struct runlog;
 struct store;
+struct up_formats;
 
 enum eng_status {
 	ENG_OK = 0,
@@ -47,10 +48,13 @@ enum eng_status {
 
 /*
  * An engine whose pool opens at most conns connections to the model
- * server (0: no cap).
+ * server (0: no cap).  formats (borrowed, shared by every lane, must
+ * outlive the engine) remembers what response_format each server
+ * accepted (upstream.h).
  */
 enum eng_status	 eng_new(const struct config *, long conns,
-		    struct engine **out) __attribute__((warn_unused_result));
+		    struct up_formats *formats, struct engine **out)
+		    __attribute__((warn_unused_result));
 /* Free the engine; every run must have ended (eng_shutdown, eng_count). */
 void		 eng_free(struct engine *);
 

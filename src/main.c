@@ -317,6 +317,7 @@ main(int argc, char **argv)
 	cfg_file_free(&file);
 	/* cfg holds the key now: none of it stays in /proc/PID/environ. */
 	priv_scrub_env("OPENAI_API_KEY");
+	priv_scrub_env("AZURE_OPENAI_API_KEY");
 	log_set_level((enum log_level)cfg.log_level);
 	/*
 	 * The PDF child is this program.  Resolve the path now: the binary

@@ -42,6 +42,7 @@
 #include "runlog.h"
 #include "runner.h"
 #include "store.h"
+#include "upstream.h"
 #include "writer.h"
 
 /* The longest a lane sleeps with nothing to do. */
@@ -76,6 +77,8 @@ struct runner {
 	const atomic_int	*cut;
 	char			 holder[MJ_STORE_ID_MAX + 1]; /* this process
 						   in the store; "": no store */
+	struct up_formats	*formats;	/* owned: what each server
+						   accepted, for every lane */
 	size_t			 n;
 	struct lane		 lanes[];
 };
@@ -225,7 +228,7 @@ lane_start(struct runner *r, struct lane *ln, long conns)
 		return RN_ERR_NOMEM;
 	if (pthread_cond_init(&ln->cv, NULL) != 0)
 		return RN_ERR_NOMEM;
-	if (eng_new(r->cfg, conns, &ln->eng) != ENG_OK ||
+	if (eng_new(r->cfg, conns, r->formats, &ln->eng) != ENG_OK ||
 	    wr_new(r->cfg, &ln->wr) != WR_OK ||
 	    eng_watch(ln->eng, wr_fd(ln->wr)) != 0)
 		return RN_ERR_NOMEM;
@@ -264,6 +267,10 @@ runner_new(const struct config *cfg, const atomic_int *cut,
 	r->cut = cut;
 	if (holder != NULL)
 		snprintf(r->holder, sizeof(r->holder), "%s", holder);
+	if (up_formats_new(&r->formats) != 0) {
+		free(r);
+		return RN_ERR_NOMEM;
+	}
 	/* The connection cap is the process's: shared out, at least 1. */
 	conns = cfg->upstream_conns;
 	if (conns > 0)
@@ -290,6 +297,7 @@ runner_free(struct runner *r)
 		return;
 	for (i = 0; i < r->n; i++)
 		lane_free(&r->lanes[i]);
+	up_formats_free(r->formats);
 	free(r);
 }
 

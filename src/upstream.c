@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,6 +200,8 @@ up_share_free(struct up_share *s)
 #define UP_NONCE_BYTES		16
 /* Bytes the tags, headings and blank lines add to the user message. */
 #define UP_FRAME_MAX		512
+/* Bytes of the request's parameters (params_new) but the model. */
+#define UP_PARAMS_MAX		2048
 
 static const char system_fmt[] =
     "You rate how well a candidate's resume fits a job posting. "
@@ -357,15 +360,100 @@ user_message(struct buf *user, const char *nonce, const char *resume,
 	return 0;
 }
 
+/* The names of the formats, as the request and the key carry them. */
+static const char *const format_names[CFG_FMT__MAX] = {
+	"auto",			/* CFG_FMT_AUTO: never sent */
+	"json_schema",		/* CFG_FMT_JSON_SCHEMA */
+	"json_object",		/* CFG_FMT_JSON_OBJECT */
+	"none",			/* CFG_FMT_NONE */
+};
+
+const char *
+up_format_name(enum cfg_format f)
+{
+	return f >= 0 && f < CFG_FMT__MAX ? format_names[f] : "none";
+}
+
+/* {"type": t} plus a description, for the answer's schema. */
+static json_object *
+prop_new(const char *type, const char *items, const char *desc)
+{
+	json_object	*o, *it;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string(type));
+	if (items != NULL) {
+		it = json_object_new_object();
+		json_object_object_add(it, "type",
+		    json_object_new_string(items));
+		json_object_object_add(o, "items", it);
+	}
+	json_object_object_add(o, "description",
+	    json_object_new_string(desc));
+	return o;
+}
+
+/*
+ * The response_format of fmt, or NULL (none).  json_schema is strict
+ * (OpenAI's structured outputs): every property required, no other.
+ * The score's range is said in its description, not as minimum and
+ * maximum, which some servers' strict mode refuses; answer.c clamps it.
+ */
+static json_object *
+response_format_new(enum cfg_format fmt)
+{
+	static const char *const req[] = {
+		"score", "summary", "matched_skills", "missing_skills",
+	};
+	json_object	*rf, *js, *sc, *pr, *rq;
+	size_t		 i;
+
+	if (fmt != CFG_FMT_JSON_SCHEMA && fmt != CFG_FMT_JSON_OBJECT)
+		return NULL;
+	rf = json_object_new_object();
+	json_object_object_add(rf, "type",
+	    json_object_new_string(format_names[fmt]));
+	if (fmt == CFG_FMT_JSON_OBJECT)
+		return rf;
+	pr = json_object_new_object();
+	json_object_object_add(pr, "score", prop_new("integer", NULL,
+	    "0 (no fit) to 100 (a perfect fit)"));
+	json_object_object_add(pr, "summary", prop_new("string", NULL,
+	    "one paragraph for the candidate"));
+	json_object_object_add(pr, "matched_skills", prop_new("array",
+	    "string", "skills the job asks for that the resume shows"));
+	json_object_object_add(pr, "missing_skills", prop_new("array",
+	    "string", "skills the job asks for that the resume lacks"));
+	rq = json_object_new_array();
+	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		json_object_array_add(rq, json_object_new_string(req[i]));
+	sc = json_object_new_object();
+	json_object_object_add(sc, "type", json_object_new_string("object"));
+	json_object_object_add(sc, "properties", pr);
+	json_object_object_add(sc, "required", rq);
+	json_object_object_add(sc, "additionalProperties",
+	    json_object_new_boolean(0));
+	js = json_object_new_object();
+	json_object_object_add(js, "name",
+	    json_object_new_string("job_match"));
+	json_object_object_add(js, "strict", json_object_new_boolean(1));
+	json_object_object_add(js, "schema", sc);
+	json_object_object_add(rf, "json_schema", js);
+	return rf;
+}
+
 /*
  * The request's parameters, all but its messages: what up_build_body()
  * sends and up_cache_key() hashes (a parameter added here is in the key
- * at once).
+ * at once).  A reasoning model (cfg->reasoning) gets its token cap as
+ * max_completion_tokens whatever MATCHJOBS_MAX_TOKENS_FIELD says, and
+ * no temperature (cfg_load already turned it off).
  */
 static json_object *
-params_new(const struct config *cfg)
+params_new(const struct config *cfg, enum cfg_format fmt)
 {
-	json_object	*root, *so;
+	json_object	*root, *so, *rf;
+	char		 t[32];
 
 	root = json_object_new_object();
 	json_object_object_add(root, "model",
@@ -378,14 +466,27 @@ params_new(const struct config *cfg)
 		json_object_object_add(root, "stream_options", so);
 	}
 	if (cfg->max_tokens > 0)
-		json_object_object_add(root, cfg->max_tokens_field,
+		json_object_object_add(root, cfg->reasoning ?
+		    "max_completion_tokens" : cfg->max_tokens_field,
 		    json_object_new_int64(cfg->max_tokens));
+	if (cfg->temperature_on && !cfg->reasoning) {
+		/* As a short decimal (0.7, not 0.69999999999999996). */
+		snprintf(t, sizeof(t), "%.6g", cfg->temperature);
+		json_object_object_add(root, "temperature",
+		    json_object_new_double_s(cfg->temperature, t));
+	}
+	if (cfg->seed_on)
+		json_object_object_add(root, "seed",
+		    json_object_new_int64(cfg->seed));
+	if ((rf = response_format_new(fmt)) != NULL)
+		json_object_object_add(root, "response_format", rf);
 	return root;
 }
 
 int
-up_build_body(const struct config *cfg, const char *resume, size_t rlen,
-    const struct req_job *job, struct buf *out)
+up_build_body(const struct config *cfg, enum cfg_format fmt,
+    const char *resume, size_t rlen, const struct req_job *job,
+    struct buf *out)
 {
 	json_object	*root, *msgs, *m;
 	struct buf	 user, sys;
@@ -403,7 +504,7 @@ up_build_body(const struct config *cfg, const char *resume, size_t rlen,
 	    user_message(&user, nonce, resume, rlen, job) != 0)
 		goto out;
 
-	root = params_new(cfg);
+	root = params_new(cfg, fmt);
 	msgs = json_object_new_array();
 	m = json_object_new_object();
 	json_object_object_add(m, "role", json_object_new_string("system"));
@@ -453,39 +554,42 @@ key_field(struct buf *b, const char *s, size_t n, size_t max)
 }
 
 int
-up_cache_key(const struct config *cfg, const char *resume, size_t rlen,
-    const struct req_job *job, unsigned char key[UP_KEY_LEN])
+up_cache_key(const struct config *cfg, enum cfg_format fmt,
+    const char *resume, size_t rlen, const struct req_job *job,
+    unsigned char key[UP_KEY_LEN])
 {
 	static const char	 tag[] = "matchjobs answer cache";
 	json_object		*params;
 	struct buf		 b;
-	const char		*engine, *ps;
+	const char		*engine, *ps, *server, *fname;
 	char			 version[24];
 	int			 rc;
 
 	memset(key, 0, UP_KEY_LEN);
+	server = cfg->chat_url != NULL ? cfg->chat_url : cfg->base_url;
+	fname = up_format_name(fmt);
 	buf_init(&b, MJ_PROMPT_RESUME_MAX + MJ_PROMPT_JOBDATA_MAX +
 	    MJ_PROMPT_TITLE_MAX + MJ_PROMPT_LINK_MAX + sizeof(system_fmt) +
-	    strlen(cfg->base_url) + 2 * strlen(cfg->model) +
-	    strlen(cfg->max_tokens_field) + UP_FRAME_MAX);
+	    strlen(server) + 2 * strlen(cfg->model) +
+	    strlen(cfg->max_tokens_field) + UP_FRAME_MAX + UP_PARAMS_MAX);
 	engine = cfg->local ? "local" : "openai";
 	snprintf(version, sizeof(version), "%d", MJ_PROMPT_VERSION);
-	params = params_new(cfg);
+	params = params_new(cfg, fmt);
 	ps = json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	/*
 	 * Everything that decides the answer, and nothing else (SPEC
 	 * "Cache"): not the nonce, the job's index or the other jobs.  The
-	 * response format is "none" while no response_format is sent.
+	 * response format asked for is named, and its object is in ps.
 	 */
 	rc = ps == NULL ||
 	    key_field(&b, tag, sizeof(tag) - 1, 0) != 0 ||
 	    key_field(&b, engine, strlen(engine), 0) != 0 ||
-	    key_field(&b, cfg->base_url, strlen(cfg->base_url), 0) != 0 ||
+	    key_field(&b, server, strlen(server), 0) != 0 ||
 	    key_field(&b, cfg->model, strlen(cfg->model), 0) != 0 ||
 	    key_field(&b, version, strlen(version), 0) != 0 ||
 	    key_field(&b, system_fmt, sizeof(system_fmt) - 1, 0) != 0 ||
-	    key_field(&b, "none", 4, 0) != 0 ||
+	    key_field(&b, fname, strlen(fname), 0) != 0 ||
 	    key_field(&b, ps, strlen(ps), 0) != 0 ||
 	    key_field(&b, job->title, strlen(job->title),
 	    MJ_PROMPT_TITLE_MAX) != 0 ||
@@ -705,7 +809,8 @@ up_new(struct up_transfer **out, const struct config *cfg,
 		goto out;
 	memcpy(t->body, body, len);
 	t->body[len] = '\0';
-	if (buf_printf(&url, "%s/chat/completions", cfg->base_url) != BUF_OK)
+	if ((cfg->chat_url != NULL ? buf_adds(&url, cfg->chat_url) :
+	    buf_printf(&url, "%s/chat/completions", cfg->base_url)) != BUF_OK)
 		goto out;
 	h = curl_slist_append(NULL, "Content-Type: application/json");
 	if (h == NULL)
@@ -715,8 +820,9 @@ up_new(struct up_transfer **out, const struct config *cfg,
 	    == NULL || (h = curl_slist_append(t->headers, "Expect:")) == NULL)
 		goto out;
 	if (cfg->api_key != NULL) {
-		if (buf_printf(&auth, "Authorization: Bearer %s",
-		    cfg->api_key) != BUF_OK)
+		/* Azure OpenAI takes the key in api-key, not as a bearer. */
+		if (buf_printf(&auth, cfg->azure ? "api-key: %s" :
+		    "Authorization: Bearer %s", cfg->api_key) != BUF_OK)
 			goto out;
 		if (curl_slist_append(t->headers, auth.data) == NULL)
 			goto out;
@@ -775,6 +881,12 @@ void
 up_set_reasoning(struct up_transfer *t, up_token_fn fn)
 {
 	t->on_reasoning = fn;
+}
+
+long
+up_http_status(const struct up_transfer *t)
+{
+	return t->http_status;
 }
 
 const char *
@@ -1089,6 +1201,35 @@ estimate_usage(const struct up_transfer *t, struct up_result *r)
 	r->usage_estimated = 1;
 }
 
+/*
+ * Does the error answer refuse the response_format asked for?  A 400
+ * or 422 (or a 500: llama.cpp's server before structured outputs) whose
+ * body names response_format anywhere: OpenAI's "Invalid parameter:
+ * 'response_format' of type 'json_schema' is not supported with this
+ * model." (param "response_format"), llama.cpp's "response_format type
+ * must be one of \"text\" or \"json_object\", but got: json_schema",
+ * LM Studio's "'response_format.type' must be 'json_schema' or 'text'",
+ * vLLM's validation errors.
+ */
+static int
+format_refusal(const struct up_transfer *t)
+{
+	static const char	 name[] = "response_format";
+	const char		*p;
+	size_t			 n, k = sizeof(name) - 1;
+
+	if (t->http_status != 400 && t->http_status != 422 &&
+	    t->http_status != 500)
+		return 0;
+	if (t->errbody.data == NULL)
+		return 0;
+	p = t->errbody.data;
+	for (n = t->errbody.len; n >= k; n--, p++)
+		if (strncasecmp(p, name, k) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 finish(struct up_transfer *t, CURLcode cc, struct up_result *r)
 {
@@ -1118,6 +1259,7 @@ finish(struct up_transfer *t, CURLcode cc, struct up_result *r)
 		r->retryable = !http_message(t, r->message,
 		    sizeof(r->message)) && (r->status == UP_ERR_RATE_LIMIT ||
 		    r->status == UP_ERR_UNAVAILABLE);
+		r->format_refused = format_refusal(t);
 	} else if (cc == CURLE_OK) {
 		if (t->got_done || t->got_finish)
 			r->status = UP_OK;
@@ -1169,6 +1311,161 @@ up_free(struct up_transfer *t)
 	buf_free(&t->answer);
 	buf_free(&t->errbody);
 	free(t);
+}
+
+/* ---- what each server accepts as response_format ---- */
+
+/* One server's entry: what to ask it for, and whether that is known. */
+struct fmt_server {
+	uint64_t	 id;		/* FNV-1a of URL and model; 0: free */
+	enum cfg_format	 fmt;		/* the format to ask for */
+	int		 known;		/* fmt was accepted (or is none) */
+	long long	 probing;	/* clock_ms a probe began, or 0 */
+	unsigned long	 used;		/* age stamp, for the eviction */
+};
+
+struct up_formats {
+	pthread_mutex_t	 mu;		/* guards all below */
+	struct fmt_server servers[MJ_FORMAT_SERVERS];
+	unsigned long	 clock;		/* the last age stamp handed out */
+};
+
+int
+up_formats_new(struct up_formats **out)
+{
+	struct up_formats *f;
+
+	*out = NULL;
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	if (pthread_mutex_init(&f->mu, NULL) != 0) {
+		free(f);
+		return -1;
+	}
+	*out = f;
+	return 0;
+}
+
+void
+up_formats_free(struct up_formats *f)
+{
+	if (f == NULL)
+		return;
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+}
+
+/* The server's id: the URL calls post to, a NUL, the model. */
+static uint64_t
+server_id(const struct config *cfg)
+{
+	const char	*parts[2];
+	uint64_t	 h = 14695981039346656037ULL;
+	size_t		 i;
+	const unsigned char *p;
+
+	parts[0] = cfg->chat_url != NULL ? cfg->chat_url : cfg->base_url;
+	parts[1] = cfg->model;
+	for (i = 0; i < 2; i++) {
+		for (p = (const unsigned char *)parts[i]; *p != '\0'; p++)
+			h = (h ^ *p) * 1099511628211ULL;
+		h = (h ^ 0) * 1099511628211ULL;
+	}
+	return h != 0 ? h : 1;
+}
+
+/* cfg's server's entry, made (evicting the oldest) if new; under mu. */
+static struct fmt_server *
+server_of(struct up_formats *f, const struct config *cfg)
+{
+	struct fmt_server	*sv, *old;
+	uint64_t		 id = server_id(cfg);
+	size_t			 i;
+
+	old = &f->servers[0];
+	for (i = 0; i < MJ_FORMAT_SERVERS; i++) {
+		sv = &f->servers[i];
+		if (sv->id == id) {
+			sv->used = ++f->clock;
+			return sv;
+		}
+		if (sv->id == 0 || (old->id != 0 && sv->used < old->used))
+			old = sv;
+	}
+	memset(old, 0, sizeof(*old));
+	old->id = id;
+	old->fmt = CFG_FMT_JSON_SCHEMA;
+	old->used = ++f->clock;
+	return old;
+}
+
+enum cfg_format
+up_format_guess(struct up_formats *f, const struct config *cfg)
+{
+	enum cfg_format fmt;
+
+	if (cfg->response_format != CFG_FMT_AUTO)
+		return cfg->response_format;
+	pthread_mutex_lock(&f->mu);
+	fmt = server_of(f, cfg)->fmt;
+	pthread_mutex_unlock(&f->mu);
+	return fmt;
+}
+
+enum up_pick
+up_format_pick(struct up_formats *f, const struct config *cfg,
+    long long now, enum cfg_format *fmt)
+{
+	struct fmt_server	*sv;
+	enum up_pick		 pick;
+
+	if (cfg->response_format != CFG_FMT_AUTO) {
+		*fmt = cfg->response_format;
+		return UP_PICK_GO;
+	}
+	pthread_mutex_lock(&f->mu);
+	sv = server_of(f, cfg);
+	*fmt = sv->fmt;
+	if (sv->known)
+		pick = UP_PICK_GO;
+	else if (sv->probing != 0 && now - sv->probing < MJ_FORMAT_PROBE_MS)
+		pick = UP_PICK_WAIT;
+	else {
+		sv->probing = now > 0 ? now : 1;
+		pick = UP_PICK_PROBE;
+	}
+	pthread_mutex_unlock(&f->mu);
+	return pick;
+}
+
+void
+up_format_learn(struct up_formats *f, const struct config *cfg,
+    enum cfg_format fmt, int accepted)
+{
+	struct fmt_server *sv;
+
+	if (cfg->response_format != CFG_FMT_AUTO)
+		return;
+	pthread_mutex_lock(&f->mu);
+	sv = server_of(f, cfg);
+	/* Another call may have learnt it first: only the current one. */
+	if (sv->fmt == fmt) {
+		if (!accepted && fmt != CFG_FMT_NONE)
+			sv->fmt = (enum cfg_format)(fmt + 1);
+		sv->known = accepted || sv->fmt == CFG_FMT_NONE;
+		sv->probing = 0;
+	}
+	pthread_mutex_unlock(&f->mu);
+}
+
+void
+up_format_release(struct up_formats *f, const struct config *cfg)
+{
+	if (cfg->response_format != CFG_FMT_AUTO)
+		return;
+	pthread_mutex_lock(&f->mu);
+	server_of(f, cfg)->probing = 0;
+	pthread_mutex_unlock(&f->mu);
 }
 
 /* ---- one blocking POST: webhook delivery (sender.c) ---- */

@@ -21,9 +21,9 @@
 #include <stddef.h>
 
 #include "bounds.h"
+#include "cfg.h"
 
 struct buf;
-struct config;
 struct req_job;
 struct up_pool;
 struct up_transfer;
@@ -68,6 +68,9 @@ struct up_result {
 					   retry may help (429 but not
 					   insufficient_quota, 5xx, connect;
 					   x-should-retry overrides) */
+	int		 format_refused; /* a 400, 422 or 500 whose error
+					   names response_format: the server
+					   refused the format asked for */
 };
 
 /* libcurl's process-wide set-up, before any thread: 0 or -1. */
@@ -116,8 +119,9 @@ void		 up_pool_expire(struct up_pool *, struct up_transfer *t,
  * carry a fresh random nonce (see upstream.c).  Returns 0, or -1
  * without memory or randomness.
  */
-int		 up_build_body(const struct config *, const char *resume,
-		    size_t resume_len, const struct req_job *, struct buf *out)
+int		 up_build_body(const struct config *, enum cfg_format,
+		    const char *resume, size_t resume_len,
+		    const struct req_job *, struct buf *out)
 		    __attribute__((warn_unused_result));
 
 /* Bytes of a cache key (a SHA-256). */
@@ -125,17 +129,21 @@ int		 up_build_body(const struct config *, const char *resume,
 
 /*
  * The answer cache's key of one job (SPEC "Cache") into key: SHA-256
- * over the engine, the server (base URL), the model, the prompt's
- * version and system text, the response format, the request's other
- * parameters (max tokens, ...), then the job's title, link and
+ * over the engine, the server (the URL calls post to: the base URL, and
+ * on Azure the deployment and api-version), the model, the prompt's
+ * version and system text, the response format fmt (the one the call
+ * asks for, never CFG_FMT_AUTO), the request's other parameters (max
+ * tokens, temperature, seed, the response_format object, ...; those of
+ * up_build_body() with fmt), then the job's title, link and
  * description and the resume exactly as up_build_body() puts them in
  * the prompt (cleaned and cut), each field length-prefixed.  Never the
  * nonce, the job's position or the other jobs.  Returns 0, or -1
  * without memory (key zeroed).  Thread-safe.  The key is no secret but
  * names a resume: never log it.
  */
-int		 up_cache_key(const struct config *, const char *resume,
-		    size_t resume_len, const struct req_job *,
+int		 up_cache_key(const struct config *, enum cfg_format,
+		    const char *resume, size_t resume_len,
+		    const struct req_job *,
 		    unsigned char key[UP_KEY_LEN])
 		    __attribute__((warn_unused_result));
 
@@ -153,6 +161,8 @@ int		 up_new(struct up_transfer **out, const struct config *,
  * is never part of the answer text.  Call before up_pool_add().
  */
 void		 up_set_reasoning(struct up_transfer *, up_token_fn fn);
+/* The HTTP status of t's answer so far: 0 before its status line. */
+long		 up_http_status(const struct up_transfer *);
 /* The answer text received so far (content deltas), borrowed. */
 const char	*up_text(const struct up_transfer *, size_t *len);
 /*
@@ -162,6 +172,53 @@ const char	*up_text(const struct up_transfer *, size_t *len);
 long long	 up_deadline(const struct up_transfer *);
 /* Release the transfer; it must already be out of its pool. */
 void		 up_free(struct up_transfer *);
+
+/* ---- what each server accepts as response_format ---- */
+
+/*
+ * The process's memory of the response_format each server (the URL
+ * calls post to, and the model) accepted (SPEC "Scoring" 0.2), shared
+ * by every lane: with MATCHJOBS_RESPONSE_FORMAT=auto a server is asked
+ * for json_schema first; one that refuses it (up_result.format_refused)
+ * is asked for json_object, then for none.  So that only one call per
+ * server is refused, the first call to a server not known yet probes
+ * it, and the others wait (UP_PICK_WAIT) until its answer says
+ * (up_format_learn) or it ends undecided (up_format_release), at most
+ * MJ_FORMAT_PROBE_MS.  A fixed format is always picked as it is and
+ * never learnt.  At most MJ_FORMAT_SERVERS servers are remembered (then
+ * the oldest is forgotten).  Every function is thread-safe.
+ */
+struct up_formats;
+
+enum up_pick {
+	UP_PICK_GO = 0,		/* ask for *fmt */
+	UP_PICK_PROBE,		/* ask for *fmt: the caller probes, and
+				   must learn or release */
+	UP_PICK_WAIT,		/* another call probes: ask again soon
+				   (MJ_FORMAT_WAIT_MS) */
+	UP_PICK__MAX
+};
+
+/* A new, empty memory: 0, or -1 without memory. */
+int		 up_formats_new(struct up_formats **out)
+		    __attribute__((warn_unused_result));
+void		 up_formats_free(struct up_formats *);
+/* The format a call to cfg's server would ask for now (no probe). */
+enum cfg_format	 up_format_guess(struct up_formats *, const struct config *);
+/* The format of the next call to cfg's server, at clock_ms() now. */
+enum up_pick	 up_format_pick(struct up_formats *, const struct config *,
+		    long long now, enum cfg_format *fmt);
+/*
+ * The server answered a call that asked for fmt: accepted it (a 2xx),
+ * or refused it (format_refused: from now on the next format of the
+ * chain is asked for).  Ends a probe.
+ */
+void		 up_format_learn(struct up_formats *, const struct config *,
+		    enum cfg_format fmt, int accepted);
+/* A probe ended without an answer on the format (5xx, timeout...). */
+void		 up_format_release(struct up_formats *, const struct config *);
+/* The name of fmt as the request carries it ("json_schema", ...). */
+const char	*up_format_name(enum cfg_format);
 
 /* ---- one blocking POST: webhook delivery (sender.c) ---- */
 

@@ -108,6 +108,28 @@ a job's jobdata).  Several directive blocks in one message are merged.
                     (AUDIT-0.1 M2: the parser must take the last object).
   stamp=1           each content chunk carries "x_sent_ns": time.time_ns()
                     taken just before it was written, for latency benchmarks.
+  refuse=F[,F]      refuse a request whose response_format type is one of
+                    the F (json_schema, json_object) as the server named by
+                    refuse_style does: openai (default; HTTP 400 "Invalid
+                    parameter: 'response_format' of type 'json_schema' is
+                    not supported with this model.", param
+                    "response_format"), llamacpp (its server before
+                    structured outputs: HTTP 500 'response_format type must
+                    be one of "text" or "json_object", but got:
+                    json_schema') or lmstudio (HTTP 400, the error a bare
+                    string).  A request without response_format is never
+                    refused.
+
+Azure mode
+----------
+FakeOpenAI(azure=True, api_version=V) (or --azure, --api-version) answers
+like Azure OpenAI: only POST /openai/deployments/{name}/chat/completions
+?api-version=V (any version when V is None) or /openai/v1/chat/completions,
+with the key in an "api-key" header.  A bearer key instead gets 401 with
+Azure's "Access denied due to invalid subscription key" body; another path,
+or a missing or different api-version, gets 404 "Resource not found".  Log
+entries then also carry "query" (the query string), "deployment" (or None)
+and "auth" ("api-key", "bearer" or None).
 
 Values are integers where an integer is expected; a malformed value is
 ignored.  Directives never affect requests that do not carry them.
@@ -174,6 +196,25 @@ DIRECTIVE_RE = re.compile(r"<<fake:([^>]*)>>")
 NONCE_RE = re.compile(r"<(/?)(job|resume)-[0-9a-f]{16,64}>")
 
 # Directives whose value must be an integer.
+# refuse_style: (HTTP status, error body) of a refused response_format.
+REFUSALS = {
+    "openai": lambda f: (400, {"error": {
+        "message": "Invalid parameter: 'response_format' of type '%s' is "
+                   "not supported with this model. Learn more about "
+                   "supported models at the Structured Outputs guide: "
+                   "https://platform.openai.com/docs/guides/"
+                   "structured-outputs" % f,
+        "type": "invalid_request_error", "param": "response_format",
+        "code": None}}),
+    "llamacpp": lambda f: (500, {"error": {
+        "code": 500,
+        "message": 'response_format type must be one of "text" or '
+                   '"json_object", but got: %s' % f,
+        "type": "server_error"}}),
+    "lmstudio": lambda f: (400, {
+        "error": "'response_format.type' must be 'json_schema' or 'text'"}),
+}
+
 INT_KEYS = {
     "status", "fail_times", "delay_first", "delay", "hang", "drop_after",
     "garbage", "prose", "midstream_error", "no_done", "no_usage",
@@ -362,7 +403,10 @@ class Dropped(Exception):
 class State:
     """Shared bookkeeping: request log and fail_times counters."""
 
-    def __init__(self, expect_key=None, verbose=False):
+    def __init__(self, expect_key=None, verbose=False, azure=False,
+                 api_version=None):
+        self.azure = azure
+        self.api_version = api_version
         self.lock = threading.Lock()
         self.entries = []
         self.fail_counts = {}
@@ -582,6 +626,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         key = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         wanted = self.state.wanted_key()
+        if self.state.azure:
+            key = self.azure_key(entry)
+            if key is None:
+                return
         if not key:
             self.fail(entry, 401, code=None, message=(
                 "You didn't provide an API key. You need to provide your "
@@ -612,6 +660,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           system_content=system_content(req.get("messages")),
                           stream=req.get("stream") is True, params=params)
 
+        if self.refused(entry, req, directives):
+            return
         status = directives.get("status")
         if "fail_times" in directives:
             if not self.state.should_fail(raw, directives["fail_times"]):
@@ -647,6 +697,50 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.stream(entry, model, tokens, usage, directives, want_usage)
         else:
             self.plain(entry, model, answer, usage, directives)
+
+    def refused(self, entry, req, directives):
+        """The refuse= directive: True once the refusal is sent."""
+        rf = req.get("response_format")
+        kind = rf.get("type") if isinstance(rf, dict) else None
+        refuse = str(directives.get("refuse", "")).split(",")
+        if kind is None or kind not in [f.strip() for f in refuse]:
+            return False
+        style = REFUSALS.get(directives.get("refuse_style", "openai"),
+                             REFUSALS["openai"])
+        status, body = style(kind)
+        self.state.update(entry, status=status, refused=kind)
+        self.send_json(status, body)
+        return True
+
+    def azure_key(self, entry):
+        """Azure mode: the api-key, or None once a refusal is sent."""
+        path, _, query = self.path.partition("?")
+        m = re.fullmatch(r"/openai/deployments/([^/]+)/chat/completions",
+                         path)
+        version = None
+        for item in query.split("&"):
+            name, _, value = item.partition("=")
+            if name == "api-version":
+                version = value
+        key = self.headers.get("api-key")
+        auth = "api-key" if key is not None else (
+            "bearer" if self.headers.get("Authorization") else None)
+        self.state.update(entry, query=query, auth=auth,
+                          deployment=m.group(1) if m else None)
+        if auth != "api-key":
+            self.fail(entry, 401, message=(
+                "Access denied due to invalid subscription key or wrong "
+                "API endpoint. Make sure to provide a valid key for an "
+                "active subscription and use a correct regional API "
+                "endpoint for your resource."), code="401")
+            return None
+        v1 = path == "/openai/v1/chat/completions"
+        want = self.state.api_version
+        if not (m or v1) or (m and (version is None or
+                                    (want is not None and version != want))):
+            self.fail(entry, 404, message="Resource not found", code="404")
+            return None
+        return key.strip()
 
     def fail(self, entry, status, code=None, message=None, extra=None):
         self.state.update(entry, status=status)
@@ -1053,8 +1147,9 @@ class FakeOpenAI:
     """The fake server, run in a background thread."""
 
     def __init__(self, host="127.0.0.1", port=0, expect_key=None,
-                 verbose=False):
-        self.state = State(expect_key=expect_key, verbose=verbose)
+                 verbose=False, azure=False, api_version=None):
+        self.state = State(expect_key=expect_key, verbose=verbose,
+                           azure=azure, api_version=api_version)
         self.httpd = Server((host, port), Handler)
         self.httpd.state = self.state
         self.host = host
@@ -1108,11 +1203,17 @@ def main(argv=None):
     ap.add_argument("--expect-key", default=None,
                     help="only this key is accepted (default: "
                          "$FAKE_EXPECT_KEY, else any key)")
+    ap.add_argument("--azure", action="store_true",
+                    help="answer like Azure OpenAI (api-key, api-version, "
+                         "deployment URLs)")
+    ap.add_argument("--api-version", default=None,
+                    help="with --azure: the only api-version accepted")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="log request lines to stderr")
     args = ap.parse_args(argv)
 
-    fake = FakeOpenAI(args.host, args.port, args.expect_key, args.verbose)
+    fake = FakeOpenAI(args.host, args.port, args.expect_key, args.verbose,
+                      args.azure, args.api_version)
     return serve(fake, args.portfile, "fake_openai: listening on %s" %
                  fake.base_url if args.verbose else None)
 

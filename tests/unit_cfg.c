@@ -147,6 +147,151 @@ test_webhook(void)
 	    "refused, not echoed");
 }
 
+/* MATCHJOBS_RESPONSE_FORMAT, _TEMPERATURE, _SEED, reasoning models. */
+static void
+test_form(void)
+{
+	static const char *const none[] = { NULL };
+	static const char *const set[] = {
+	    "MATCHJOBS_RESPONSE_FORMAT=json_object",
+	    "MATCHJOBS_TEMPERATURE=0.7", "MATCHJOBS_SEED=-42", NULL };
+	static const char *const notemp[] = { "MATCHJOBS_TEMPERATURE=none",
+	    NULL };
+	static const char *const o3[] = { "MATCHJOBS_MODEL=o3-mini",
+	    "MATCHJOBS_TEMPERATURE=0.5", NULL };
+	static const char *const forced[] = { "MATCHJOBS_MODEL=my-reasoner",
+	    "MATCHJOBS_REASONING_MODEL=1", NULL };
+	static const char *const bad[][2] = {
+	    { "MATCHJOBS_RESPONSE_FORMAT=json", NULL },
+	    { "MATCHJOBS_TEMPERATURE=2.5", NULL },
+	    { "MATCHJOBS_TEMPERATURE=warm", NULL },
+	    { "MATCHJOBS_SEED=1.5", NULL },
+	    { "MATCHJOBS_REASONING_MODEL=yes", NULL },
+	};
+	static const char *const yes[] = { "o1", "o1-mini", "o3", "O3-mini",
+	    "o4-mini-2025-04-16", "gpt-5", "gpt-5-mini", "GPT-5.1",
+	    "openai/o3-mini", NULL };
+	static const char *const no[] = { "gpt-4o", "gpt-4o-mini", "o10",
+	    "o1x", "gpt-4.1", "oss-20b", "llama3/o2", "gpt-4", NULL };
+	struct config	 c;
+	char		 err[256];
+	size_t		 i;
+	int		 all;
+
+	ok(load(none, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.response_format == CFG_FMT_AUTO && c.temperature_on &&
+	    c.temperature == 0 && !c.seed_on && !c.reasoning,
+	    "defaults: response format auto, temperature 0, no seed");
+	cfg_free(&c);
+	ok(load(set, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.response_format == CFG_FMT_JSON_OBJECT && c.temperature_on &&
+	    c.temperature > 0.69 && c.temperature < 0.71 && c.seed_on &&
+	    c.seed == -42, "json_object, temperature 0.7 and seed -42 read");
+	cfg_free(&c);
+	ok(load(notemp, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    !c.temperature_on, "MATCHJOBS_TEMPERATURE=none: no temperature");
+	cfg_free(&c);
+	ok(load(o3, NULL, &c, err, sizeof(err)) == CFG_OK && c.reasoning &&
+	    !c.temperature_on, "o3-mini is a reasoning model: no temperature "
+	    "even when one is set");
+	cfg_free(&c);
+	ok(load(forced, NULL, &c, err, sizeof(err)) == CFG_OK &&
+	    c.reasoning, "MATCHJOBS_REASONING_MODEL=1 makes any model one");
+	cfg_free(&c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(load(bad[i], NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE,
+		    "refused: %s (%s)", bad[i][0], err);
+	all = 1;
+	for (i = 0; yes[i] != NULL; i++)
+		if (!cfg_reasoning_model(yes[i])) {
+			all = 0;
+			printf("# not a reasoning model: %s\n", yes[i]);
+		}
+	for (i = 0; no[i] != NULL; i++)
+		if (cfg_reasoning_model(no[i])) {
+			all = 0;
+			printf("# a reasoning model: %s\n", no[i]);
+		}
+	ok(all, "reasoning models by name: o1, o3, o4 (alone or with -), "
+	    "gpt-5*, after a provider/ prefix; not gpt-4o, o10, o1x");
+}
+
+/* Azure OpenAI: detection, the URL calls post to, the key's name. */
+static void
+test_azure(void)
+{
+	static const char *const plain[] = { "OPENAI_API_KEY=sk-x",
+	    "OPENAI_BASE_URL=http://h:1/v1", NULL };
+	static const char *const host[] = {
+	    "AZURE_OPENAI_API_KEY=azkey",
+	    "AZURE_OPENAI_ENDPOINT=https://res.openai.azure.com/",
+	    "MATCHJOBS_MODEL=gpt-4o", NULL };
+	static const char *const dep[] = { "OPENAI_API_KEY=k",
+	    "OPENAI_BASE_URL=http://127.0.0.1:9/openai",
+	    "MATCHJOBS_AZURE=1", "MATCHJOBS_AZURE_DEPLOYMENT=prod-4o",
+	    "MATCHJOBS_API_VERSION=2025-01-01-preview", NULL };
+	static const char *const full[] = { "OPENAI_API_KEY=k",
+	    "OPENAI_BASE_URL=https://r.cognitiveservices.azure.com/openai/"
+	    "deployments/d1", "AZURE_OPENAI_API_VERSION=2024-06-01", NULL };
+	static const char *const v1[] = { "OPENAI_API_KEY=k",
+	    "OPENAI_BASE_URL=https://r.openai.azure.com/openai/v1", NULL };
+	static const char *const byver[] = { "OPENAI_API_KEY=k",
+	    "OPENAI_BASE_URL=http://127.0.0.1:9",
+	    "MATCHJOBS_API_VERSION=2024-10-21", NULL };
+	static const char *const off[] = { "OPENAI_API_KEY=k",
+	    "OPENAI_BASE_URL=https://r.openai.azure.com", "MATCHJOBS_AZURE=0",
+	    NULL };
+	static const char *const baddep[] = { "OPENAI_API_KEY=k",
+	    "MATCHJOBS_AZURE=1", "MATCHJOBS_AZURE_DEPLOYMENT=a/b?c", NULL };
+	static const char *const badver[] = { "OPENAI_API_KEY=k",
+	    "MATCHJOBS_AZURE=1", "MATCHJOBS_API_VERSION=1&x=2", NULL };
+	struct config	 c;
+	char		 err[256];
+
+	ok(load(plain, NULL, &c, err, sizeof(err)) == CFG_OK && !c.azure &&
+	    strcmp(c.chat_url, "http://h:1/v1/chat/completions") == 0,
+	    "not Azure: base URL + /chat/completions");
+	cfg_free(&c);
+	ok(load(host, NULL, &c, err, sizeof(err)) == CFG_OK && c.azure &&
+	    c.api_key != NULL && strcmp(c.api_key, "azkey") == 0 &&
+	    strcmp(c.chat_url, "https://res.openai.azure.com/openai/"
+	    "deployments/gpt-4o/chat/completions?api-version="
+	    MJ_AZURE_API_VERSION) == 0,
+	    "an *.openai.azure.com endpoint (AZURE_OPENAI_ENDPOINT and _KEY) "
+	    "is Azure: the model's deployment, the default api-version (%s)",
+	    c.chat_url);
+	cfg_free(&c);
+	ok(load(dep, NULL, &c, err, sizeof(err)) == CFG_OK && c.azure &&
+	    strcmp(c.chat_url, "http://127.0.0.1:9/openai/deployments/"
+	    "prod-4o/chat/completions?api-version=2025-01-01-preview") == 0,
+	    "MATCHJOBS_AZURE=1, a .../openai base, a deployment and version "
+	    "(%s)", c.chat_url);
+	cfg_free(&c);
+	ok(load(full, NULL, &c, err, sizeof(err)) == CFG_OK && c.azure &&
+	    strcmp(c.azure_deployment, "d1") == 0 &&
+	    strcmp(c.chat_url, "https://r.cognitiveservices.azure.com/openai/"
+	    "deployments/d1/chat/completions?api-version=2024-06-01") == 0,
+	    "a deployment URL as the base, AZURE_OPENAI_API_VERSION (%s)",
+	    c.chat_url);
+	cfg_free(&c);
+	ok(load(v1, NULL, &c, err, sizeof(err)) == CFG_OK && c.azure &&
+	    c.api_version == NULL && strcmp(c.chat_url,
+	    "https://r.openai.azure.com/openai/v1/chat/completions") == 0,
+	    "Azure's v1 API: no api-version unless set (%s)", c.chat_url);
+	cfg_free(&c);
+	ok(load(byver, NULL, &c, err, sizeof(err)) == CFG_OK && c.azure,
+	    "MATCHJOBS_API_VERSION alone means Azure");
+	cfg_free(&c);
+	ok(load(off, NULL, &c, err, sizeof(err)) == CFG_OK && !c.azure,
+	    "MATCHJOBS_AZURE=0 turns it off for an Azure host");
+	cfg_free(&c);
+	ok(load(baddep, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE &&
+	    strstr(err, "a/b") == NULL, "a deployment name that is not "
+	    "URL-safe is refused, not echoed");
+	ok(load(badver, NULL, &c, err, sizeof(err)) == CFG_ERR_VALUE,
+	    "an api-version that is not URL-safe is refused");
+}
+
 /* MATCHJOBS_PRICES: the model's entry, else "*", else nothing. */
 static void
 test_prices(void)
@@ -320,6 +465,8 @@ main(void)
 	    "missing file reported");
 	test_webhook();
 	test_reasoning();
+	test_form();
+	test_azure();
 	test_prices();
 	return tap_done();
 }
