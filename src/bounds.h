@@ -356,8 +356,13 @@
  * keeper's lock to write the cache answers it kept.
  */
 #define MJ_STORE_LANE_FLUSH_MS	2000
-/* Turns a job waits for a busy store to take its claim (100 ms each). */
-#define MJ_CLAIM_TRIES		2
+/*
+ * A job's claim that finds the store busy (the keeper writes) is tried
+ * again every MJ_CLAIM_RETRY_MS (its lane's turns wait no longer), for
+ * MJ_CLAIM_WAIT_MS at most; then the job makes its call unclaimed.
+ */
+#define MJ_CLAIM_RETRY_MS	2
+#define MJ_CLAIM_WAIT_MS	100
 /* Cache writes a lane keeps for later while the store is locked. */
 #define MJ_CACHE_PUTS_PENDING	256
 

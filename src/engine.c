@@ -125,8 +125,8 @@ struct call {
 						   (or, refused, to ask again) */
 	int			 claimed;	/* ours in the store's claims:
 						   released when it ends */
-	int			 claim_tries;	/* the store was busy: claims
-						   tried so far (0: none due) */
+	long long		 claim_since;	/* the store was busy for its
+						   claim since (0: no claim due) */
 	/* remote: the identical call of another process, followed through
 	 * the store (its run rrun's frames for job rjob) */
 	int			 remote;
@@ -148,6 +148,8 @@ struct engine {
 						   NULL */
 	int			 fmt_kick;	/* start the calls that wait
 						   for a format, this turn */
+	size_t			 claims_due;	/* calls whose claim waits for a
+						   busy store: tried each turn */
 	struct up_pool		*pool;		/* owned */
 	struct run		*runs;		/* running */
 	struct run		*reap;		/* ended this turn */
@@ -624,6 +626,8 @@ call_free(struct engine *e, struct call *c)
 {
 	if (c->probe)
 		probe_end(e, c, -1);
+	if (c->claim_since != 0)
+		e->claims_due--;
 	if (c->t != NULL) {
 		up_pool_abort(e->pool, c->t);
 		up_free(c->t);
@@ -923,19 +927,30 @@ call_done(struct engine *e, struct call *c)
  * store can't say): make the call.  1: another process is making it:
  * c follows that call's tokens through the store (remote_poll) and j is
  * answered like a cache hit.  2: the store is busy (the keeper writes):
- * try again next turn, at most MJ_CLAIM_TRIES times, then call anyway.
+ * try again next turn (claims_retry), for MJ_CLAIM_WAIT_MS at most, then
+ * call anyway.
  */
 static int
 claim(struct engine *e, struct call *c, struct job *j)
 {
 	struct store_claim	 cl;
 	enum store_status	 st;
+	long long		 now = clock_ms();
 
 	st = store_claim(e->store, c->key, UP_KEY_LEN, rl_id(j->run->log),
 	    j->index, clock_wall_ms(), &cl);
-	if (st == STORE_ERR_BUSY && ++c->claim_tries < MJ_CLAIM_TRIES)
+	if (st == STORE_ERR_BUSY && (c->claim_since == 0 ||
+	    now - c->claim_since < MJ_CLAIM_WAIT_MS)) {
+		if (c->claim_since == 0) {
+			c->claim_since = now;
+			e->claims_due++;
+		}
 		return 2;
-	c->claim_tries = 0;
+	}
+	if (c->claim_since != 0) {
+		c->claim_since = 0;
+		e->claims_due--;
+	}
 	if (st != STORE_OK) {
 		if (st != STORE_ERR_BUSY)
 			store_warn(e, j->run->in.reqid, "claim", st);
@@ -1417,7 +1432,21 @@ format_kick(struct engine *e)
 	for (c = e->calls; c != NULL; c = cn) {
 		cn = c->next;
 		if (c->fmt_wait && c->t == NULL && !c->remote &&
-		    c->claim_tries == 0 && c->nsubs > 0)
+		    c->claim_since == 0 && c->nsubs > 0)
+			call_start(e, c);
+	}
+}
+
+/* The claims that found the store busy: each turn, until they are made. */
+static void
+claims_retry(struct engine *e)
+{
+	struct call	*c, *cn;
+
+	for (c = e->calls; c != NULL && e->claims_due > 0; c = cn) {
+		cn = c->next;
+		if (c->t == NULL && c->claim_since != 0 && !c->remote &&
+		    c->nsubs > 0 && claim(e, c, c->subs[0]) == 0)
 			call_start(e, c);
 	}
 }
@@ -1436,10 +1465,9 @@ housekeeping(struct engine *e, long long now)
 		cn = c->next;
 		if (c->remote)
 			remote_poll(e, c);
-		else if (c->t == NULL && c->claim_tries > 0) {
-			if (c->nsubs > 0 && claim(e, c, c->subs[0]) == 0)
-				call_start(e, c);
-		} else if (c->t == NULL) {
+		else if (c->t == NULL && c->claim_since != 0)
+			continue;	/* claims_retry()'s */
+		else if (c->t == NULL) {
 			if (c->retry_at <= now)
 				call_start(e, c);
 		} else if (up_deadline(c->t) <= now) {
@@ -1503,6 +1531,8 @@ eng_turn(struct engine *e, long wait_ms)
 
 	if (e->nruns > 0 && wait_ms > HOUSE_MS)
 		wait_ms = HOUSE_MS;
+	if (e->claims_due > 0 && wait_ms > MJ_CLAIM_RETRY_MS)
+		wait_ms = MJ_CLAIM_RETRY_MS;
 	up_pool_run(e->pool, wait_ms);
 	/* A probe's status line says the server took its format. */
 	if ((c = e->prober) != NULL && c->t != NULL &&
@@ -1512,6 +1542,8 @@ eng_turn(struct engine *e, long wait_ms)
 		call_end(e, c, &res);
 	if (e->fmt_kick)
 		format_kick(e);
+	if (e->claims_due > 0)
+		claims_retry(e);
 	now = clock_ms();
 	if (atomic_exchange(&e->poke, 0) || now - e->last_house >= HOUSE_MS) {
 		e->last_house = now;
@@ -1548,8 +1580,9 @@ eng_set_store(struct engine *e, struct store *st)
 			n = e->nputs;
 			puts_retry(e);
 		} while (e->puts != NULL && e->nputs < n);
-		store_wait(e->store, MJ_STORE_LANE_BUSY_MS);
 	}
+	/* Running, the lane never waits for the keeper's lock. */
+	store_wait(st, 0);
 	e->store = st;
 }
 

@@ -2039,11 +2039,14 @@ store_claim(struct store *st, const void *key, size_t klen,
 	if (row) {
 		orun = (const char *)sqlite3_column_text(s, 0);
 		oholder = (const char *)sqlite3_column_text(s, 2);
-		/* A live claim that is not this very one is theirs. */
+		/*
+		 * A live claim of another holder is theirs.  One of ours is
+		 * stale (its release failed, or its run's end is not stored
+		 * yet): this process knows its own calls in flight without
+		 * the store, so it takes the claim over.
+		 */
 		held = sqlite3_column_int64(s, 3) > now_ms && orun != NULL &&
-		    oholder != NULL && !(strcmp(orun, run_id) == 0 &&
-		    (size_t)sqlite3_column_int64(s, 1) == job &&
-		    strcmp(oholder, st->holder) == 0);
+		    oholder != NULL && strcmp(oholder, st->holder) != 0;
 		if (held) {
 			snprintf(out->run_id, sizeof(out->run_id), "%s", orun);
 			out->job = (size_t)sqlite3_column_int64(s, 1);

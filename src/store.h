@@ -363,8 +363,10 @@ struct store_claim {
 /*
  * Claim key for job (an index) of run_id (which must exist), with a
  * lease until now_ms + MJ_STORE_LEASE_MS.  out->ours is set if this
- * holder has it now (it was free, its claim expired, or it is this very
- * claim); otherwise out names the run and job that has it.
+ * holder has it now (it was free, its claim expired, or this holder had
+ * it already, for any run: a process knows its own calls in flight, so
+ * a claim of its own is stale); otherwise out names the run and job of
+ * the other holder that has it.
  */
 enum store_status store_claim(struct store *, const void *key, size_t klen,
 		    const char *run_id, size_t job, int64_t now_ms,

@@ -829,7 +829,11 @@ test_claims(void)
 	ok(store_claim(a, "K", 1, "run-a", 3, T0 + 2, &c) == STORE_OK &&
 	    c.ours, "a claims it again: still ours");
 	ok(store_claim(a, "K", 1, "run-a", 4, T0 + 2, &c) == STORE_OK &&
-	    !c.ours && c.job == 3, "another job of a's: held by job 3");
+	    c.ours && c.job == 4, "another job of a's own: a's claim is "
+	    "stale (a knows its calls in flight), taken over");
+	ok(store_claim(b, "K", 1, "run-b", 0, T0 + 2, &c) == STORE_OK &&
+	    !c.ours && strcmp(c.run_id, "run-a") == 0 && c.job == 4,
+	    "... b sees the new claim");
 	ok(store_release(b, "K", 1) == STORE_ERR_NOTFOUND,
 	    "b can't release a's claim");
 	ok(store_release(a, "K", 1) == STORE_OK &&
