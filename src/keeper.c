@@ -314,6 +314,22 @@ opened(struct keeper *kp, long long now)
 	return 0;
 }
 
+/*
+ * Was run l erased (DELETE) before its row was made?  An erased run
+ * leaves the registry; a run ends before it is erased.
+ */
+static int
+erased(struct keeper *kp, struct runlog *l)
+{
+	struct runlog	*x;
+
+	if (rl_state(l) == RL_RUNNING)
+		return 0;
+	if ((x = rl_runs_get(kp->runs, rl_id(l))) != NULL)
+		rl_unref(x);
+	return x != l;
+}
+
 /* Create the queued runs' rows, in one transaction. */
 static void
 create(struct keeper *kp, struct kp_run *q, long long now)
@@ -327,13 +343,17 @@ create(struct keeper *kp, struct kp_run *q, long long now)
 	ok = opened(kp, now) == 0;
 	rc = ok ? store_batch_begin(kp->st) : STORE_ERR_IO;
 	for (r = q; ok && rc == STORE_OK && r != NULL; r = r->qnext) {
+		if (erased(kp, r->log)) {
+			r->gone = 1;	/* no row: freed at the next flush */
+			continue;
+		}
 		rl_info(r->log, &in);
 		memset(&n, 0, sizeof(n));
 		n.id = rl_id(r->log);
 		n.owner = in.owner;
 		n.user_id = in.user_id;
 		n.total_jobs = in.total_jobs;
-		n.resume = r->resume;
+		n.resume = in.state == RL_RUNNING ? r->resume : NULL;
 		rc = store_run_create(kp->st, &n, in.created_ms);
 		if (rc == STORE_ERR_EXISTS)	/* a retry of one made */
 			rc = STORE_OK;
@@ -711,8 +731,7 @@ loop(void *arg)
 		pthread_mutex_lock(&kp->mu);
 		now = clock_ms();
 		wait = kp->last_flush + MJ_STORE_FLUSH_MS - now;
-		if (kp->queue == NULL && !kp->stopping && !kp->urgent &&
-		    wait > 0) {
+		if (!kp->stopping && !kp->urgent && wait > 0) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += (long)wait * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
@@ -855,13 +874,16 @@ kp_track(struct keeper *kp, struct runlog *log, const char *resume)
 	r->endw.fn = end_hook;
 	r->endw.arg = r;
 	r->endw.end_only = 1;
-	/* The keeper makes its row at once, with those of every run
-	 * starting meanwhile; nobody waits for it (a thread per start
-	 * would, in a burst). */
+	/*
+	 * The keeper makes its row at its next flush (within
+	 * MJ_STORE_FLUSH_MS, or at once when a run ends), with those of
+	 * every run started meanwhile; nobody waits for it (a thread per
+	 * start would, in a burst).  A run that ended by then is stored
+	 * without its resume, which is kept only while a run runs.
+	 */
 	pthread_mutex_lock(&kp->mu);
 	r->qnext = kp->queue;
 	kp->queue = r;
-	pthread_cond_signal(&kp->cv);
 	pthread_mutex_unlock(&kp->mu);
 	return KP_OK;
 }

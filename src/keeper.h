@@ -6,9 +6,11 @@
  * deployment shares, on a thread of its own with its own connection, so
  * no model call or stream ever waits for the disk:
  *  - kp_track(): a run starts.  Its row is created (with the resume
- *    text, kept while it runs) at once on the keeper's thread, in one
+ *    text, kept while it runs) on the keeper's thread at its next flush
+ *    (within MJ_STORE_FLUSH_MS, at once when a run ends), in one
  *    transaction with every run started meanwhile; the caller doesn't
- *    wait for it (in a burst, a thread per start would).
+ *    wait for it (in a burst, a thread per start would).  A run that
+ *    ended by then never stores its resume.
  *  - every MJ_STORE_FLUSH_MS the frames appended since go to the store,
  *    every run's in one transaction; the final frames carry the state,
  *    the response and, with webhooks on, the run's webhook message.

@@ -273,12 +273,16 @@ erase(struct app *app, struct out *o, struct runlog *l, struct store *st)
 			    "after delete; erased anyway", rl_id(l),
 			    MJ_RUN_STOP_WAIT_MS);
 	}
+	/*
+	 * Out of the registry first: the keeper, which may not have made
+	 * the run's row yet, then never makes it.
+	 */
+	(void)rl_runs_remove(app->runs, rl_id(l));
 	if (st != NULL && (rc = store_run_delete(st, rl_id(l))) != STORE_OK &&
 	    rc != STORE_ERR_NOTFOUND) {
 		store_down(o, st, rc);
 		return;
 	}
-	(void)rl_runs_remove(app->runs, rl_id(l));
 	(void)out_empty(o, 204, NULL);
 }
 
