@@ -307,11 +307,14 @@
  * old runs erased every MJ_STORE_PURGE_MS.  A store that fails is logged
  * at most every MJ_STORE_LOG_MS and opened again every MJ_STORE_RETRY_MS.
  * A run asked for through another process before its row is there is
- * waited for that long (MJ_STORE_CREATE_GRACE_MS).
+ * waited for that long (MJ_STORE_CREATE_GRACE_MS).  A run that ends
+ * is flushed sooner, MJ_STORE_URGENT_MS after the last flush, so that
+ * under load one flush carries the ends of many runs.
  */
 #define MJ_STORE_FLUSH_MS	100
+#define MJ_STORE_URGENT_MS	10
 /* Runs whose frames go in one transaction; starts are let in between. */
-#define MJ_STORE_FLUSH_SLICE	64
+#define MJ_STORE_FLUSH_SLICE	256
 #define MJ_STORE_STOPS_MS	200
 #define MJ_STORE_REAP_MS	5000
 #define MJ_STORE_PURGE_MS	(3600 * 1000)
@@ -357,12 +360,15 @@
  */
 #define MJ_STORE_LANE_FLUSH_MS	2000
 /*
- * A job's claim that finds the store busy (the keeper writes) is tried
- * again every MJ_CLAIM_RETRY_MS (its lane's turns wait no longer), for
- * MJ_CLAIM_WAIT_MS at most; then the job makes its call unclaimed.
+ * A lane's store writes of a turn (claims, releases, cache answers) go
+ * in one transaction at the turn's end.  A claim that finds the store
+ * busy (the keeper writes) is tried again every MJ_CLAIM_RETRY_MS (its
+ * lane's turns wait no longer), for MJ_CLAIM_WAIT_MS at most; then the
+ * job makes its call unclaimed (an identical job of another process may
+ * then pay for its own: the price of not holding a stream up longer).
  */
 #define MJ_CLAIM_RETRY_MS	2
-#define MJ_CLAIM_WAIT_MS	100
+#define MJ_CLAIM_WAIT_MS	20
 /* Cache writes a lane keeps for later while the store is locked. */
 #define MJ_CACHE_PUTS_PENDING	256
 

@@ -125,8 +125,9 @@ struct call {
 						   (or, refused, to ask again) */
 	int			 claimed;	/* ours in the store's claims:
 						   released when it ends */
-	long long		 claim_since;	/* the store was busy for its
-						   claim since (0: no claim due) */
+	long long		 claim_since;	/* its claim is due since (0:
+						   none; see store_turn) */
+	int			 claim_go;	/* store_turn: start it */
 	/* remote: the identical call of another process, followed through
 	 * the store (its run rrun's frames for job rjob) */
 	int			 remote;
@@ -164,8 +165,11 @@ struct engine {
 						   no cache */
 	long long		 store_warned;	/* clock_ms of the last store
 						   warning, or 0 */
-	struct put		*puts;		/* cache writes to retry */
+	struct put		*puts;		/* cache answers to write */
 	size_t			 nputs;
+	struct put		*rels;		/* claims to release (keys
+						   only, text NULL) */
+	size_t			 nrels;
 	unsigned long		 store_quiet;	/* failures not logged since */
 };
 
@@ -621,6 +625,25 @@ probe_end(struct engine *e, struct call *c, int accepted)
 	e->fmt_kick = 1;
 }
 
+/*
+ * Release the claim of key at the end of this turn (store_turn).  When
+ * too many wait, it is left to the keeper, which drops a run's claims
+ * when it stores the run's end.
+ */
+static void
+rel_add(struct engine *e, const unsigned char *key)
+{
+	struct put	*p;
+
+	if (e->nrels >= MJ_CACHE_PUTS_PENDING ||
+	    (p = calloc(1, sizeof(*p))) == NULL)
+		return;
+	memcpy(p->key, key, sizeof(p->key));
+	p->next = e->rels;
+	e->rels = p;
+	e->nrels++;
+}
+
 static void
 call_free(struct engine *e, struct call *c)
 {
@@ -632,10 +655,8 @@ call_free(struct engine *e, struct call *c)
 		up_pool_abort(e->pool, c->t);
 		up_free(c->t);
 	}
-	if (c->claimed && e->store != NULL &&
-	    store_release(e->store, c->key, UP_KEY_LEN) != STORE_OK)
-		log_msg(LOG_DEBUG, NULL, "claim release failed: %s",
-		    store_errmsg(e->store));
+	if (c->claimed && e->store != NULL)
+		rel_add(e, c->key);
 	buf_free(&c->rtext);
 	free(c->subs);
 	free(c);
@@ -833,7 +854,6 @@ static void
 cache_put(struct engine *e, struct call *c, const char *reqid,
     const char *text, size_t len)
 {
-	enum store_status st;
 	struct put	*p;
 	struct job	*j;
 	unsigned char	 key[UP_KEY_LEN];
@@ -852,50 +872,40 @@ cache_put(struct engine *e, struct call *c, const char *reqid,
 	    &j->run->in.req.jobs[j->index], key) != 0)
 		return;
 	/*
-	 * Never wait for the keeper's lock: a busy store keeps the answer
-	 * in the lane, where cache_hit() finds it until it is written.
+	 * Written at the end of the turn with the turn's other answers
+	 * (store_turn), or later if the store is busy: cache_hit() finds
+	 * it here meanwhile.
 	 */
-	st = store_cache_put(e->store, key, UP_KEY_LEN, text, len,
-	    e->cfg->cache_ttl_s, clock_wall_ms());
-	if (st == STORE_ERR_BUSY && e->nputs < MJ_CACHE_PUTS_PENDING &&
-	    (p = calloc(1, sizeof(*p))) != NULL) {
-		/* The keeper is writing: keep it for the next turn. */
-		if ((p->text = malloc(len + 1)) == NULL) {
-			free(p);
-			return;
-		}
-		memcpy(p->key, key, sizeof(p->key));
-		memcpy(p->text, text, len);
-		p->text[len] = '\0';
-		p->len = len;
-		p->next = e->puts;
-		e->puts = p;
-		e->nputs++;
-	} else if (st != STORE_OK)
-		store_warn(e, reqid, "write", st);
+	if (e->nputs >= MJ_CACHE_PUTS_PENDING) {
+		store_warn(e, reqid, "write", STORE_ERR_BUSY);
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->text = malloc(len + 1)) == NULL) {
+		free(p);
+		return;
+	}
+	memcpy(p->key, key, sizeof(p->key));
+	memcpy(p->text, text, len);
+	p->text[len] = '\0';
+	p->len = len;
+	p->next = e->puts;
+	e->puts = p;
+	e->nputs++;
 }
 
-/* The cache writes that waited: a few each turn, while the store lets. */
+/* Free the list *l of n entries. */
 static void
-puts_retry(struct engine *e)
+puts_free(struct put **l, size_t *n)
 {
 	struct put	*p;
-	enum store_status st;
-	int		 k;
 
-	for (k = 0; k < 16 && (p = e->puts) != NULL; k++) {
-		st = e->store == NULL ? STORE_ERR_IO :
-		    store_cache_put(e->store, p->key, UP_KEY_LEN, p->text,
-		    p->len, e->cfg->cache_ttl_s, clock_wall_ms());
-		if (st == STORE_ERR_BUSY)
-			return;
-		if (st != STORE_OK)
-			store_warn(e, NULL, "write", st);
-		e->puts = p->next;
-		e->nputs--;
+	while ((p = *l) != NULL) {
+		*l = p->next;
 		free(p->text);
 		free(p);
 	}
+	*n = 0;
 }
 
 /*
@@ -923,37 +933,22 @@ call_done(struct engine *e, struct call *c)
 /* ---- identical calls of other processes (SPEC "Cache") ---- */
 
 /*
- * Claim c's key in the store before making its call.  0: ours (or the
- * store can't say): make the call.  1: another process is making it:
- * c follows that call's tokens through the store (remote_poll) and j is
- * answered like a cache hit.  2: the store is busy (the keeper writes):
- * try again next turn (claims_retry), for MJ_CLAIM_WAIT_MS at most, then
- * call anyway.
+ * Claim c's key in the store before making its call (inside
+ * store_turn()'s transaction).  0: ours (or the store can't say): make
+ * the call.  1: another process is making it: c follows that call's
+ * tokens through the store (remote_poll) and j is answered like a
+ * cache hit.
  */
 static int
 claim(struct engine *e, struct call *c, struct job *j)
 {
 	struct store_claim	 cl;
 	enum store_status	 st;
-	long long		 now = clock_ms();
 
 	st = store_claim(e->store, c->key, UP_KEY_LEN, rl_id(j->run->log),
 	    j->index, clock_wall_ms(), &cl);
-	if (st == STORE_ERR_BUSY && (c->claim_since == 0 ||
-	    now - c->claim_since < MJ_CLAIM_WAIT_MS)) {
-		if (c->claim_since == 0) {
-			c->claim_since = now;
-			e->claims_due++;
-		}
-		return 2;
-	}
-	if (c->claim_since != 0) {
-		c->claim_since = 0;
-		e->claims_due--;
-	}
 	if (st != STORE_OK) {
-		if (st != STORE_ERR_BUSY)
-			store_warn(e, j->run->in.reqid, "claim", st);
+		store_warn(e, j->run->in.reqid, "claim", st);
 		return 0;
 	}
 	if (cl.ours) {
@@ -1115,9 +1110,12 @@ job_call(struct engine *e, struct job *j)
 		e->calls->prev = c;
 	e->calls = c;
 	buf_init(&c->rtext, MJ_ANSWER_MAX);
-	/* 1: another process makes this call; 2: ask again next turn. */
-	if (keyed && !j->run->in.no_cache && claim(e, c, j) != 0)
+	/* Claimed first, at the end of this turn (store_turn). */
+	if (keyed && !j->run->in.no_cache) {
+		c->claim_since = clock_ms();
+		e->claims_due++;
 		return;
+	}
 	call_start(e, c);
 }
 
@@ -1437,17 +1435,94 @@ format_kick(struct engine *e)
 	}
 }
 
-/* The claims that found the store busy: each turn, until they are made. */
-static void
-claims_retry(struct engine *e)
+/*
+ * Is call c waiting for its claim?  Then claim_since says since when.
+ */
+static int
+claim_due(const struct call *c)
 {
-	struct call	*c, *cn;
+	return c->claim_since != 0 && c->t == NULL && !c->remote &&
+	    c->nsubs > 0;
+}
 
+/* c waits for its claim no more; start its call unless it follows one. */
+static void
+claim_done(struct engine *e, struct call *c, int start)
+{
+	c->claim_since = 0;
+	e->claims_due--;
+	if (start)
+		call_start(e, c);
+}
+
+/*
+ * The lane's store writes of one turn, in one transaction: the claims of
+ * the calls about to start, the claims of ended calls released, the
+ * cache answers kept.  A busy store (the keeper writes) leaves them for
+ * the next turn; a claim that waited MJ_CLAIM_WAIT_MS goes without, its
+ * call made unclaimed.
+ */
+static void
+store_turn(struct engine *e)
+{
+	enum store_status st;
+	struct call	*c, *cn;
+	struct put	*p;
+	long long	 now;
+	size_t		 k;
+	int		 failed;
+
+	if (e->claims_due == 0 && e->puts == NULL && e->rels == NULL)
+		return;
+	now = clock_ms();
+	st = e->store != NULL ? store_batch_begin(e->store) : STORE_ERR_IO;
+	if (st != STORE_OK) {
+		if (st != STORE_ERR_BUSY && e->store != NULL)
+			store_warn(e, NULL, "write", st);
+		for (c = e->calls; c != NULL && e->claims_due > 0; c = cn) {
+			cn = c->next;
+			if (c->claim_since != 0 && (st != STORE_ERR_BUSY ||
+			    now - c->claim_since >= MJ_CLAIM_WAIT_MS ||
+			    !claim_due(c)))
+				claim_done(e, c, claim_due(c));
+		}
+		if (e->store == NULL) {
+			puts_free(&e->puts, &e->nputs);
+			puts_free(&e->rels, &e->nrels);
+		}
+		return;
+	}
+	for (c = e->calls; c != NULL; c = c->next)
+		if (c->claim_since != 0)
+			c->claim_go = claim_due(c) &&
+			    claim(e, c, c->subs[0]) == 0;
+	for (p = e->rels; p != NULL; p = p->next)
+		if (store_release(e->store, p->key, UP_KEY_LEN) != STORE_OK)
+			log_msg(LOG_DEBUG, NULL, "claim release: %s",
+			    store_errmsg(e->store));
+	for (p = e->puts, k = 0; p != NULL; p = p->next)
+		if ((st = store_cache_put(e->store, p->key, UP_KEY_LEN,
+		    p->text, p->len, e->cfg->cache_ttl_s, clock_wall_ms())) !=
+		    STORE_OK && k++ == 0)
+			store_warn(e, NULL, "write", st);
+	st = store_batch_end(e->store);
+	failed = st != STORE_OK;
+	if (failed)
+		store_warn(e, NULL, "write", st);
+	else
+		puts_free(&e->puts, &e->nputs);
+	puts_free(&e->rels, &e->nrels);
 	for (c = e->calls; c != NULL && e->claims_due > 0; c = cn) {
 		cn = c->next;
-		if (c->t == NULL && c->claim_since != 0 && !c->remote &&
-		    c->nsubs > 0 && claim(e, c, c->subs[0]) == 0)
-			call_start(e, c);
+		if (c->claim_since == 0)
+			continue;
+		if (failed) {
+			/* Nothing was claimed: make the calls unclaimed. */
+			c->claimed = 0;
+			c->remote = 0;
+			c->claim_go = 1;
+		}
+		claim_done(e, c, c->claim_go && claim_due(c));
 	}
 }
 
@@ -1460,7 +1535,6 @@ housekeeping(struct engine *e, long long now)
 	struct run		*r, *rn;
 	char			 msg[160];
 
-	puts_retry(e);
 	for (c = e->calls; c != NULL; c = cn) {
 		cn = c->next;
 		if (c->remote)
@@ -1531,6 +1605,7 @@ eng_turn(struct engine *e, long wait_ms)
 
 	if (e->nruns > 0 && wait_ms > HOUSE_MS)
 		wait_ms = HOUSE_MS;
+	store_turn(e);		/* the claims of calls added since */
 	if (e->claims_due > 0 && wait_ms > MJ_CLAIM_RETRY_MS)
 		wait_ms = MJ_CLAIM_RETRY_MS;
 	up_pool_run(e->pool, wait_ms);
@@ -1542,8 +1617,7 @@ eng_turn(struct engine *e, long wait_ms)
 		call_end(e, c, &res);
 	if (e->fmt_kick)
 		format_kick(e);
-	if (e->claims_due > 0)
-		claims_retry(e);
+	store_turn(e);
 	now = clock_ms();
 	if (atomic_exchange(&e->poke, 0) || now - e->last_house >= HOUSE_MS) {
 		e->last_house = now;
@@ -1571,15 +1645,11 @@ eng_nudge(struct engine *e)
 void
 eng_set_store(struct engine *e, struct store *st)
 {
-	size_t	 n;
-
-	if (e->store != NULL && st != e->store && e->puts != NULL) {
+	if (e->store != NULL && st != e->store &&
+	    (e->puts != NULL || e->rels != NULL)) {
 		/* The lane lets its store go: write what it kept, waiting. */
 		store_wait(e->store, MJ_STORE_LANE_FLUSH_MS);
-		do {
-			n = e->nputs;
-			puts_retry(e);
-		} while (e->puts != NULL && e->nputs < n);
+		store_turn(e);
 	}
 	/* Running, the lane never waits for the keeper's lock. */
 	store_wait(st, 0);
@@ -1661,17 +1731,12 @@ eng_new(const struct config *cfg, long conns, struct up_formats *formats,
 void
 eng_free(struct engine *e)
 {
-	struct put *p;
-
 	if (e == NULL)
 		return;
 	eng_shutdown(e);
 	up_pool_free(e->pool);
 	buf_free(&e->scratch);
-	while ((p = e->puts) != NULL) {
-		e->puts = p->next;
-		free(p->text);
-		free(p);
-	}
+	puts_free(&e->puts, &e->nputs);
+	puts_free(&e->rels, &e->nrels);
 	free(e);
 }

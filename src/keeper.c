@@ -730,8 +730,9 @@ loop(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&kp->mu);
 		now = clock_ms();
-		wait = kp->last_flush + MJ_STORE_FLUSH_MS - now;
-		if (!kp->stopping && !kp->urgent && wait > 0) {
+		wait = kp->last_flush + (kp->urgent ? MJ_STORE_URGENT_MS :
+		    MJ_STORE_FLUSH_MS) - now;
+		if (!kp->stopping && wait > 0) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += (long)wait * 1000000L;
 			if (ts.tv_nsec >= 1000000000L) {
@@ -744,12 +745,15 @@ loop(void *arg)
 		pthread_mutex_unlock(&kp->mu);
 		now = clock_ms();
 		admit(kp, now);
-		/* Frames go every MJ_STORE_FLUSH_MS, or at once at a run's
-		 * end; starts alone don't make a flush. */
+		/*
+		 * Frames go every MJ_STORE_FLUSH_MS, or soon after a run's end
+		 * (MJ_STORE_URGENT_MS after the last flush: under load each
+		 * flush carries the ends of many runs).
+		 */
 		pthread_mutex_lock(&kp->mu);
 		d = NULL;
-		if (kp->urgent || stopping ||
-		    now - kp->last_flush >= MJ_STORE_FLUSH_MS) {
+		if ((kp->urgent && now - kp->last_flush >= MJ_STORE_URGENT_MS) ||
+		    stopping || now - kp->last_flush >= MJ_STORE_FLUSH_MS) {
 			d = kp->dirty;
 			kp->dirty = NULL;
 			kp->urgent = 0;
