@@ -54,6 +54,24 @@
 #define MJ_RESUME_TEXT_MAX	(1u * 1024 * 1024)
 /* PDF pages read. */
 #define MJ_PDF_PAGES_MAX	200
+/*
+ * Hidden PDF text (pdf.c), left out of the prompt: text whose colour
+ * has every channel at or above MJ_HIDDEN_WHITE_MIN (of 65535; 0xf000 is
+ * 94 %, lighter than any grey a resume prints in, on a page taken to be
+ * white), or smaller than MJ_HIDDEN_SIZE_MIN_PT points (font size or
+ * glyph box height: 1 pt is unreadable on paper and screen alike).
+ * MJ_HIDDEN_EXCERPT_MAX bytes of it are quoted in the warning.
+ */
+#define MJ_HIDDEN_WHITE_MIN	0xf000
+#define MJ_HIDDEN_SIZE_MIN_PT	1.0
+#define MJ_HIDDEN_EXCERPT_MAX	80
+/*
+ * A run's warnings for the match response (SPEC "The match response"):
+ * how many, and the length of each message (a hidden_text message with
+ * its excerpt escaped fits).
+ */
+#define MJ_RUN_WARNINGS_MAX	4
+#define MJ_WARNING_MAX		400
 
 /* Upstream: one SSE event's data, and the whole answer of one job. */
 #define MJ_SSE_EVENT_MAX	(256u * 1024)

@@ -520,6 +520,39 @@ make_valid(struct buf *text)
 }
 
 /*
+ * The hidden_text warning for what a PDF hid (SPEC "Scoring"): the
+ * count and the excerpt, quoted with its quotes and backslashes
+ * escaped, control characters as spaces, cut at its first bad byte
+ * (the child's answer is not trusted to be UTF-8).
+ */
+static void
+hidden_warning(const struct pdf_hidden *hid, struct run_warning *w)
+{
+	char	 q[2 * MJ_HIDDEN_EXCERPT_MAX + 1];
+	size_t	 i, n, k, shown;
+
+	n = utf8_check(hid->excerpt, hid->excerpt_len);
+	for (i = k = shown = 0; i < n; i++) {
+		/* Characters quoted: lead bytes other than spaces. */
+		if (((unsigned char)hid->excerpt[i] & 0xc0) != 0x80 &&
+		    hid->excerpt[i] != ' ')
+			shown++;
+		if (hid->excerpt[i] == '"' || hid->excerpt[i] == '\\')
+			q[k++] = '\\';
+		q[k++] = (unsigned char)hid->excerpt[i] < 0x20 ||
+		    hid->excerpt[i] == 0x7f ? ' ' : hid->excerpt[i];
+	}
+	q[k] = '\0';
+	snprintf(w->code, sizeof(w->code), "hidden_text");
+	snprintf(w->message, sizeof(w->message), "%zu character%s of text "
+	    "a reader can't see (white, smaller than 1 pt or outside the "
+	    "page) %s left out of the prompt; excerpt: \"%s%s\"",
+	    hid->chars, hid->chars == 1 ? "" : "s",
+	    hid->chars == 1 ? "was" : "were", q,
+	    shown < hid->chars ? "..." : "");
+}
+
+/*
  * Is o an origin as browsers send it (RFC 6454 §6.1): scheme "://" host
  * [":" port], the host a name, an IPv4 address or a bracketed IPv6
  * address, and nothing else (no path, no controls, no spaces)?  Only
@@ -700,6 +733,7 @@ status_frame(struct runlog *log, const char *stage, const char *message,
 static int
 start_run(struct app *app, struct fconn *r, struct req *rq,
     const char *resume, size_t resume_len, const char *resume_msg,
+    const struct run_warning *warn, size_t nwarn,
     const char *reqid, long long t0, struct runlog **out)
 {
 	struct run_input	 in;
@@ -728,6 +762,8 @@ start_run(struct app *app, struct fconn *r, struct req *rq,
 	memcpy(in.resume, resume, resume_len);
 	in.resume[resume_len] = '\0';
 	in.resume_len = resume_len;
+	for (; nwarn > 0 && in.nwarnings < MJ_RUN_WARNINGS_MAX; nwarn--)
+		in.warnings[in.nwarnings++] = *warn++;
 	/* Kept before it runs: another process may follow it at once. */
 	if (app->keeper != NULL &&
 	    kp_track(app->keeper, log, in.resume) != KP_OK)
@@ -779,6 +815,9 @@ struct hreq {
 	struct req	 rq;		/* the parsed document */
 	struct buf	 text;		/* resume text read from a PDF */
 	int		 pages;		/* of that PDF */
+	struct pdf_hidden hid;		/* what that PDF hid */
+	struct run_warning warn[MJ_RUN_WARNINGS_MAX]; /* for the response */
+	size_t		 nwarn;
 	struct runlog	*log;		/* the run once started (a reference,
 					   followed once) */
 };
@@ -828,6 +867,7 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 	struct pdf_limits	 pl;
 	enum req_status		 rs;
 	enum pdf_status		 ps;
+	size_t			 n;
 
 	if (read_body(h->r, cfg, fconn_param(h->r, "CONTENT_TYPE"), f) != 0) {
 		(void)out_error(&h->o, f->err_code, f->err_msg, NULL);
@@ -865,7 +905,7 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 		pl.zygote = atomic_load(&h->app->zygote);
 		ps = f->pdf.len == 0 ? PDF_ERR_NOT_PDF :
 		    pdf_extract(f->pdf.data, f->pdf.len, &pl, &h->text,
-		    &h->pages);
+		    &h->pages, &h->hid);
 		/* Streams last minutes: don't hold megabytes of PDF. */
 		buf_free(&f->pdf);
 		if (ps == PDF_ERR_BUSY || ps == PDF_ERR_SANDBOX) {
@@ -891,6 +931,8 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 		}
 		*resume = h->text.data;
 		*resume_len = h->text.len;
+		if (h->hid.chars > 0 && h->nwarn < MJ_RUN_WARNINGS_MAX)
+			hidden_warning(&h->hid, &h->warn[h->nwarn++]);
 	} else if (f->have_resume) {
 		*resume = f->resume.data != NULL ? f->resume.data : "";
 		*resume_len = f->resume.len;
@@ -915,6 +957,12 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 	else
 		snprintf(msg, msgsz, "Resume read: %zu characters of text",
 		    *resume_len);
+	if (h->hid.chars > 0) {
+		n = strlen(msg);
+		snprintf(msg + n, msgsz - n, "; %zu hidden character%s left "
+		    "out (white, microscopic or off-page text)", h->hid.chars,
+		    h->hid.chars == 1 ? "" : "s");
+	}
 	return 0;
 }
 
@@ -1029,7 +1077,7 @@ match(struct hreq *h)
 		return 0;
 	}
 	if (start_run(h->app, h->r, &h->rq, resume, resume_len, msg,
-	    h->reqid, h->t0, &h->log) != 0) {
+	    h->warn, h->nwarn, h->reqid, h->t0, &h->log) != 0) {
 		(void)out_error(&h->o, "overloaded", "the run could not be "
 		    "started; try again shortly", "Retry-After: 5\r\n");
 		return 0;

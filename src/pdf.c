@@ -5,11 +5,13 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <poppler.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "pdf.h"
 #include "utf8.h"
@@ -75,20 +77,152 @@ blank(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * Can't a reader see character c, drawn with attributes a (or NULL)
+ * in box r (or NULL) on a page w x h points?  A line break is never
+ * hidden: it only separates lines.
+ */
+static int
+char_hidden(gunichar c, const PopplerTextAttributes *a,
+    const PopplerRectangle *r, double w, double h)
+{
+	if (c == '\n')
+		return 0;
+	if (a != NULL) {
+		if (a->color.red >= MJ_HIDDEN_WHITE_MIN &&
+		    a->color.green >= MJ_HIDDEN_WHITE_MIN &&
+		    a->color.blue >= MJ_HIDDEN_WHITE_MIN)
+			return 1;
+		if (a->font_size < MJ_HIDDEN_SIZE_MIN_PT)
+			return 1;
+	}
+	/* A space's box says nothing: it has no ink. */
+	if (r == NULL || g_unichar_isspace(c))
+		return 0;
+	if (fabs(r->x2 - r->x1) < MJ_HIDDEN_SIZE_MIN_PT &&
+	    fabs(r->y2 - r->y1) < MJ_HIDDEN_SIZE_MIN_PT)
+		return 1;
+	/* Wholly outside the crop box (poppler drops most such text). */
+	return fmax(r->x1, r->x2) <= 0 || fmin(r->x1, r->x2) >= w ||
+	    fmax(r->y1, r->y2) <= 0 || fmin(r->y1, r->y2) >= h;
+}
+
+/* Count hidden character c (bytes p[0..n)) and quote it if there's room. */
+static void
+hidden_add(struct pdf_hidden *hid, gunichar c, const char *p, size_t n,
+    int *gap)
+{
+	if (g_unichar_isspace(c)) {
+		*gap = 1;
+		return;
+	}
+	hid->chars++;
+	if (*gap && hid->excerpt_len > 0 &&
+	    hid->excerpt_len + 1 + n <= MJ_HIDDEN_EXCERPT_MAX)
+		hid->excerpt[hid->excerpt_len++] = ' ';
+	*gap = 0;
+	if (hid->excerpt_len + n > MJ_HIDDEN_EXCERPT_MAX)
+		return;
+	memcpy(hid->excerpt + hid->excerpt_len, p, n);
+	hid->excerpt_len += n;
+	hid->excerpt[hid->excerpt_len] = '\0';
+}
+
+/*
+ * Append page's visible text to out, at most room bytes (cut on a
+ * character), counting what is hidden in hid.  Returns PDF_OK, or
+ * PDF_ERR_INTERNAL when out can't grow.
+ */
+static enum pdf_status
+page_text(PopplerPage *page, struct buf *out, size_t room,
+    struct pdf_hidden *hid)
+{
+	PopplerRectangle	*rects;
+	GList			*attrs, *at;
+	PopplerTextAttributes	*a;
+	const char		*p, *next, *run;
+	char			*t;
+	guint			 nrects;
+	gunichar		 c;
+	double			 w, h;
+	long			 i, nchars;
+	size_t			 n;
+	int			 gap, full;
+	enum pdf_status		 rc;
+
+	t = poppler_page_get_text(page);
+	if (t == NULL)
+		return PDF_OK;
+	rects = NULL;
+	nrects = 0;
+	if (!poppler_page_get_text_layout(page, &rects, &nrects))
+		nrects = 0;
+	nchars = g_utf8_strlen(t, -1);
+	if ((long)nrects != nchars) {
+		/* Boxes that don't match the text can't be used. */
+		g_free(rects);
+		rects = NULL;
+	}
+	poppler_page_get_size(page, &w, &h);
+	attrs = poppler_page_get_text_attributes(page);
+	at = attrs;
+	rc = PDF_OK;
+	gap = 1;
+	full = 0;
+	run = t;
+	for (p = t, i = 0; *p != '\0' && !full; p = next, i++) {
+		next = g_utf8_next_char(p);
+		c = g_utf8_get_char(p);
+		while (at != NULL &&
+		    ((PopplerTextAttributes *)at->data)->end_index < i)
+			at = at->next;
+		a = at != NULL &&
+		    ((PopplerTextAttributes *)at->data)->start_index <= i ?
+		    at->data : NULL;
+		if (!char_hidden(c, a, rects != NULL ? &rects[i] : NULL,
+		    w, h)) {
+			if (!g_unichar_isspace(c))
+				gap = 1;
+			if (*next != '\0')
+				continue;
+			p = next;	/* the last run ends with the text */
+		}
+		/* Flush the visible run [run, p). */
+		n = (size_t)(p - run);
+		if (n > room) {
+			n = utf8_cut(run, room);
+			full = 1;
+		}
+		if (buf_add(out, run, n) != BUF_OK) {
+			rc = PDF_ERR_INTERNAL;
+			break;
+		}
+		room -= n;
+		if (*p == '\0')
+			break;
+		hidden_add(hid, c, p, (size_t)(next - p), &gap);
+		run = next;
+	}
+	poppler_page_free_text_attributes(attrs);
+	g_free(rects);
+	g_free(t);
+	return rc;
+}
+
 enum pdf_status
 pdf_text(const void *data, size_t len, const struct pdf_limits *lim,
-    struct buf *out, int *pages)
+    struct buf *out, int *pages, struct pdf_hidden *hid)
 {
 	GBytes		*bytes;
 	GError		*gerr = NULL;
 	PopplerDocument	*doc;
 	PopplerPage	*page;
-	char		*t;
 	int		 i, n;
-	size_t		 room, tl, start;
+	size_t		 start;
 	enum pdf_status	 rc;
 
 	*pages = 0;
+	memset(hid, 0, sizeof(*hid));
 	if (!pdf_magic(data, len))
 		return PDF_ERR_NOT_PDF;
 	bytes = g_bytes_new_static(data, len);
@@ -110,23 +244,13 @@ pdf_text(const void *data, size_t len, const struct pdf_limits *lim,
 		page = poppler_document_get_page(doc, i);
 		if (page == NULL)
 			continue;
-		t = poppler_page_get_text(page);
+		rc = page_text(page, out, lim->text_max - (out->len - start),
+		    hid);
 		g_object_unref(page);
-		if (t == NULL)
-			continue;
-		room = lim->text_max - (out->len - start);
-		tl = strlen(t);
-		if (tl > room)
-			tl = utf8_cut(t, room);
-		if (buf_add(out, t, tl) != BUF_OK ||
-		    (out->len - start < lim->text_max &&
-		    buf_add(out, "\n", 1) != BUF_OK)) {
-			g_free(t);
+		if (rc == PDF_OK && out->len - start < lim->text_max &&
+		    buf_add(out, "\n", 1) != BUF_OK)
 			rc = PDF_ERR_INTERNAL;
-			break;
-		}
-		g_free(t);
-		if (out->len - start >= lim->text_max)
+		if (rc != PDF_OK || out->len - start >= lim->text_max)
 			break;
 	}
 	g_object_unref(doc);
@@ -134,4 +258,3 @@ pdf_text(const void *data, size_t len, const struct pdf_limits *lim,
 		rc = PDF_ERR_NO_TEXT;
 	return rc;
 }
-

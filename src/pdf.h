@@ -13,11 +13,21 @@
  * time for a slot, the rest get PDF_ERR_BUSY (a 503).
  * pdf_text() (pdf.c) is the in-process extraction the child runs (and
  * the unit tests call); no temp files are written by either.
+ *
+ * Text a reader of the PDF can't see is left out and counted (struct
+ * pdf_hidden): white text (the page is taken to be white), text under
+ * MJ_HIDDEN_SIZE_MIN_PT, text outside the page's crop box.  Text in
+ * render mode 3 (invisible) is NOT recognised: poppler-glib 22 gives no
+ * render mode (PopplerTextAttributes has font, size, colour), and its
+ * text output keeps such text, since OCR'd scans carry their text that
+ * way.
  */
 #ifndef MJ_PDF_H
 #define MJ_PDF_H
 
 #include <stddef.h>
+
+#include "bounds.h"
 
 struct buf;
 struct pdf_zygote;
@@ -35,6 +45,15 @@ enum pdf_status {
 				   or no slot came free in time */
 	PDF_ERR_SANDBOX,	/* the kernel refused the child's sandbox */
 	PDF__MAX
+};
+
+/* What pdf_text() left out as hidden. */
+struct pdf_hidden {
+	size_t	 chars;		/* hidden characters, not counting spaces */
+	size_t	 excerpt_len;
+	char	 excerpt[MJ_HIDDEN_EXCERPT_MAX + 1]; /* the first of them,
+				   whitespace collapsed, valid UTF-8,
+				   NUL-ended */
 };
 
 struct pdf_limits {
@@ -58,11 +77,13 @@ int		 pdf_magic(const void *data, size_t len);
 
 /*
  * Extract text in this process.  Appends to out (text cut at
- * lim->text_max on a UTF-8 boundary) and sets *pages to the page count.
+ * lim->text_max on a UTF-8 boundary) and sets *pages to the page count
+ * and *hid to what was hidden (zeroed first).
  * Returns PDF_OK or PDF_ERR_NOT_PDF/CORRUPT/ENCRYPTED/NO_TEXT/INTERNAL.
  */
 enum pdf_status	 pdf_text(const void *data, size_t len,
-		    const struct pdf_limits *lim, struct buf *out, int *pages)
+		    const struct pdf_limits *lim, struct buf *out, int *pages,
+		    struct pdf_hidden *hid)
 		    __attribute__((warn_unused_result));
 
 /*
@@ -71,7 +92,8 @@ enum pdf_status	 pdf_text(const void *data, size_t len,
  * PDF_ERR_SANDBOX (logged here).  Thread-safe.
  */
 enum pdf_status	 pdf_extract(const void *data, size_t len,
-		    const struct pdf_limits *lim, struct buf *out, int *pages)
+		    const struct pdf_limits *lim, struct buf *out, int *pages,
+		    struct pdf_hidden *hid)
 		    __attribute__((warn_unused_result));
 
 /*
