@@ -66,6 +66,15 @@
 #define MJ_HIDDEN_SIZE_MIN_PT	1.0
 #define MJ_HIDDEN_EXCERPT_MAX	80
 /*
+ * DOCX resumes (docx.c): zip entries (a resume has 10 to 50; a zip of
+ * thousands is no Word document), and the bytes of word/document.xml
+ * inflated (a long resume's is under 1 MB; the cap is what stops a zip
+ * bomb, whatever sizes its headers claim, and keeps libxml2's tree of
+ * it well inside the child's MJ_PDF_AS_BYTES).
+ */
+#define MJ_DOCX_ENTRIES_MAX	1000
+#define MJ_DOCX_XML_MAX		(16u * 1024 * 1024)
+/*
  * A run's warnings for the match response (SPEC "The match response"):
  * how many, and the length of each message (a hidden_text message with
  * its excerpt escaped fits).

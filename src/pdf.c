@@ -44,12 +44,30 @@ static const char *const messages[PDF__MAX] = {
 	/* PDF_ERR_SANDBOX */
 	"PDF reading is unavailable on this server. Send the resume as "
 	"text.",
+	/* PDF_ERR_DOCX_NOT_WORD */
+	"The uploaded file is a zip archive but not a Word document (it has "
+	"no word/document.xml). Upload a .docx, a PDF or plain text.",
+	/* PDF_ERR_DOCX_CORRUPT */
+	"The Word document could not be read; it may be damaged. Upload "
+	"another copy, a PDF or plain text.",
+	/* PDF_ERR_DOCX_TOO_BIG */
+	"The Word document unpacks to more than this server reads. Upload a "
+	"smaller copy, a PDF or plain text.",
+	/* PDF_ERR_DOCX_NO_TEXT */
+	"The Word document has no text. Upload one with text, a PDF or "
+	"plain text.",
 };
 
 const char *
 pdf_strerror(enum pdf_status s)
 {
 	return (unsigned)s < PDF__MAX ? messages[s] : "unknown PDF error";
+}
+
+int
+pdf_is_docx_error(enum pdf_status s)
+{
+	return s >= PDF_ERR_DOCX_NOT_WORD && s <= PDF_ERR_DOCX_NO_TEXT;
 }
 
 int

@@ -44,6 +44,11 @@ enum pdf_status {
 	PDF_ERR_BUSY,		/* every child slot taken and the queue full,
 				   or no slot came free in time */
 	PDF_ERR_SANDBOX,	/* the kernel refused the child's sandbox */
+	/* A DOCX (docx.h), read by the same child. */
+	PDF_ERR_DOCX_NOT_WORD,	/* a zip without word/document.xml */
+	PDF_ERR_DOCX_CORRUPT,	/* a broken zip or XML, or a DTD */
+	PDF_ERR_DOCX_TOO_BIG,	/* past the DOCX bounds (a zip bomb) */
+	PDF_ERR_DOCX_NO_TEXT,	/* read, but no text */
 	PDF__MAX
 };
 
@@ -74,6 +79,8 @@ struct pdf_limits {
 const char	*pdf_strerror(enum pdf_status);
 /* Does data start like a PDF ("%PDF-" in the first 1024 bytes)? */
 int		 pdf_magic(const void *data, size_t len);
+/* Is that one of the DOCX statuses? */
+int		 pdf_is_docx_error(enum pdf_status);
 
 /*
  * Extract text in this process.  Appends to out (text cut at
@@ -87,9 +94,11 @@ enum pdf_status	 pdf_text(const void *data, size_t len,
 		    __attribute__((warn_unused_result));
 
 /*
- * Extract text in a limited child process (see above).  Same contract
- * as pdf_text(), plus PDF_ERR_TIMEOUT, PDF_ERR_CRASH, PDF_ERR_BUSY and
- * PDF_ERR_SANDBOX (logged here).  Thread-safe.
+ * Extract text in a limited child process (see above), from a PDF or,
+ * when data starts like a zip, a DOCX (docx_text(), *pages 0, nothing
+ * hidden).  Same contract as pdf_text(), plus PDF_ERR_TIMEOUT,
+ * PDF_ERR_CRASH, PDF_ERR_BUSY, PDF_ERR_SANDBOX (logged here) and the
+ * PDF_ERR_DOCX_ statuses.  Thread-safe.
  */
 enum pdf_status	 pdf_extract(const void *data, size_t len,
 		    const struct pdf_limits *lim, struct buf *out, int *pages,

@@ -35,9 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "bounds.h"
 #include "buf.h"
 #include "clock.h"
+#include "docx.h"
 #include "log.h"
 #include "pdf.h"
 #include "sandbox.h"
@@ -226,6 +229,26 @@ on_xcpu(int sig)
 	_exit(0);
 }
 
+/* A DOCX's text (docx.h), in pdf_text()'s terms. */
+static enum pdf_status
+docx_run(const void *data, size_t len, const struct pdf_limits *lim,
+    struct buf *out)
+{
+	switch (docx_text(data, len, lim->text_max, out)) {
+	case DOCX_OK:
+		return PDF_OK;
+	case DOCX_ERR_NOT_DOCX:
+		return PDF_ERR_DOCX_NOT_WORD;
+	case DOCX_ERR_NO_TEXT:
+		return PDF_ERR_DOCX_NO_TEXT;
+	case DOCX_ERR_TOO_BIG:
+	case DOCX_ERR_NOMEM:	/* under RLIMIT_AS: the file's size */
+		return PDF_ERR_DOCX_TOO_BIG;
+	default:
+		return PDF_ERR_DOCX_CORRUPT;
+	}
+}
+
 /*
  * The child's work once its limits are known: limits on itself, read
  * the PDF from stdin, the sandbox, extract, answer on stdout.
@@ -276,6 +299,8 @@ child_run(const struct pdf_limits *lim, size_t in_max)
 		if (buf_add(&in, chunk, (size_t)r) != BUF_OK)
 			return 3;
 	}
+	/* libxml2's tables, while it may still look for them. */
+	xmlInitParser();
 	/* Everything is read: from here on, no network, no new files. */
 	ss = sandbox_enter(SANDBOX_ALL, &got);
 	if (ss == SANDBOX_ERR) {
@@ -288,8 +313,13 @@ child_run(const struct pdf_limits *lim, size_t in_max)
 	if (ss == SANDBOX_UNSUPPORTED)
 		log_msg(LOG_DEBUG, NULL, "PDF child: no sandbox in this "
 		    "build and kernel");
-	rc = pdf_text(in.data == NULL ? "" : in.data, in.len, lim, &out,
-	    &pages, &hid);
+	memset(&hid, 0, sizeof(hid));
+	pages = 0;
+	if (docx_magic(in.data == NULL ? "" : in.data, in.len))
+		rc = docx_run(in.data, in.len, lim, &out);
+	else
+		rc = pdf_text(in.data == NULL ? "" : in.data, in.len, lim,
+		    &out, &pages, &hid);
 	answering = 1;
 	if (rc != PDF_OK)
 		hid.chars = hid.excerpt_len = 0;
@@ -636,8 +666,9 @@ parse_reply(struct buf *reply, struct buf *out, int *pages,
 	*nl = '\0';
 	st = strtol(reply->data, &end, 10);
 	/* Only what the child itself can answer. */
-	if (*end != ' ' || st < 0 || (st > PDF_ERR_TIMEOUT &&
-	    st != PDF_ERR_SANDBOX))
+	if (*end != ' ' || st < 0 || st >= PDF__MAX ||
+	    (st > PDF_ERR_TIMEOUT && st != PDF_ERR_SANDBOX &&
+	    !pdf_is_docx_error((enum pdf_status)st)))
 		return PDF_ERR_CRASH;
 	p = end + 1;
 	if ((pg = hdr_num(&p, ' ', INT_MAX)) < 0 ||
@@ -875,7 +906,7 @@ pdf_extract(const void *data, size_t len, const struct pdf_limits *lim,
 
 	*pages = 0;
 	memset(hid, 0, sizeof(*hid));
-	if (!pdf_magic(data, len))
+	if (!pdf_magic(data, len) && !docx_magic(data, len))
 		return PDF_ERR_NOT_PDF;
 	if (slot_take(lim->children_max) != 0)
 		return PDF_ERR_BUSY;
