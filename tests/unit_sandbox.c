@@ -1,6 +1,7 @@
 /*
  * unit_sandbox.c - the PDF child's sandbox (sandbox.c) denies what it
- * should and allows what poppler needs.  Each case enters the real
+ * should and allows what poppler needs, and what the DOCX reader
+ * (libzip, libxml2: docx.c) needs.  Each case enters the real
  * sandbox in a forked process, which reports what it could do through
  * a pipe on its stdout (the one descriptor it may write).
  *
@@ -22,8 +23,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
+#include "buf.h"
+#include "docx.h"
 #include "sandbox.h"
 #include "tap.h"
+
+#ifndef MJ_TESTS_DIR
+#define MJ_TESTS_DIR "tests"
+#endif
 
 
 /* A readable file outside the allowed directories, like a key file. */
@@ -44,6 +53,7 @@ enum probe {
 	P_PRL_SET,	/* prlimit64(0, CPU, new) refused */
 	P_PRL_GET,	/* prlimit64(0, NOFILE, NULL, old) works */
 	P_GETDENTS,	/* getdents64 on an fd opened before refused */
+	P_DOCX,		/* docx_text() reads a DOCX read before */
 	P__MAX
 };
 
@@ -62,9 +72,22 @@ probe(unsigned want)
 	char		 dents[4096];
 	struct rlimit	 rl = { 1, 1 };
 	pid_t		 parent = getppid();
+	struct buf	 docx, text;
+	FILE		*f;
+	size_t		 n;
 
 	memset(v, 0, sizeof(v));
 	dfd = open("/etc", O_RDONLY | O_DIRECTORY);
+	/* What the PDF child has done by then: its input read, libxml2 up. */
+	buf_init(&docx, 1 << 20);
+	buf_init(&text, 4096);
+	if ((f = fopen(MJ_TESTS_DIR "/corpus/docx/small.docx", "rb")) != NULL) {
+		while ((n = fread(dents, 1, sizeof(dents), f)) > 0)
+			if (buf_add(&docx, dents, n) != BUF_OK)
+				break;
+		fclose(f);
+	}
+	xmlInitParser();
 	v[P_STATUS] = (int)sandbox_enter(want, &got);
 	v[P_GOT] = (int)got;
 	if (v[P_STATUS] == SANDBOX_OK) {
@@ -97,6 +120,9 @@ probe(unsigned want)
 		    &rl) == 0;
 		v[P_GETDENTS] = dfd >= 0 && refused(syscall(SYS_getdents64,
 		    dfd, dents, sizeof(dents)));
+		v[P_DOCX] = docx.len > 0 && docx_text(docx.data, docx.len,
+		    4096, &text) == DOCX_OK && text.data != NULL &&
+		    strstr(text.data, "Python & SQL") != NULL;
 	}
 	v[P_STDOUT] = 1;
 	if (write(STDOUT_FILENO, v, sizeof(v)) != (ssize_t)sizeof(v))
@@ -155,6 +181,7 @@ check_common(const int *v, const char *mode)
 	    "(a key file)", mode);
 	ok(v[P_PASSWD], "%s: ... nor /etc/passwd", mode);
 	ok(v[P_STDOUT], "%s: can write its answer", mode);
+	ok(v[P_DOCX], "%s: libzip and libxml2 read a DOCX", mode);
 	if (!sec) {
 		printf("ok %d # SKIP %s: no seccomp layer (sanitizer build)\n",
 		    ++tap_n, mode);
