@@ -66,6 +66,17 @@
 #define MJ_HIDDEN_SIZE_MIN_PT	1.0
 #define MJ_HIDDEN_EXCERPT_MAX	80
 /*
+ * Pages drawn to find text that leaves no ink (pdf.c): the first
+ * MJ_HIDDEN_RENDER_PAGES, at 72 dpi (a Letter page 0.5 MP, drawn in a
+ * few ms), or scaled down to MJ_HIDDEN_RENDER_PIXELS (16 MB of
+ * pixels); a pixel with a channel under MJ_HIDDEN_INK_MAX (of 255, as
+ * MJ_HIDDEN_WHITE_MIN) is ink.  Ten pages hold more than the prompt's
+ * MJ_PROMPT_RESUME_MAX, and keep a PDF of scans inside MJ_PDF_CPU_S.
+ */
+#define MJ_HIDDEN_RENDER_PAGES	10
+#define MJ_HIDDEN_RENDER_PIXELS	(4.0 * 1024 * 1024)
+#define MJ_HIDDEN_INK_MAX	0xf0
+/*
  * DOCX resumes (docx.c): zip entries (a resume has 10 to 50; a zip of
  * thousands is no Word document), and the bytes of word/document.xml
  * inflated (a long resume's is under 1 MB; the cap is what stops a zip

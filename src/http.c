@@ -550,8 +550,9 @@ hidden_warning(const struct pdf_hidden *hid, struct run_warning *w)
 	q[k] = '\0';
 	snprintf(w->code, sizeof(w->code), "hidden_text");
 	snprintf(w->message, sizeof(w->message), "%zu character%s of text "
-	    "a reader can't see (white, smaller than 1 pt or outside the "
-	    "page) %s left out of the prompt; excerpt: \"%s%s\"",
+	    "a reader can't see (invisible, white, smaller than 1 pt or "
+	    "outside the page) %s left out of the prompt; excerpt: "
+	    "\"%s%s\"",
 	    hid->chars, hid->chars == 1 ? "" : "s",
 	    hid->chars == 1 ? "was" : "were", q,
 	    shown < hid->chars ? "..." : "");
@@ -1018,7 +1019,8 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 	if (h->hid.chars > 0) {
 		n = strlen(msg);
 		snprintf(msg + n, msgsz - n, "; %zu hidden character%s left "
-		    "out (white, microscopic or off-page text)", h->hid.chars,
+		    "out (invisible, white, microscopic or off-page text)",
+		    h->hid.chars,
 		    h->hid.chars == 1 ? "" : "s");
 	}
 	return 0;

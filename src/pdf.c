@@ -6,9 +6,11 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <cairo.h>
 #include <poppler.h>
 
 #include "bounds.h"
@@ -95,34 +97,181 @@ blank(const char *s, size_t n)
 	return 1;
 }
 
+/* A page drawn on white, to see which characters left ink. */
+struct ink {
+	cairo_surface_t		*s;
+	const unsigned char	*px;
+	int			 w, h, stride;
+	double			 scale;	/* pixels per point */
+};
+
+static void
+ink_free(struct ink *k)
+{
+	if (k->s != NULL)
+		cairo_surface_destroy(k->s);
+	memset(k, 0, sizeof(*k));
+}
+
 /*
- * Can't a reader see character c, drawn with attributes a (or NULL)
- * in box r (or NULL) on a page w x h points?  A line break is never
- * hidden: it only separates lines.
+ * Draw page (pw x ph points) at 72 dpi, or less for a page past
+ * MJ_HIDDEN_RENDER_PIXELS.  0, or -1 with nothing drawn.
  */
 static int
-char_hidden(gunichar c, const PopplerTextAttributes *a,
-    const PopplerRectangle *r, double w, double h)
+ink_draw(PopplerPage *page, double pw, double ph, struct ink *k)
 {
-	if (c == '\n')
+	cairo_t	*cr;
+	int	 good;
+
+	memset(k, 0, sizeof(*k));
+	if (!(pw >= 1 && ph >= 1 && pw < 1e6 && ph < 1e6))
+		return -1;
+	k->scale = pw * ph > MJ_HIDDEN_RENDER_PIXELS ?
+	    sqrt(MJ_HIDDEN_RENDER_PIXELS / (pw * ph)) : 1;
+	k->w = (int)ceil(pw * k->scale);
+	k->h = (int)ceil(ph * k->scale);
+	k->s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, k->w, k->h);
+	if (cairo_surface_status(k->s) != CAIRO_STATUS_SUCCESS) {
+		ink_free(k);
+		return -1;
+	}
+	cr = cairo_create(k->s);
+	cairo_scale(cr, k->scale, k->scale);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	poppler_page_render(page, cr);
+	good = cairo_status(cr) == CAIRO_STATUS_SUCCESS;
+	cairo_destroy(cr);
+	cairo_surface_flush(k->s);
+	if (!good) {
+		ink_free(k);
+		return -1;
+	}
+	k->px = cairo_image_surface_get_data(k->s);
+	k->stride = cairo_image_surface_get_stride(k->s);
+	return 0;
+}
+
+/* Is a pixel darker than MJ_HIDDEN_INK_MAX in box r (points)? */
+static int
+ink_in(const struct ink *k, const PopplerRectangle *r)
+{
+	const unsigned char	*p;
+	uint32_t		 v;
+	int			 x, y, x1, x2, y1, y2;
+
+	x1 = (int)floor(fmin(r->x1, r->x2) * k->scale);
+	x2 = (int)ceil(fmax(r->x1, r->x2) * k->scale);
+	y1 = (int)floor(fmin(r->y1, r->y2) * k->scale);
+	y2 = (int)ceil(fmax(r->y1, r->y2) * k->scale);
+	x1 = x1 < 0 ? 0 : x1;
+	y1 = y1 < 0 ? 0 : y1;
+	x2 = x2 > k->w ? k->w : x2;
+	y2 = y2 > k->h ? k->h : y2;
+	for (y = y1; y < y2; y++)
+		for (x = x1; x < x2; x++) {
+			p = k->px + (size_t)y * (size_t)k->stride +
+			    (size_t)x * 4;
+			memcpy(&v, p, sizeof(v));
+			if (((v >> 16) & 0xff) < MJ_HIDDEN_INK_MAX ||
+			    ((v >> 8) & 0xff) < MJ_HIDDEN_INK_MAX ||
+			    (v & 0xff) < MJ_HIDDEN_INK_MAX)
+				return 1;
+		}
+	return 0;
+}
+
+/* A one-page PDF in Helvetica, which no PDF embeds. */
+static const char warm_pdf[] =
+	"%PDF-1.4\n"
+	"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+	"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
+	"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 50] "
+	"/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>\n"
+	"endobj\n"
+	"4 0 obj\n<< /Length 34 >>\nstream\n"
+	"BT /F1 12 Tf 10 20 Td (warm) Tj ET\nendstream\nendobj\n"
+	"5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\n"
+	"endobj\n"
+	"xref\n0 6\n0000000000 65535 f \n0000000009 00000 n \n"
+	"0000000058 00000 n \n0000000115 00000 n \n0000000240 00000 n \n"
+	"0000000324 00000 n \n"
+	"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n394\n%%EOF\n";
+
+/*
+ * Does drawing show text here?  Not where the fonts can't be opened
+ * (the sandbox without Landlock opens nothing): then every character
+ * would look hidden, and only the colour rule is used.
+ */
+static int
+ink_works(void)
+{
+	GBytes			*bytes;
+	PopplerDocument		*doc;
+	PopplerPage		*page;
+	PopplerRectangle	*rects;
+	struct ink		 k;
+	guint			 n;
+	double			 w, h;
+	int			 works;
+
+	bytes = g_bytes_new_static(warm_pdf, sizeof(warm_pdf) - 1);
+	doc = poppler_document_new_from_bytes(bytes, NULL, NULL);
+	g_bytes_unref(bytes);
+	if (doc == NULL)
 		return 0;
+	works = 0;
+	if ((page = poppler_document_get_page(doc, 0)) != NULL) {
+		poppler_page_get_size(page, &w, &h);
+		rects = NULL;
+		if (poppler_page_get_text_layout(page, &rects, &n) && n > 0 &&
+		    ink_draw(page, w, h, &k) == 0) {
+			works = ink_in(&k, &rects[0]);
+			ink_free(&k);
+		}
+		g_free(rects);
+		g_object_unref(page);
+	}
+	g_object_unref(doc);
+	return works;
+}
+
+void
+pdf_warm(void)
+{
+	(void)ink_works();
+}
+
+/*
+ * Can't a reader see character c (not white space), drawn with
+ * attributes a (or NULL) in box r (or NULL) on a page w x h points,
+ * drawn in k (or NULL)?  Drawn, a character is hidden when its box has
+ * no ink: nothing drawn (render mode 3), drawn in white on white, or
+ * covered; white text on a dark band is seen.  Not drawn, white text is
+ * taken to be hidden, the page to be white.
+ */
+static int
+char_hidden(const PopplerTextAttributes *a, const PopplerRectangle *r,
+    const struct ink *k, double w, double h)
+{
 	if (a != NULL) {
-		if (a->color.red >= MJ_HIDDEN_WHITE_MIN &&
+		if (a->font_size < MJ_HIDDEN_SIZE_MIN_PT)
+			return 1;
+		if (k == NULL && a->color.red >= MJ_HIDDEN_WHITE_MIN &&
 		    a->color.green >= MJ_HIDDEN_WHITE_MIN &&
 		    a->color.blue >= MJ_HIDDEN_WHITE_MIN)
 			return 1;
-		if (a->font_size < MJ_HIDDEN_SIZE_MIN_PT)
-			return 1;
 	}
-	/* A space's box says nothing: it has no ink. */
-	if (r == NULL || g_unichar_isspace(c))
+	if (r == NULL)
 		return 0;
 	if (fabs(r->x2 - r->x1) < MJ_HIDDEN_SIZE_MIN_PT &&
 	    fabs(r->y2 - r->y1) < MJ_HIDDEN_SIZE_MIN_PT)
 		return 1;
 	/* Wholly outside the crop box (poppler drops most such text). */
-	return fmax(r->x1, r->x2) <= 0 || fmin(r->x1, r->x2) >= w ||
-	    fmax(r->y1, r->y2) <= 0 || fmin(r->y1, r->y2) >= h;
+	if (fmax(r->x1, r->x2) <= 0 || fmin(r->x1, r->x2) >= w ||
+	    fmax(r->y1, r->y2) <= 0 || fmin(r->y1, r->y2) >= h)
+		return 1;
+	return k != NULL && !ink_in(k, r);
 }
 
 /* Count hidden character c (bytes p[0..n)) and quote it if there's room. */
@@ -148,16 +297,18 @@ hidden_add(struct pdf_hidden *hid, gunichar c, const char *p, size_t n,
 
 /*
  * Append page's visible text to out, at most room bytes (cut on a
- * character), counting what is hidden in hid.  Returns PDF_OK, or
- * PDF_ERR_INTERNAL when out can't grow.
+ * character), counting what is hidden in hid; draw draws the page to
+ * look for ink.  Returns PDF_OK, or PDF_ERR_INTERNAL when out can't
+ * grow.
  */
 static enum pdf_status
-page_text(PopplerPage *page, struct buf *out, size_t room,
+page_text(PopplerPage *page, int draw, struct buf *out, size_t room,
     struct pdf_hidden *hid)
 {
 	PopplerRectangle	*rects;
 	GList			*attrs, *at;
 	PopplerTextAttributes	*a;
+	struct ink		 k;
 	const char		*p, *next, *run;
 	char			*t;
 	guint			 nrects;
@@ -165,7 +316,7 @@ page_text(PopplerPage *page, struct buf *out, size_t room,
 	double			 w, h;
 	long			 i, nchars;
 	size_t			 n;
-	int			 gap, full;
+	int			 gap, full, hidden, inked;
 	enum pdf_status		 rc;
 
 	t = poppler_page_get_text(page);
@@ -182,11 +333,13 @@ page_text(PopplerPage *page, struct buf *out, size_t room,
 		rects = NULL;
 	}
 	poppler_page_get_size(page, &w, &h);
+	inked = draw && rects != NULL && ink_draw(page, w, h, &k) == 0;
 	attrs = poppler_page_get_text_attributes(page);
 	at = attrs;
 	rc = PDF_OK;
 	gap = 1;
 	full = 0;
+	hidden = 0;
 	run = t;
 	for (p = t, i = 0; *p != '\0' && !full; p = next, i++) {
 		next = g_utf8_next_char(p);
@@ -197,8 +350,16 @@ page_text(PopplerPage *page, struct buf *out, size_t room,
 		a = at != NULL &&
 		    ((PopplerTextAttributes *)at->data)->start_index <= i ?
 		    at->data : NULL;
-		if (!char_hidden(c, a, rects != NULL ? &rects[i] : NULL,
-		    w, h)) {
+		/*
+		 * A line break only separates lines; other white space has
+		 * no ink and goes with the character before it.
+		 */
+		if (c == '\n')
+			hidden = 0;
+		else if (!g_unichar_isspace(c))
+			hidden = char_hidden(a, rects != NULL ? &rects[i] :
+			    NULL, inked ? &k : NULL, w, h);
+		if (!hidden) {
 			if (!g_unichar_isspace(c))
 				gap = 1;
 			if (*next != '\0')
@@ -221,6 +382,8 @@ page_text(PopplerPage *page, struct buf *out, size_t room,
 		hidden_add(hid, c, p, (size_t)(next - p), &gap);
 		run = next;
 	}
+	if (inked)
+		ink_free(&k);
 	poppler_page_free_text_attributes(attrs);
 	g_free(rects);
 	g_free(t);
@@ -235,7 +398,7 @@ pdf_text(const void *data, size_t len, const struct pdf_limits *lim,
 	GError		*gerr = NULL;
 	PopplerDocument	*doc;
 	PopplerPage	*page;
-	int		 i, n;
+	int		 i, n, draw;
 	size_t		 start;
 	enum pdf_status	 rc;
 
@@ -258,12 +421,13 @@ pdf_text(const void *data, size_t len, const struct pdf_limits *lim,
 	*pages = n;
 	start = out->len;
 	rc = PDF_OK;
+	draw = ink_works();
 	for (i = 0; i < n && i < lim->pages_max; i++) {
 		page = poppler_document_get_page(doc, i);
 		if (page == NULL)
 			continue;
-		rc = page_text(page, out, lim->text_max - (out->len - start),
-		    hid);
+		rc = page_text(page, draw && i < MJ_HIDDEN_RENDER_PAGES, out,
+		    lim->text_max - (out->len - start), hid);
 		g_object_unref(page);
 		if (rc == PDF_OK && out->len - start < lim->text_max &&
 		    buf_add(out, "\n", 1) != BUF_OK)

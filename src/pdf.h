@@ -15,12 +15,15 @@
  * the unit tests call); no temp files are written by either.
  *
  * Text a reader of the PDF can't see is left out and counted (struct
- * pdf_hidden): white text (the page is taken to be white), text under
- * MJ_HIDDEN_SIZE_MIN_PT, text outside the page's crop box.  Text in
- * render mode 3 (invisible) is NOT recognised: poppler-glib 22 gives no
- * render mode (PopplerTextAttributes has font, size, colour), and its
- * text output keeps such text, since OCR'd scans carry their text that
- * way.
+ * pdf_hidden): text under MJ_HIDDEN_SIZE_MIN_PT, text outside the
+ * page's crop box, and text that leaves no ink.  For the last, the
+ * first MJ_HIDDEN_RENDER_PAGES pages are drawn (poppler-glib gives no
+ * render mode, and its text keeps render mode 3): a character whose box
+ * has no pixel darker than MJ_HIDDEN_INK_MAX is hidden, be it invisible
+ * (3 Tr), white on white or covered by a white shape; OCR text over a
+ * scan lies on the scan's ink and stays.  Where drawing shows no text
+ * (no fonts can be opened), and past those pages, white text is taken
+ * to be hidden (the page to be white).
  */
 #ifndef MJ_PDF_H
 #define MJ_PDF_H
@@ -77,6 +80,11 @@ struct pdf_limits {
 
 /* A message a person understands, for the 422 body. */
 const char	*pdf_strerror(enum pdf_status);
+/*
+ * Load what reading a PDF needs (poppler's state, fontconfig's) into
+ * this process, as the zygote does before it forks children.
+ */
+void		 pdf_warm(void);
 /* Does data start like a PDF ("%PDF-" in the first 1024 bytes)? */
 int		 pdf_magic(const void *data, size_t len);
 /* Is that one of the DOCX statuses? */

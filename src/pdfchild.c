@@ -423,32 +423,12 @@ zmsg_init(struct zmsg *m)
 	m->mh.msg_controllen = sizeof(m->cbuf.buf);
 }
 
-/* A one-page PDF to warm poppler's global state in the zygote. */
-static const char warm_pdf[] =
-	"%PDF-1.4\n"
-	"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-	"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
-	"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 50] "
-	"/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>\n"
-	"endobj\n"
-	"4 0 obj\n<< /Length 34 >>\nstream\n"
-	"BT /F1 12 Tf 10 20 Td (warm) Tj ET\nendstream\nendobj\n"
-	"5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\n"
-	"endobj\n"
-	"xref\n0 6\n0000000000 65535 f \n0000000009 00000 n \n"
-	"0000000058 00000 n \n0000000115 00000 n \n0000000240 00000 n \n"
-	"0000000324 00000 n \n"
-	"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n394\n%%EOF\n";
-
 static void
 zygote_loop(int sock, pid_t parent)
 {
-	struct pdf_limits	 wl;
 	struct zmsg		 m;
 	struct cmsghdr		*cm;
-	struct buf		 t;
-	struct pdf_hidden	 hid;
-	int			 fds[2], pages;
+	int			 fds[2];
 	ssize_t			 n;
 	pid_t			 pid;
 
@@ -459,16 +439,12 @@ zygote_loop(int sock, pid_t parent)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);	/* it died before the line above */
-	/* Loaded now, not in each child after its sandbox is up. */
+	/*
+	 * Loaded now, not in each child after its sandbox is up: the time
+	 * zone, poppler's state, fontconfig's.
+	 */
 	tzset();
-	memset(&wl, 0, sizeof(wl));
-	wl.pages_max = 1;
-	wl.text_max = 64;
-	buf_init(&t, 64);
-	if (pdf_text(warm_pdf, sizeof(warm_pdf) - 1, &wl, &t, &pages,
-	    &hid) != PDF_OK)
-		log_msg(LOG_WARN, NULL, "PDF zygote: poppler warm-up failed");
-	buf_free(&t);
+	pdf_warm();
 	for (;;) {
 		zmsg_init(&m);
 		n = recvmsg(sock, &m.mh, MSG_CMSG_CLOEXEC);
