@@ -45,6 +45,10 @@
 #include "pdf.h"
 #include "sandbox.h"
 
+#if MJ_SANITIZER
+#include <sanitizer/lsan_interface.h>
+#endif
+
 /*
  * AddressSanitizer reserves terabytes of address space, and its leak
  * checker needs a helper thread at exit, so RLIMIT_AS and RLIMIT_NPROC
@@ -444,7 +448,17 @@ zygote_loop(int sock, pid_t parent)
 	 * zone, poppler's state, fontconfig's.
 	 */
 	tzset();
+#if MJ_SANITIZER
+	/*
+	 * fontconfig's caches look leaked to LeakSanitizer, whose check
+	 * each child runs before its sandbox: they live as long as we do.
+	 */
+	__lsan_disable();
+#endif
 	pdf_warm();
+#if MJ_SANITIZER
+	__lsan_enable();
+#endif
 	for (;;) {
 		zmsg_init(&m);
 		n = recvmsg(sock, &m.mh, MSG_CMSG_CLOEXEC);

@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "docx.h"
+#include "pdf.h"
 #include "sandbox.h"
 #include "tap.h"
 
@@ -54,6 +55,8 @@ enum probe {
 	P_PRL_GET,	/* prlimit64(0, NOFILE, NULL, old) works */
 	P_GETDENTS,	/* getdents64 on an fd opened before refused */
 	P_DOCX,		/* docx_text() reads a DOCX read before */
+	P_WHITE,	/* hidden characters pdf_text() finds in white text */
+	P_INK,		/* ... in render mode 3 text (drawn: no ink) */
 	P__MAX
 };
 
@@ -61,6 +64,44 @@ static int
 refused(long r)
 {
 	return r < 0 && (errno == EPERM || errno == EACCES);
+}
+
+/* The bytes of tests/rel into b (empty if unreadable). */
+static void
+load(const char *rel, struct buf *b)
+{
+	char	 path[512], chunk[4096];
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "%s/%s", MJ_TESTS_DIR, rel);
+	if ((f = fopen(path, "rb")) == NULL)
+		return;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(b, chunk, n) != BUF_OK)
+			break;
+	fclose(f);
+}
+
+/* Hidden characters pdf_text() counts in the PDF, or -1. */
+static int
+hidden_in(const struct buf *pdf)
+{
+	struct pdf_limits	 lim;
+	struct pdf_hidden	 hid;
+	struct buf		 t;
+	int			 pages, rc;
+
+	memset(&lim, 0, sizeof(lim));
+	lim.pages_max = 10;
+	lim.text_max = 1 << 20;
+	buf_init(&t, lim.text_max);
+	rc = pdf->len > 0 && pdf_text(pdf->data, pdf->len, &lim, &t, &pages,
+	    &hid) == PDF_OK && t.data != NULL &&
+	    strstr(t.data, "Northwind Analytics") != NULL ?
+	    (int)hid.chars : -1;
+	buf_free(&t);
+	return rc;
 }
 
 /* In the forked child: fd 1 is the report pipe. */
@@ -72,21 +113,18 @@ probe(unsigned want)
 	char		 dents[4096];
 	struct rlimit	 rl = { 1, 1 };
 	pid_t		 parent = getppid();
-	struct buf	 docx, text;
-	FILE		*f;
-	size_t		 n;
+	struct buf	 docx, text, white, ink;
 
 	memset(v, 0, sizeof(v));
 	dfd = open("/etc", O_RDONLY | O_DIRECTORY);
 	/* What the PDF child has done by then: its input read, libxml2 up. */
 	buf_init(&docx, 1 << 20);
 	buf_init(&text, 4096);
-	if ((f = fopen(MJ_TESTS_DIR "/corpus/docx/small.docx", "rb")) != NULL) {
-		while ((n = fread(dents, 1, sizeof(dents), f)) > 0)
-			if (buf_add(&docx, dents, n) != BUF_OK)
-				break;
-		fclose(f);
-	}
+	buf_init(&white, 1 << 20);
+	buf_init(&ink, 1 << 20);
+	load("corpus/docx/small.docx", &docx);
+	load("pdf/hidden_white.pdf", &white);
+	load("pdf/hidden_invisible.pdf", &ink);
 	xmlInitParser();
 	v[P_STATUS] = (int)sandbox_enter(want, &got);
 	v[P_GOT] = (int)got;
@@ -123,6 +161,8 @@ probe(unsigned want)
 		v[P_DOCX] = docx.len > 0 && docx_text(docx.data, docx.len,
 		    4096, &text) == DOCX_OK && text.data != NULL &&
 		    strstr(text.data, "Python & SQL") != NULL;
+		v[P_WHITE] = hidden_in(&white);
+		v[P_INK] = hidden_in(&ink);
 	}
 	v[P_STDOUT] = 1;
 	if (write(STDOUT_FILENO, v, sizeof(v)) != (ssize_t)sizeof(v))
@@ -182,6 +222,8 @@ check_common(const int *v, const char *mode)
 	ok(v[P_PASSWD], "%s: ... nor /etc/passwd", mode);
 	ok(v[P_STDOUT], "%s: can write its answer", mode);
 	ok(v[P_DOCX], "%s: libzip and libxml2 read a DOCX", mode);
+	ok(v[P_WHITE] == 45, "%s: poppler reads a PDF, its 45 characters of "
+	    "white text hidden (%d)", mode, v[P_WHITE]);
 	if (!sec) {
 		printf("ok %d # SKIP %s: no seccomp layer (sanitizer build)\n",
 		    ++tap_n, mode);
@@ -240,6 +282,9 @@ main(void)
 			if (access("/etc/fonts/fonts.conf", R_OK) == 0)
 				ok(v[P_FONTS], "full sandbox: fontconfig's "
 				    "files stay readable");
+			ok(v[P_INK] == 45, "full sandbox: pages are drawn "
+			    "with their fonts: 45 characters of invisible "
+			    "text hidden (%d)", v[P_INK]);
 		} else
 			missing("full sandbox: no Landlock in this kernel");
 		check_common(v, "full sandbox");
@@ -255,6 +300,9 @@ main(void)
 		    v[P_STATUS], v[P_GOT]);
 		ok(!v[P_FONTS], "seccomp alone: no open at all, not even "
 		    "fontconfig's");
+		ok(v[P_INK] == 0, "seccomp alone: no font, so no drawing: "
+		    "the text stays whole, invisible text unseen (%d)",
+		    v[P_INK]);
 		check_common(v, "seccomp alone");
 	}
 	unlink(SECRET);
