@@ -15,6 +15,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "docx.h"
+#include "hidden.h"
 #include "utf8.h"
 
 #define READ_CHUNK	65536
@@ -41,6 +42,7 @@ struct walk {
 	int		 nomem;
 	int		 cell;		/* w:tc depth */
 	int		 ink;		/* some text other than spaces */
+	struct hidden	*hid;
 };
 
 static void
@@ -82,6 +84,87 @@ is_w(const xmlNode *n, const char *name)
 	return 0;
 }
 
+/* The w:val of element n (not copied), or NULL. */
+static const char *
+w_val(const xmlNode *n)
+{
+	const xmlAttr	*a;
+	size_t		 i;
+
+	for (a = n->properties; a != NULL; a = a->next) {
+		if (a->ns == NULL || a->ns->href == NULL ||
+		    strcmp((const char *)a->name, "val") != 0)
+			continue;
+		for (i = 0; i < sizeof(w_ns) / sizeof(w_ns[0]); i++)
+			if (strcmp((const char *)a->ns->href, w_ns[i]) == 0)
+				return a->children != NULL &&
+				    a->children->type == XML_TEXT_NODE ?
+				    (const char *)a->children->content : "";
+	}
+	return NULL;
+}
+
+/* Is "RRGGBB" s a colour with every channel at least 0xf0? */
+static int
+whitish(const char *s)
+{
+	int	 i;
+
+	if (s == NULL || strlen(s) != 6)
+		return 0;
+	for (i = 0; i < 6; i += 2)
+		if (strchr("fF", s[i]) == NULL ||
+		    strchr("0123456789abcdefABCDEF", s[i + 1]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Does run r's own w:rPr make it unseen (see docx.h)? */
+static int
+run_hidden(const xmlNode *r)
+{
+	const xmlNode	*p, *c;
+	const char	*v;
+
+	for (p = r->children; p != NULL && !is_w(p, "rPr"); p = p->next)
+		;
+	if (p == NULL)
+		return 0;
+	for (c = p->children; c != NULL; c = c->next) {
+		v = w_val(c);
+		if (is_w(c, "vanish") && (v == NULL || (strcmp(v, "0") != 0 &&
+		    strcmp(v, "false") != 0 && strcmp(v, "off") != 0)))
+			return 1;
+		if (is_w(c, "color") && whitish(v))
+			return 1;
+		if (is_w(c, "sz") && v != NULL && v[0] >= '0' &&
+		    v[0] <= '1' && v[1] == '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/* A hidden run: its text goes to w->hid, not out. */
+static void
+run_skip(struct walk *w, const xmlNode *r)
+{
+	const xmlNode	*t, *c;
+
+	for (t = r->children; t != NULL; t = t->next) {
+		if (!is_w(t, "t")) {
+			hidden_gap(w->hid);
+			continue;
+		}
+		for (c = t->children; c != NULL; c = c->next)
+			if ((c->type == XML_TEXT_NODE ||
+			    c->type == XML_CDATA_SECTION_NODE) &&
+			    c->content != NULL)
+				hidden_add(w->hid, (const char *)c->content,
+				    strlen((const char *)c->content));
+	}
+	hidden_gap(w->hid);
+}
+
 /* Entering n: write what it starts with; 1 to read its children. */
 static int
 enter(struct walk *w, const xmlNode *n)
@@ -91,6 +174,10 @@ enter(struct walk *w, const xmlNode *n)
 
 	if (n->type != XML_ELEMENT_NODE)
 		return 0;
+	if (is_w(n, "r") && run_hidden(n)) {
+		run_skip(w, n);
+		return 0;
+	}
 	if (is_w(n, "t")) {
 		for (c = n->children; c != NULL; c = c->next)
 			if ((c->type == XML_TEXT_NODE ||
@@ -98,8 +185,10 @@ enter(struct walk *w, const xmlNode *n)
 			    c->content != NULL) {
 				tl = strlen((const char *)c->content);
 				if (strspn((const char *)c->content,
-				    " \t\r\n\f\v") < tl)
+				    " \t\r\n\f\v") < tl) {
 					w->ink = 1;
+					hidden_gap(w->hid);
+				}
 				emit(w, (const char *)c->content, tl);
 			}
 		return 0;
@@ -151,7 +240,8 @@ leave(struct walk *w, const xmlNode *n)
 }
 
 enum docx_status
-docx_xml_text(const char *xml, size_t len, size_t text_max, struct buf *out)
+docx_xml_text(const char *xml, size_t len, size_t text_max, struct buf *out,
+    struct hidden *hid)
 {
 	struct walk	 w;
 	xmlDoc		*doc;
@@ -178,6 +268,7 @@ docx_xml_text(const char *xml, size_t len, size_t text_max, struct buf *out)
 	w.out = out;
 	w.start = out->len;
 	w.max = text_max;
+	w.hid = hid;
 	root = xmlDocGetRootElement(doc);
 	/* Depth first without recursion: enter, children, leave, next. */
 	n = root;
@@ -234,7 +325,8 @@ read_entry(zip_t *za, zip_int64_t idx, struct buf *xml)
 }
 
 enum docx_status
-docx_text(const void *data, size_t len, size_t text_max, struct buf *out)
+docx_text(const void *data, size_t len, size_t text_max, struct buf *out,
+    struct hidden *hid)
 {
 	zip_error_t	 ze;
 	zip_source_t	*src;
@@ -270,7 +362,7 @@ docx_text(const void *data, size_t len, size_t text_max, struct buf *out)
 		rc = read_entry(za, idx, &xml);
 		if (rc == DOCX_OK)
 			rc = docx_xml_text(xml.data != NULL ? xml.data : "",
-			    xml.len, text_max, out);
+			    xml.len, text_max, out, hid);
 		buf_free(&xml);
 	}
 	zip_discard(za);

@@ -11,6 +11,12 @@
  * can expand), no network, libxml2's default size limits (no
  * XML_PARSE_HUGE).  docx_xml_text() is the pure XML-to-text step (fuzzed
  * by fuzz/fuzz_docx.c).
+ *
+ * A run a reader can't see is left out and added to a struct hidden
+ * (hidden.h): w:vanish (hidden text), a colour with every channel at
+ * least 0xf0 (white, on the page taken to be white), a size under 1 pt
+ * (w:sz under 2 half-points).  Only the run's own properties count:
+ * styles (styles.xml) and themes are not read.
  */
 #ifndef MJ_DOCX_H
 #define MJ_DOCX_H
@@ -18,6 +24,7 @@
 #include <stddef.h>
 
 struct buf;
+struct hidden;
 
 enum docx_status {
 	DOCX_OK = 0,
@@ -37,18 +44,20 @@ int		 docx_magic(const void *data, size_t len);
 /*
  * The text of a WordprocessingML document.xml: paragraphs and table rows
  * end in newlines, table cells in tabs, w:tab is a tab, w:br a newline.
- * Appends to out at most text_max bytes (cut on a UTF-8 boundary).
- * Returns DOCX_OK, DOCX_ERR_CORRUPT, DOCX_ERR_DTD, DOCX_ERR_NO_TEXT or
- * DOCX_ERR_NOMEM.
+ * Appends to out at most text_max bytes (cut on a UTF-8 boundary), and
+ * hidden runs to hid.  Returns DOCX_OK, DOCX_ERR_CORRUPT, DOCX_ERR_DTD,
+ * DOCX_ERR_NO_TEXT or DOCX_ERR_NOMEM.
  */
 enum docx_status docx_xml_text(const char *xml, size_t len, size_t text_max,
-		    struct buf *out) __attribute__((warn_unused_result));
+		    struct buf *out, struct hidden *hid)
+		    __attribute__((warn_unused_result));
 
 /*
  * The text of a DOCX file (the zip): its word/document.xml through
  * docx_xml_text().  Any docx_status.
  */
 enum docx_status docx_text(const void *data, size_t len, size_t text_max,
-		    struct buf *out) __attribute__((warn_unused_result));
+		    struct buf *out, struct hidden *hid)
+		    __attribute__((warn_unused_result));
 
 #endif /* MJ_DOCX_H */

@@ -23,6 +23,7 @@
 #include "errors.h"
 #include "fconn.h"
 #include "follow.h"
+#include "hidden.h"
 #include "http.h"
 #include "bounds.h"
 #include "log.h"
@@ -531,7 +532,7 @@ make_valid(struct buf *text)
  * (the child's answer is not trusted to be UTF-8).
  */
 static void
-hidden_warning(const struct pdf_hidden *hid, struct run_warning *w)
+hidden_warning(const struct hidden *hid, struct run_warning *w)
 {
 	char	 q[2 * MJ_HIDDEN_EXCERPT_MAX + 1];
 	size_t	 i, n, k, shown;
@@ -550,8 +551,8 @@ hidden_warning(const struct pdf_hidden *hid, struct run_warning *w)
 	q[k] = '\0';
 	snprintf(w->code, sizeof(w->code), "hidden_text");
 	snprintf(w->message, sizeof(w->message), "%zu character%s of text "
-	    "a reader can't see (invisible, white, smaller than 1 pt or "
-	    "outside the page) %s left out of the prompt; excerpt: "
+	    "a reader can't see (hidden, invisible, white, smaller than 1 pt "
+	    "or outside the page) %s left out of the prompt; excerpt: "
 	    "\"%s%s\"",
 	    hid->chars, hid->chars == 1 ? "" : "s",
 	    hid->chars == 1 ? "was" : "were", q,
@@ -822,7 +823,7 @@ struct hreq {
 	struct buf	 text;		/* resume text read from the file */
 	enum { FILE_PDF, FILE_DOCX, FILE_TEXT } kind; /* what the file was */
 	int		 pages;		/* of that PDF */
-	struct pdf_hidden hid;		/* what that PDF hid */
+	struct hidden hid;		/* what that PDF hid */
 	struct run_warning warn[MJ_RUN_WARNINGS_MAX]; /* for the response */
 	size_t		 nwarn;
 	struct runlog	*log;		/* the run once started (a reference,
@@ -1019,7 +1020,8 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 	if (h->hid.chars > 0) {
 		n = strlen(msg);
 		snprintf(msg + n, msgsz - n, "; %zu hidden character%s left "
-		    "out (invisible, white, microscopic or off-page text)",
+		    "out (hidden, invisible, white, microscopic or off-page "
+		    "text)",
 		    h->hid.chars,
 		    h->hid.chars == 1 ? "" : "s");
 	}

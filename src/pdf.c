@@ -15,6 +15,7 @@
 
 #include "bounds.h"
 #include "buf.h"
+#include "hidden.h"
 #include "pdf.h"
 #include "utf8.h"
 
@@ -274,27 +275,6 @@ char_hidden(const PopplerTextAttributes *a, const PopplerRectangle *r,
 	return k != NULL && !ink_in(k, r);
 }
 
-/* Count hidden character c (bytes p[0..n)) and quote it if there's room. */
-static void
-hidden_add(struct pdf_hidden *hid, gunichar c, const char *p, size_t n,
-    int *gap)
-{
-	if (g_unichar_isspace(c)) {
-		*gap = 1;
-		return;
-	}
-	hid->chars++;
-	if (*gap && hid->excerpt_len > 0 &&
-	    hid->excerpt_len + 1 + n <= MJ_HIDDEN_EXCERPT_MAX)
-		hid->excerpt[hid->excerpt_len++] = ' ';
-	*gap = 0;
-	if (hid->excerpt_len + n > MJ_HIDDEN_EXCERPT_MAX)
-		return;
-	memcpy(hid->excerpt + hid->excerpt_len, p, n);
-	hid->excerpt_len += n;
-	hid->excerpt[hid->excerpt_len] = '\0';
-}
-
 /*
  * Append page's visible text to out, at most room bytes (cut on a
  * character), counting what is hidden in hid; draw draws the page to
@@ -303,7 +283,7 @@ hidden_add(struct pdf_hidden *hid, gunichar c, const char *p, size_t n,
  */
 static enum pdf_status
 page_text(PopplerPage *page, int draw, struct buf *out, size_t room,
-    struct pdf_hidden *hid)
+    struct hidden *hid)
 {
 	PopplerRectangle	*rects;
 	GList			*attrs, *at;
@@ -316,7 +296,7 @@ page_text(PopplerPage *page, int draw, struct buf *out, size_t room,
 	double			 w, h;
 	long			 i, nchars;
 	size_t			 n;
-	int			 gap, full, hidden, inked;
+	int			 full, hidden, inked;
 	enum pdf_status		 rc;
 
 	t = poppler_page_get_text(page);
@@ -337,7 +317,6 @@ page_text(PopplerPage *page, int draw, struct buf *out, size_t room,
 	attrs = poppler_page_get_text_attributes(page);
 	at = attrs;
 	rc = PDF_OK;
-	gap = 1;
 	full = 0;
 	hidden = 0;
 	run = t;
@@ -361,7 +340,7 @@ page_text(PopplerPage *page, int draw, struct buf *out, size_t room,
 			    NULL, inked ? &k : NULL, w, h);
 		if (!hidden) {
 			if (!g_unichar_isspace(c))
-				gap = 1;
+				hidden_gap(hid);
 			if (*next != '\0')
 				continue;
 			p = next;	/* the last run ends with the text */
@@ -379,7 +358,7 @@ page_text(PopplerPage *page, int draw, struct buf *out, size_t room,
 		room -= n;
 		if (*p == '\0')
 			break;
-		hidden_add(hid, c, p, (size_t)(next - p), &gap);
+		hidden_add(hid, p, (size_t)(next - p));
 		run = next;
 	}
 	if (inked)
@@ -392,7 +371,7 @@ page_text(PopplerPage *page, int draw, struct buf *out, size_t room,
 
 enum pdf_status
 pdf_text(const void *data, size_t len, const struct pdf_limits *lim,
-    struct buf *out, int *pages, struct pdf_hidden *hid)
+    struct buf *out, int *pages, struct hidden *hid)
 {
 	GBytes		*bytes;
 	GError		*gerr = NULL;
@@ -403,7 +382,7 @@ pdf_text(const void *data, size_t len, const struct pdf_limits *lim,
 	enum pdf_status	 rc;
 
 	*pages = 0;
-	memset(hid, 0, sizeof(*hid));
+	hidden_init(hid);
 	if (!pdf_magic(data, len))
 		return PDF_ERR_NOT_PDF;
 	bytes = g_bytes_new_static(data, len);

@@ -30,9 +30,8 @@
 
 #include <stddef.h>
 
-#include "bounds.h"
-
 struct buf;
+struct hidden;
 struct pdf_zygote;
 
 enum pdf_status {
@@ -53,15 +52,6 @@ enum pdf_status {
 	PDF_ERR_DOCX_TOO_BIG,	/* past the DOCX bounds (a zip bomb) */
 	PDF_ERR_DOCX_NO_TEXT,	/* read, but no text */
 	PDF__MAX
-};
-
-/* What pdf_text() left out as hidden. */
-struct pdf_hidden {
-	size_t	 chars;		/* hidden characters, not counting spaces */
-	size_t	 excerpt_len;
-	char	 excerpt[MJ_HIDDEN_EXCERPT_MAX + 1]; /* the first of them,
-				   whitespace collapsed, valid UTF-8,
-				   NUL-ended */
 };
 
 struct pdf_limits {
@@ -93,12 +83,12 @@ int		 pdf_is_docx_error(enum pdf_status);
 /*
  * Extract text in this process.  Appends to out (text cut at
  * lim->text_max on a UTF-8 boundary) and sets *pages to the page count
- * and *hid to what was hidden (zeroed first).
+ * and adds what was hidden to *hid (emptied first).
  * Returns PDF_OK or PDF_ERR_NOT_PDF/CORRUPT/ENCRYPTED/NO_TEXT/INTERNAL.
  */
 enum pdf_status	 pdf_text(const void *data, size_t len,
 		    const struct pdf_limits *lim, struct buf *out, int *pages,
-		    struct pdf_hidden *hid)
+		    struct hidden *hid)
 		    __attribute__((warn_unused_result));
 
 /*
@@ -110,7 +100,7 @@ enum pdf_status	 pdf_text(const void *data, size_t len,
  */
 enum pdf_status	 pdf_extract(const void *data, size_t len,
 		    const struct pdf_limits *lim, struct buf *out, int *pages,
-		    struct pdf_hidden *hid)
+		    struct hidden *hid)
 		    __attribute__((warn_unused_result));
 
 /*

@@ -41,6 +41,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "docx.h"
+#include "hidden.h"
 #include "log.h"
 #include "pdf.h"
 #include "sandbox.h"
@@ -236,9 +237,9 @@ on_xcpu(int sig)
 /* A DOCX's text (docx.h), in pdf_text()'s terms. */
 static enum pdf_status
 docx_run(const void *data, size_t len, const struct pdf_limits *lim,
-    struct buf *out)
+    struct buf *out, struct hidden *hid)
 {
-	switch (docx_text(data, len, lim->text_max, out)) {
+	switch (docx_text(data, len, lim->text_max, out, hid)) {
 	case DOCX_OK:
 		return PDF_OK;
 	case DOCX_ERR_NOT_DOCX:
@@ -267,7 +268,7 @@ child_run(const struct pdf_limits *lim, size_t in_max)
 	char			 chunk[IO_CHUNK], hdr[HEADER_MAX];
 	ssize_t			 r;
 	unsigned		 got;
-	struct pdf_hidden	 hid;
+	struct hidden	 hid;
 	int			 pages, n;
 	enum pdf_status		 rc;
 	enum sandbox_status	 ss;
@@ -317,10 +318,10 @@ child_run(const struct pdf_limits *lim, size_t in_max)
 	if (ss == SANDBOX_UNSUPPORTED)
 		log_msg(LOG_DEBUG, NULL, "PDF child: no sandbox in this "
 		    "build and kernel");
-	memset(&hid, 0, sizeof(hid));
+	hidden_init(&hid);
 	pages = 0;
 	if (docx_magic(in.data == NULL ? "" : in.data, in.len))
-		rc = docx_run(in.data, in.len, lim, &out);
+		rc = docx_run(in.data, in.len, lim, &out, &hid);
 	else
 		rc = pdf_text(in.data == NULL ? "" : in.data, in.len, lim,
 		    &out, &pages, &hid);
@@ -640,7 +641,7 @@ hdr_num(char **p, char sep, long long max)
  */
 static enum pdf_status
 parse_reply(struct buf *reply, struct buf *out, int *pages,
-    struct pdf_hidden *hid)
+    struct hidden *hid)
 {
 	char		*nl, *end, *p;
 	long		 st;
@@ -757,7 +758,7 @@ pump(int wfd, int rfd, const char *data, size_t len, struct buf *reply,
 static enum pdf_status
 collect(const struct pdf_limits *lim, pid_t pid, int waitable, int wfd,
     int rfd, const void *data, size_t len, struct buf *out, int *pages,
-    struct pdf_hidden *hid)
+    struct hidden *hid)
 {
 	struct buf	 reply;
 	enum pdf_status	 rc;
@@ -820,7 +821,7 @@ child_pipes(int in[2], int out[2])
 /* Run one child for the PDF: the zygote's, or failing that exec'd. */
 static enum pdf_status
 run_child(const void *data, size_t len, const struct pdf_limits *lim,
-    struct buf *out, int *pages, struct pdf_hidden *hid)
+    struct buf *out, int *pages, struct hidden *hid)
 {
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 sa;
@@ -890,12 +891,12 @@ run_child(const void *data, size_t len, const struct pdf_limits *lim,
 
 enum pdf_status
 pdf_extract(const void *data, size_t len, const struct pdf_limits *lim,
-    struct buf *out, int *pages, struct pdf_hidden *hid)
+    struct buf *out, int *pages, struct hidden *hid)
 {
 	enum pdf_status	 rc;
 
 	*pages = 0;
-	memset(hid, 0, sizeof(*hid));
+	hidden_init(hid);
 	if (!pdf_magic(data, len) && !docx_magic(data, len))
 		return PDF_ERR_NOT_PDF;
 	if (slot_take(lim->children_max) != 0)

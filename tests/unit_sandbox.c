@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "docx.h"
+#include "hidden.h"
 #include "pdf.h"
 #include "sandbox.h"
 #include "tap.h"
@@ -88,7 +89,7 @@ static int
 hidden_in(const struct buf *pdf)
 {
 	struct pdf_limits	 lim;
-	struct pdf_hidden	 hid;
+	struct hidden	 hid;
 	struct buf		 t;
 	int			 pages, rc;
 
@@ -114,6 +115,7 @@ probe(unsigned want)
 	struct rlimit	 rl = { 1, 1 };
 	pid_t		 parent = getppid();
 	struct buf	 docx, text, white, ink;
+	struct hidden	 hid;
 
 	memset(v, 0, sizeof(v));
 	dfd = open("/etc", O_RDONLY | O_DIRECTORY);
@@ -158,8 +160,9 @@ probe(unsigned want)
 		    &rl) == 0;
 		v[P_GETDENTS] = dfd >= 0 && refused(syscall(SYS_getdents64,
 		    dfd, dents, sizeof(dents)));
+		hidden_init(&hid);
 		v[P_DOCX] = docx.len > 0 && docx_text(docx.data, docx.len,
-		    4096, &text) == DOCX_OK && text.data != NULL &&
+		    4096, &text, &hid) == DOCX_OK && text.data != NULL &&
 		    strstr(text.data, "Python & SQL") != NULL;
 		v[P_WHITE] = hidden_in(&white);
 		v[P_INK] = hidden_in(&ink);
