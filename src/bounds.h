@@ -71,9 +71,12 @@
  * few ms), or scaled down to MJ_HIDDEN_RENDER_PIXELS (16 MB of
  * pixels); a pixel with a channel under MJ_HIDDEN_INK_MAX (of 255, as
  * MJ_HIDDEN_WHITE_MIN) is ink.  Ten pages hold more than the prompt's
- * MJ_PROMPT_RESUME_MAX, and keep a PDF of scans inside MJ_PDF_CPU_S.
+ * MJ_PROMPT_RESUME_MAX.  No page is drawn once MJ_HIDDEN_RENDER_MS
+ * have passed since the reading began: a scan's images cost 100 ms a
+ * page or more, and the child has MJ_PDF_CPU_S.
  */
 #define MJ_HIDDEN_RENDER_PAGES	10
+#define MJ_HIDDEN_RENDER_MS	1000
 #define MJ_HIDDEN_RENDER_PIXELS	(4.0 * 1024 * 1024)
 #define MJ_HIDDEN_INK_MAX	0xf0
 /*

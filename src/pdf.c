@@ -15,6 +15,7 @@
 
 #include "bounds.h"
 #include "buf.h"
+#include "clock.h"
 #include "hidden.h"
 #include "pdf.h"
 #include "utf8.h"
@@ -379,6 +380,7 @@ pdf_text(const void *data, size_t len, const struct pdf_limits *lim,
 	PopplerPage	*page;
 	int		 i, n, draw;
 	size_t		 start;
+	long long	 t0;
 	enum pdf_status	 rc;
 
 	*pages = 0;
@@ -400,12 +402,15 @@ pdf_text(const void *data, size_t len, const struct pdf_limits *lim,
 	*pages = n;
 	start = out->len;
 	rc = PDF_OK;
+	t0 = clock_ms();
 	draw = ink_works();
 	for (i = 0; i < n && i < lim->pages_max; i++) {
 		page = poppler_document_get_page(doc, i);
 		if (page == NULL)
 			continue;
-		rc = page_text(page, draw && i < MJ_HIDDEN_RENDER_PAGES, out,
+		/* Drawing costs far more than text: a budget for it. */
+		rc = page_text(page, draw && i < MJ_HIDDEN_RENDER_PAGES &&
+		    clock_ms() - t0 < MJ_HIDDEN_RENDER_MS, out,
 		    lim->text_max - (out->len - start), hid);
 		g_object_unref(page);
 		if (rc == PDF_OK && out->len - start < lim->text_max &&

@@ -15,15 +15,16 @@
  * the unit tests call); no temp files are written by either.
  *
  * Text a reader of the PDF can't see is left out and counted (struct
- * pdf_hidden): text under MJ_HIDDEN_SIZE_MIN_PT, text outside the
+ * hidden, hidden.h): text under MJ_HIDDEN_SIZE_MIN_PT, text outside the
  * page's crop box, and text that leaves no ink.  For the last, the
- * first MJ_HIDDEN_RENDER_PAGES pages are drawn (poppler-glib gives no
- * render mode, and its text keeps render mode 3): a character whose box
- * has no pixel darker than MJ_HIDDEN_INK_MAX is hidden, be it invisible
- * (3 Tr), white on white or covered by a white shape; OCR text over a
- * scan lies on the scan's ink and stays.  Where drawing shows no text
- * (no fonts can be opened), and past those pages, white text is taken
- * to be hidden (the page to be white).
+ * first MJ_HIDDEN_RENDER_PAGES pages are drawn, within
+ * MJ_HIDDEN_RENDER_MS (poppler-glib gives no render mode, and its text
+ * keeps render mode 3): a character whose box has no pixel darker than
+ * MJ_HIDDEN_INK_MAX is hidden, be it invisible (3 Tr), white on white
+ * or covered by a white shape; OCR text over a scan lies on the scan's
+ * ink and stays.  Where drawing shows no text (no fonts can be opened),
+ * and past those pages, white text is taken to be hidden (the page to
+ * be white).
  */
 #ifndef MJ_PDF_H
 #define MJ_PDF_H
