@@ -526,10 +526,10 @@ make_valid(struct buf *text)
 }
 
 /*
- * The hidden_text warning for what a PDF hid (SPEC "Scoring"): the
- * count and the excerpt, quoted with its quotes and backslashes
- * escaped, control characters as spaces, cut at its first bad byte
- * (the child's answer is not trusted to be UTF-8).
+ * The hidden_text warning for what a PDF or a DOCX hid (SPEC
+ * "Scoring"): the count and the excerpt, quoted with its quotes and
+ * backslashes escaped, control characters as spaces, cut at its first
+ * bad byte (the child's answer is not trusted to be UTF-8).
  */
 static void
 hidden_warning(const struct hidden *hid, struct run_warning *w)
@@ -823,7 +823,7 @@ struct hreq {
 	struct buf	 text;		/* resume text read from the file */
 	enum { FILE_PDF, FILE_DOCX, FILE_TEXT } kind; /* what the file was */
 	int		 pages;		/* of that PDF */
-	struct hidden hid;		/* what that PDF hid */
+	struct hidden	 hid;		/* what the file hid */
 	struct run_warning warn[MJ_RUN_WARNINGS_MAX]; /* for the response */
 	size_t		 nwarn;
 	struct runlog	*log;		/* the run once started (a reference,
