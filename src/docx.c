@@ -50,6 +50,7 @@ emit(struct walk *w, const char *s, size_t n)
 {
 	size_t	 room;
 
+	hidden_gap(w->hid);	/* seen text parts what is hidden */
 	if (w->full || w->nomem)
 		return;
 	room = w->max - (w->out->len - w->start);
@@ -185,10 +186,8 @@ enter(struct walk *w, const xmlNode *n)
 			    c->content != NULL) {
 				tl = strlen((const char *)c->content);
 				if (strspn((const char *)c->content,
-				    " \t\r\n\f\v") < tl) {
+				    " \t\r\n\f\v") < tl)
 					w->ink = 1;
-					hidden_gap(w->hid);
-				}
 				emit(w, (const char *)c->content, tl);
 			}
 		return 0;

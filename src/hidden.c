@@ -23,7 +23,7 @@ hidden_gap(struct hidden *h)
 void
 hidden_add(struct hidden *h, const char *s, size_t n)
 {
-	size_t	 i, k;
+	size_t	 i, k, sp;
 
 	for (i = 0; i < n; i += k) {
 		if ((k = utf8_len((const unsigned char *)s + i, n - i)) == 0)
@@ -33,12 +33,15 @@ hidden_add(struct hidden *h, const char *s, size_t n)
 			continue;
 		}
 		h->chars++;
-		if (h->gap && h->excerpt_len > 0 &&
-		    h->excerpt_len + 1 + k <= MJ_HIDDEN_EXCERPT_MAX)
-			h->excerpt[h->excerpt_len++] = ' ';
+		sp = h->gap && h->excerpt_len > 0;
 		h->gap = 0;
-		if (h->excerpt_len + k > MJ_HIDDEN_EXCERPT_MAX)
+		/* The first characters only, each with the space before it. */
+		if (h->cut || h->excerpt_len + sp + k > MJ_HIDDEN_EXCERPT_MAX) {
+			h->cut = 1;
 			continue;
+		}
+		if (sp)
+			h->excerpt[h->excerpt_len++] = ' ';
 		memcpy(h->excerpt + h->excerpt_len, s + i, k);
 		h->excerpt_len += k;
 		h->excerpt[h->excerpt_len] = '\0';

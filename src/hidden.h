@@ -20,6 +20,7 @@ struct hidden {
 				   each run of white space or visible text
 				   between them one space, NUL-ended */
 	int	 gap;		/* such a run since the last one quoted */
+	int	 cut;		/* the excerpt is full: no more quoted */
 };
 
 /* Empty h. */

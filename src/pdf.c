@@ -340,8 +340,7 @@ page_text(PopplerPage *page, int draw, struct buf *out, size_t room,
 			hidden = char_hidden(a, rects != NULL ? &rects[i] :
 			    NULL, inked ? &k : NULL, w, h);
 		if (!hidden) {
-			if (!g_unichar_isspace(c))
-				hidden_gap(hid);
+			hidden_gap(hid);
 			if (*next != '\0')
 				continue;
 			p = next;	/* the last run ends with the text */
