@@ -54,6 +54,47 @@
 #define MJ_RESUME_TEXT_MAX	(1u * 1024 * 1024)
 /* PDF pages read. */
 #define MJ_PDF_PAGES_MAX	200
+/*
+ * Hidden PDF text (pdf.c), left out of the prompt: text whose colour
+ * has every channel at or above MJ_HIDDEN_WHITE_MIN (of 65535; 0xf000 is
+ * 94 %, lighter than any grey a resume prints in, on a page taken to be
+ * white), or smaller than MJ_HIDDEN_SIZE_MIN_PT points (font size or
+ * glyph box height: 1 pt is unreadable on paper and screen alike).
+ * MJ_HIDDEN_EXCERPT_MAX bytes of it are quoted in the warning.
+ */
+#define MJ_HIDDEN_WHITE_MIN	0xf000
+#define MJ_HIDDEN_SIZE_MIN_PT	1.0
+#define MJ_HIDDEN_EXCERPT_MAX	80
+/*
+ * Pages drawn to find text that leaves no ink (pdf.c): the first
+ * MJ_HIDDEN_RENDER_PAGES, at 72 dpi (a Letter page 0.5 MP, drawn in a
+ * few ms), or scaled down to MJ_HIDDEN_RENDER_PIXELS (16 MB of
+ * pixels); a pixel with a channel under MJ_HIDDEN_INK_MAX (of 255, as
+ * MJ_HIDDEN_WHITE_MIN) is ink.  Ten pages hold more than the prompt's
+ * MJ_PROMPT_RESUME_MAX.  No page is drawn once MJ_HIDDEN_RENDER_MS
+ * have passed since the reading began: a scan's images cost 100 ms a
+ * page or more, and the child has MJ_PDF_CPU_S.
+ */
+#define MJ_HIDDEN_RENDER_PAGES	10
+#define MJ_HIDDEN_RENDER_MS	1000
+#define MJ_HIDDEN_RENDER_PIXELS	(4.0 * 1024 * 1024)
+#define MJ_HIDDEN_INK_MAX	0xf0
+/*
+ * DOCX resumes (docx.c): zip entries (a resume has 10 to 50; a zip of
+ * thousands is no Word document), and the bytes of word/document.xml
+ * inflated (a long resume's is under 1 MB; the cap is what stops a zip
+ * bomb, whatever sizes its headers claim, and keeps libxml2's tree of
+ * it well inside the child's MJ_PDF_AS_BYTES).
+ */
+#define MJ_DOCX_ENTRIES_MAX	1000
+#define MJ_DOCX_XML_MAX		(16u * 1024 * 1024)
+/*
+ * A run's warnings for the match response (SPEC "The match response"):
+ * how many, and the length of each message (a hidden_text message with
+ * its excerpt escaped fits).
+ */
+#define MJ_RUN_WARNINGS_MAX	4
+#define MJ_WARNING_MAX		400
 
 /* Upstream: one SSE event's data, and the whole answer of one job. */
 #define MJ_SSE_EVENT_MAX	(256u * 1024)

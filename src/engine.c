@@ -394,7 +394,8 @@ static json_object *
 response_new(struct run *r)
 {
 	const struct config	*cfg = r->eng->cfg;
-	json_object		*o, *u;
+	json_object		*o, *u, *w, *x;
+	size_t			 i;
 
 	json_object_array_sort(r->matched, by_score);
 	json_object_array_sort(r->errors, by_score);
@@ -433,7 +434,16 @@ response_new(struct run *r)
 	    json_object_new_string(rl_id(r->log)));
 	json_object_object_add(o, "cached_jobs",
 	    json_object_new_int64((int64_t)r->cached));
-	json_object_object_add(o, "warnings", json_object_new_array());
+	w = json_object_new_array();
+	for (i = 0; i < r->in.nwarnings && i < MJ_RUN_WARNINGS_MAX; i++) {
+		x = json_object_new_object();
+		json_object_object_add(x, "code", json_object_new_string(
+		    r->in.warnings[i].code));
+		json_object_object_add(x, "message", json_object_new_string(
+		    r->in.warnings[i].message));
+		json_object_array_add(w, x);
+	}
+	json_object_object_add(o, "warnings", w);
 	return o;
 }
 

@@ -19,9 +19,11 @@
 #include "buf.h"
 #include "cfg.h"
 #include "clock.h"
+#include "docx.h"
 #include "errors.h"
 #include "fconn.h"
 #include "follow.h"
+#include "hidden.h"
 #include "http.h"
 #include "bounds.h"
 #include "log.h"
@@ -227,7 +229,8 @@ struct form {
 	struct mp_parser *mp;		/* owned; 16 KiB, so on the heap
 					   and only for forms */
 	struct buf	 json;		/* JSON document */
-	struct buf	 pdf;		/* pdf_file bytes */
+	struct buf	 pdf;		/* the resume file's bytes (pdf_file
+					   or resume_file) */
 	struct buf	 resume;	/* resume_text field */
 	int		 have_json, have_pdf, have_resume;
 	struct buf	*target;	/* current part's buffer, or NULL */
@@ -286,7 +289,9 @@ part_begin(void *arg, const char *name, const char *filename,
 	if (strcmp(name, "json_body") == 0) {
 		f->target = &f->json;
 		have = &f->have_json;
-	} else if (strcmp(name, "pdf_file") == 0) {
+	} else if (strcmp(name, "pdf_file") == 0 ||
+	    strcmp(name, "resume_file") == 0) {
+		/* Two names for the one file field, whatever the file is. */
 		f->target = &f->pdf;
 		have = &f->have_pdf;
 	} else if (strcmp(name, "resume_text") == 0) {
@@ -297,7 +302,8 @@ part_begin(void *arg, const char *name, const char *filename,
 		return 0;	/* unknown fields are ignored */
 	if (*have) {
 		form_fail(f, "bad_request", "the form has more than one "
-		    "%s field", name);
+		    "%s field", f->target == &f->pdf ?
+		    "resume file (pdf_file or resume_file)" : name);
 		return 1;
 	}
 	*have = 1;
@@ -520,6 +526,40 @@ make_valid(struct buf *text)
 }
 
 /*
+ * The hidden_text warning for what a PDF or a DOCX hid (SPEC
+ * "Scoring"): the count and the excerpt, quoted with its quotes and
+ * backslashes escaped, control characters as spaces, cut at its first
+ * bad byte (the child's answer is not trusted to be UTF-8).
+ */
+static void
+hidden_warning(const struct hidden *hid, struct run_warning *w)
+{
+	char	 q[2 * MJ_HIDDEN_EXCERPT_MAX + 1];
+	size_t	 i, n, k, shown;
+
+	n = utf8_check(hid->excerpt, hid->excerpt_len);
+	for (i = k = shown = 0; i < n; i++) {
+		/* Characters quoted: lead bytes other than spaces. */
+		if (((unsigned char)hid->excerpt[i] & 0xc0) != 0x80 &&
+		    hid->excerpt[i] != ' ')
+			shown++;
+		if (hid->excerpt[i] == '"' || hid->excerpt[i] == '\\')
+			q[k++] = '\\';
+		q[k++] = (unsigned char)hid->excerpt[i] < 0x20 ||
+		    hid->excerpt[i] == 0x7f ? ' ' : hid->excerpt[i];
+	}
+	q[k] = '\0';
+	snprintf(w->code, sizeof(w->code), "hidden_text");
+	snprintf(w->message, sizeof(w->message), "%zu character%s of text "
+	    "a reader can't see (hidden, invisible, white, smaller than 1 pt "
+	    "or outside the page) %s left out of the prompt; excerpt: "
+	    "\"%s%s\"",
+	    hid->chars, hid->chars == 1 ? "" : "s",
+	    hid->chars == 1 ? "was" : "were", q,
+	    shown < hid->chars ? "..." : "");
+}
+
+/*
  * Is o an origin as browsers send it (RFC 6454 §6.1): scheme "://" host
  * [":" port], the host a name, an IPv4 address or a bracketed IPv6
  * address, and nothing else (no path, no controls, no spaces)?  Only
@@ -700,6 +740,7 @@ status_frame(struct runlog *log, const char *stage, const char *message,
 static int
 start_run(struct app *app, struct fconn *r, struct req *rq,
     const char *resume, size_t resume_len, const char *resume_msg,
+    const struct run_warning *warn, size_t nwarn,
     const char *reqid, long long t0, struct runlog **out)
 {
 	struct run_input	 in;
@@ -728,6 +769,8 @@ start_run(struct app *app, struct fconn *r, struct req *rq,
 	memcpy(in.resume, resume, resume_len);
 	in.resume[resume_len] = '\0';
 	in.resume_len = resume_len;
+	for (; nwarn > 0 && in.nwarnings < MJ_RUN_WARNINGS_MAX; nwarn--)
+		in.warnings[in.nwarnings++] = *warn++;
 	/* Kept before it runs: another process may follow it at once. */
 	if (app->keeper != NULL &&
 	    kp_track(app->keeper, log, in.resume) != KP_OK)
@@ -777,8 +820,12 @@ struct hreq {
 	int		 counted;	/* in app->active */
 	struct form	 f;		/* the body */
 	struct req	 rq;		/* the parsed document */
-	struct buf	 text;		/* resume text read from a PDF */
+	struct buf	 text;		/* resume text read from the file */
+	enum { FILE_PDF, FILE_DOCX, FILE_TEXT } kind; /* what the file was */
 	int		 pages;		/* of that PDF */
+	struct hidden	 hid;		/* what the file hid */
+	struct run_warning warn[MJ_RUN_WARNINGS_MAX]; /* for the response */
+	size_t		 nwarn;
 	struct runlog	*log;		/* the run once started (a reference,
 					   followed once) */
 };
@@ -813,6 +860,81 @@ hreq_free(struct hreq *h)
 }
 
 /*
+ * Read the resume file (pdf_file or resume_file) into h->text, knowing
+ * it by its content, never its name: a PDF or a DOCX in the child
+ * (pdf.h), else UTF-8 text without NULs as it is.  Returns 0, or -1 once
+ * the error was answered.
+ */
+static int
+read_file(struct hreq *h)
+{
+	const struct config	*cfg = h->app->cfg;
+	struct form		*f = &h->f;
+	struct pdf_limits	 pl;
+	enum pdf_status		 ps;
+	const char		*data = f->pdf.data;
+	size_t			 len = f->pdf.len;
+
+	if (len > 0 && !pdf_magic(data, len) && !docx_magic(data, len)) {
+		h->kind = FILE_TEXT;
+		if (utf8_check(data, len) != len ||
+		    memchr(data, '\0', len) != NULL) {
+			log_msg(LOG_INFO, h->reqid, "resume file rejected: "
+			    "not a PDF, a DOCX or UTF-8 text");
+			/* The one code of unreadable resume files. */
+			(void)out_error(&h->o, "unreadable_pdf", "The "
+			    "uploaded file is not a PDF. Word documents "
+			    "(.docx) and UTF-8 text files are read too.",
+			    NULL);
+			return -1;
+		}
+		if (len > MJ_RESUME_TEXT_MAX)
+			len = utf8_cut(data, MJ_RESUME_TEXT_MAX);
+		if (buf_add(&h->text, data, len) != BUF_OK) {
+			(void)out_error(&h->o, "internal", "out of memory",
+			    NULL);
+			return -1;
+		}
+		buf_free(&f->pdf);
+		return 0;
+	}
+	h->kind = len > 0 && docx_magic(data, len) ? FILE_DOCX : FILE_PDF;
+	memset(&pl, 0, sizeof(pl));
+	pl.pages_max = cfg->pdf_pages_max;
+	pl.text_max = MJ_RESUME_TEXT_MAX;
+	pl.wall_ms = cfg->pdf_timeout_ms;
+	pl.cpu_s = MJ_PDF_CPU_S;
+	pl.as_bytes = MJ_PDF_AS_BYTES;
+	pl.children_max = cfg->pdf_children_max;
+	pl.exe = cfg->self_exe;
+	pl.zygote = atomic_load(&h->app->zygote);
+	ps = len == 0 ? PDF_ERR_NOT_PDF :
+	    pdf_extract(data, len, &pl, &h->text, &h->pages, &h->hid);
+	/* Streams last minutes: don't hold megabytes of PDF. */
+	buf_free(&f->pdf);
+	if (ps == PDF_ERR_BUSY || ps == PDF_ERR_SANDBOX) {
+		/* Not the file's fault: 503, try again or send text. */
+		log_msg(LOG_WARN, h->reqid, "pdf refused: %d", (int)ps);
+		(void)out_error(&h->o, ps == PDF_ERR_BUSY ?
+		    "overloaded" : "pdf_unavailable", pdf_strerror(ps),
+		    "Retry-After: 5\r\n");
+		return -1;
+	}
+	if (ps != PDF_OK) {
+		log_msg(LOG_INFO, h->reqid, "%s rejected: %d",
+		    h->kind == FILE_DOCX ? "docx" : "pdf", (int)ps);
+		(void)out_error(&h->o, ps == PDF_ERR_INTERNAL ? "internal" :
+		    "unreadable_pdf", pdf_strerror(ps), NULL);
+		return -1;
+	}
+	if (make_valid(&h->text) != 0) {
+		(void)out_error(&h->o, "internal", "out of memory", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Read and check the body, parse the document and read the resume (from
  * the PDF, the resume_text field or the document).  Returns 0 with
  * *resume (borrowed from h) and msg saying what was read, or -1 once the
@@ -825,9 +947,8 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 	const struct config	*cfg = h->app->cfg;
 	struct form		*f = &h->f;
 	struct req_limits	 lim;
-	struct pdf_limits	 pl;
 	enum req_status		 rs;
-	enum pdf_status		 ps;
+	size_t			 n;
 
 	if (read_body(h->r, cfg, fconn_param(h->r, "CONTENT_TYPE"), f) != 0) {
 		(void)out_error(&h->o, f->err_code, f->err_msg, NULL);
@@ -854,43 +975,12 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 		return -1;
 	}
 	if (f->have_pdf) {
-		memset(&pl, 0, sizeof(pl));
-		pl.pages_max = cfg->pdf_pages_max;
-		pl.text_max = MJ_RESUME_TEXT_MAX;
-		pl.wall_ms = cfg->pdf_timeout_ms;
-		pl.cpu_s = MJ_PDF_CPU_S;
-		pl.as_bytes = MJ_PDF_AS_BYTES;
-		pl.children_max = cfg->pdf_children_max;
-		pl.exe = cfg->self_exe;
-		pl.zygote = atomic_load(&h->app->zygote);
-		ps = f->pdf.len == 0 ? PDF_ERR_NOT_PDF :
-		    pdf_extract(f->pdf.data, f->pdf.len, &pl, &h->text,
-		    &h->pages);
-		/* Streams last minutes: don't hold megabytes of PDF. */
-		buf_free(&f->pdf);
-		if (ps == PDF_ERR_BUSY || ps == PDF_ERR_SANDBOX) {
-			/* Not the PDF's fault: 503, try again or send text. */
-			log_msg(LOG_WARN, h->reqid, "pdf refused: %d", (int)ps);
-			(void)out_error(&h->o, ps == PDF_ERR_BUSY ?
-			    "overloaded" : "pdf_unavailable", pdf_strerror(ps),
-			    "Retry-After: 5\r\n");
+		if (read_file(h) != 0)
 			return -1;
-		}
-		if (ps != PDF_OK) {
-			log_msg(LOG_INFO, h->reqid, "pdf rejected: %d",
-			    (int)ps);
-			(void)out_error(&h->o, ps == PDF_ERR_INTERNAL ?
-			    "internal" : "unreadable_pdf", pdf_strerror(ps),
-			    NULL);
-			return -1;
-		}
-		if (make_valid(&h->text) != 0) {
-			(void)out_error(&h->o, "internal", "out of memory",
-			    NULL);
-			return -1;
-		}
 		*resume = h->text.data;
 		*resume_len = h->text.len;
+		if (h->hid.chars > 0 && h->nwarn < MJ_RUN_WARNINGS_MAX)
+			hidden_warning(&h->hid, &h->warn[h->nwarn++]);
 	} else if (f->have_resume) {
 		*resume = f->resume.data != NULL ? f->resume.data : "";
 		*resume_len = f->resume.len;
@@ -898,13 +988,25 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 		*resume = h->rq.resume_text;
 		*resume_len = h->rq.resume_len;
 	}
+	if (f->have_pdf && (*resume == NULL || blank(*resume, *resume_len))) {
+		/* A PDF or DOCX without text failed in the child. */
+		(void)out_error(&h->o, "unreadable_pdf", "The uploaded text "
+		    "file is empty. Upload a resume with text.", NULL);
+		return -1;
+	}
 	if (*resume == NULL || blank(*resume, *resume_len)) {
 		(void)out_error(&h->o, "bad_request", *resume == NULL ?
 		    "no resume: send a pdf_file or a resume_text" :
 		    "the resume_text is empty", NULL);
 		return -1;
 	}
-	if (f->have_pdf && h->pages > cfg->pdf_pages_max)
+	if (f->have_pdf && h->kind == FILE_DOCX)
+		snprintf(msg, msgsz, "Resume read: %zu characters from a Word "
+		    "document", *resume_len);
+	else if (f->have_pdf && h->kind == FILE_TEXT)
+		snprintf(msg, msgsz, "Resume read: %zu characters of text "
+		    "from the file", *resume_len);
+	else if (f->have_pdf && h->pages > cfg->pdf_pages_max)
 		snprintf(msg, msgsz, "Resume read: %zu characters from the "
 		    "first %d of %d pages of PDF", *resume_len,
 		    cfg->pdf_pages_max, h->pages);
@@ -915,6 +1017,14 @@ prepare(struct hreq *h, const char **resume, size_t *resume_len, char *msg,
 	else
 		snprintf(msg, msgsz, "Resume read: %zu characters of text",
 		    *resume_len);
+	if (h->hid.chars > 0) {
+		n = strlen(msg);
+		snprintf(msg + n, msgsz - n, "; %zu hidden character%s left "
+		    "out (hidden, invisible, white, microscopic or off-page "
+		    "text)",
+		    h->hid.chars,
+		    h->hid.chars == 1 ? "" : "s");
+	}
 	return 0;
 }
 
@@ -1029,7 +1139,7 @@ match(struct hreq *h)
 		return 0;
 	}
 	if (start_run(h->app, h->r, &h->rq, resume, resume_len, msg,
-	    h->reqid, h->t0, &h->log) != 0) {
+	    h->warn, h->nwarn, h->reqid, h->t0, &h->log) != 0) {
 		(void)out_error(&h->o, "overloaded", "the run could not be "
 		    "started; try again shortly", "Retry-After: 5\r\n");
 		return 0;

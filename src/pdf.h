@@ -13,6 +13,18 @@
  * time for a slot, the rest get PDF_ERR_BUSY (a 503).
  * pdf_text() (pdf.c) is the in-process extraction the child runs (and
  * the unit tests call); no temp files are written by either.
+ *
+ * Text a reader of the PDF can't see is left out and counted (struct
+ * hidden, hidden.h): text under MJ_HIDDEN_SIZE_MIN_PT, text outside the
+ * page's crop box, and text that leaves no ink.  For the last, the
+ * first MJ_HIDDEN_RENDER_PAGES pages are drawn, within
+ * MJ_HIDDEN_RENDER_MS (poppler-glib gives no render mode, and its text
+ * keeps render mode 3): a character whose box has no pixel darker than
+ * MJ_HIDDEN_INK_MAX is hidden, be it invisible (3 Tr), white on white
+ * or covered by a white shape; OCR text over a scan lies on the scan's
+ * ink and stays.  Where drawing shows no text (no fonts can be opened),
+ * and past those pages, white text is taken to be hidden (the page to
+ * be white).
  */
 #ifndef MJ_PDF_H
 #define MJ_PDF_H
@@ -20,6 +32,7 @@
 #include <stddef.h>
 
 struct buf;
+struct hidden;
 struct pdf_zygote;
 
 enum pdf_status {
@@ -34,6 +47,11 @@ enum pdf_status {
 	PDF_ERR_BUSY,		/* every child slot taken and the queue full,
 				   or no slot came free in time */
 	PDF_ERR_SANDBOX,	/* the kernel refused the child's sandbox */
+	/* A DOCX (docx.h), read by the same child. */
+	PDF_ERR_DOCX_NOT_WORD,	/* a zip without word/document.xml */
+	PDF_ERR_DOCX_CORRUPT,	/* a broken zip or XML, or a DTD */
+	PDF_ERR_DOCX_TOO_BIG,	/* past the DOCX bounds (a zip bomb) */
+	PDF_ERR_DOCX_NO_TEXT,	/* read, but no text */
 	PDF__MAX
 };
 
@@ -53,25 +71,37 @@ struct pdf_limits {
 
 /* A message a person understands, for the 422 body. */
 const char	*pdf_strerror(enum pdf_status);
+/*
+ * Load what reading a PDF needs (poppler's state, fontconfig's) into
+ * this process, as the zygote does before it forks children.
+ */
+void		 pdf_warm(void);
 /* Does data start like a PDF ("%PDF-" in the first 1024 bytes)? */
 int		 pdf_magic(const void *data, size_t len);
+/* Is that one of the DOCX statuses? */
+int		 pdf_is_docx_error(enum pdf_status);
 
 /*
  * Extract text in this process.  Appends to out (text cut at
- * lim->text_max on a UTF-8 boundary) and sets *pages to the page count.
+ * lim->text_max on a UTF-8 boundary) and sets *pages to the page count
+ * and adds what was hidden to *hid (emptied first).
  * Returns PDF_OK or PDF_ERR_NOT_PDF/CORRUPT/ENCRYPTED/NO_TEXT/INTERNAL.
  */
 enum pdf_status	 pdf_text(const void *data, size_t len,
-		    const struct pdf_limits *lim, struct buf *out, int *pages)
+		    const struct pdf_limits *lim, struct buf *out, int *pages,
+		    struct hidden *hid)
 		    __attribute__((warn_unused_result));
 
 /*
- * Extract text in a limited child process (see above).  Same contract
- * as pdf_text(), plus PDF_ERR_TIMEOUT, PDF_ERR_CRASH, PDF_ERR_BUSY and
- * PDF_ERR_SANDBOX (logged here).  Thread-safe.
+ * Extract text in a limited child process (see above), from a PDF or,
+ * when data starts like a zip, a DOCX (docx_text(), *pages 0, nothing
+ * hidden).  Same contract as pdf_text(), plus PDF_ERR_TIMEOUT,
+ * PDF_ERR_CRASH, PDF_ERR_BUSY, PDF_ERR_SANDBOX (logged here) and the
+ * PDF_ERR_DOCX_ statuses.  Thread-safe.
  */
 enum pdf_status	 pdf_extract(const void *data, size_t len,
-		    const struct pdf_limits *lim, struct buf *out, int *pages)
+		    const struct pdf_limits *lim, struct buf *out, int *pages,
+		    struct hidden *hid)
 		    __attribute__((warn_unused_result));
 
 /*

@@ -5,7 +5,8 @@
  *
  * Child protocol: the parent writes the PDF to the child's stdin and
  * closes it; the child answers on stdout with one header line
- * "<status> <pages>\n" followed, on PDF_OK, by the text.  Anything else
+ * "<status> <pages> <hidden chars> <excerpt length>\n" followed, on
+ * PDF_OK, by the hidden text's excerpt and then the text.  Anything else
  * (a signal, a short header, an exit without a header) is PDF_ERR_CRASH.
  *
  * Nothing secret reaches a child: the zygote and exec'd children get
@@ -34,12 +35,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
 #include "bounds.h"
 #include "buf.h"
 #include "clock.h"
+#include "docx.h"
+#include "hidden.h"
 #include "log.h"
 #include "pdf.h"
 #include "sandbox.h"
+
+#if MJ_SANITIZER
+#include <sanitizer/lsan_interface.h>
+#endif
 
 /*
  * AddressSanitizer reserves terabytes of address space, and its leak
@@ -215,13 +224,34 @@ static volatile sig_atomic_t answering;
 static void
 on_xcpu(int sig)
 {
-	static const char hdr[] = { '0' + PDF_ERR_TIMEOUT, ' ', '0', '\n' };
+	static const char hdr[] = { '0' + PDF_ERR_TIMEOUT, ' ', '0', ' ', '0',
+		' ', '0', '\n' };
 
 	(void)sig;
 	if (answering)
 		return;
 	(void)!write(STDOUT_FILENO, hdr, sizeof(hdr));
 	_exit(0);
+}
+
+/* A DOCX's text (docx.h), in pdf_text()'s terms. */
+static enum pdf_status
+docx_run(const void *data, size_t len, const struct pdf_limits *lim,
+    struct buf *out, struct hidden *hid)
+{
+	switch (docx_text(data, len, lim->text_max, out, hid)) {
+	case DOCX_OK:
+		return PDF_OK;
+	case DOCX_ERR_NOT_DOCX:
+		return PDF_ERR_DOCX_NOT_WORD;
+	case DOCX_ERR_NO_TEXT:
+		return PDF_ERR_DOCX_NO_TEXT;
+	case DOCX_ERR_TOO_BIG:
+	case DOCX_ERR_NOMEM:	/* under RLIMIT_AS: the file's size */
+		return PDF_ERR_DOCX_TOO_BIG;
+	default:
+		return PDF_ERR_DOCX_CORRUPT;
+	}
 }
 
 /*
@@ -238,6 +268,7 @@ child_run(const struct pdf_limits *lim, size_t in_max)
 	char			 chunk[IO_CHUNK], hdr[HEADER_MAX];
 	ssize_t			 r;
 	unsigned		 got;
+	struct hidden	 hid;
 	int			 pages, n;
 	enum pdf_status		 rc;
 	enum sandbox_status	 ss;
@@ -273,24 +304,37 @@ child_run(const struct pdf_limits *lim, size_t in_max)
 		if (buf_add(&in, chunk, (size_t)r) != BUF_OK)
 			return 3;
 	}
+	/* libxml2's tables, while it may still look for them. */
+	xmlInitParser();
 	/* Everything is read: from here on, no network, no new files. */
 	ss = sandbox_enter(SANDBOX_ALL, &got);
 	if (ss == SANDBOX_ERR) {
 		/* Fail closed: poppler never runs unconfined. */
-		n = snprintf(hdr, sizeof(hdr), "%d 0\n", (int)PDF_ERR_SANDBOX);
+		n = snprintf(hdr, sizeof(hdr), "%d 0 0 0\n",
+		    (int)PDF_ERR_SANDBOX);
 		(void)write_all(STDOUT_FILENO, hdr, (size_t)n);
 		return EXIT_SANDBOX;
 	}
 	if (ss == SANDBOX_UNSUPPORTED)
 		log_msg(LOG_DEBUG, NULL, "PDF child: no sandbox in this "
 		    "build and kernel");
-	rc = pdf_text(in.data == NULL ? "" : in.data, in.len, lim, &out,
-	    &pages);
+	hidden_init(&hid);
+	pages = 0;
+	if (docx_magic(in.data == NULL ? "" : in.data, in.len))
+		rc = docx_run(in.data, in.len, lim, &out, &hid);
+	else
+		rc = pdf_text(in.data == NULL ? "" : in.data, in.len, lim,
+		    &out, &pages, &hid);
 	answering = 1;
-	n = snprintf(hdr, sizeof(hdr), "%d %d\n", (int)rc, pages);
+	if (rc != PDF_OK)
+		hid.chars = hid.excerpt_len = 0;
+	n = snprintf(hdr, sizeof(hdr), "%d %d %zu %zu\n", (int)rc, pages,
+	    hid.chars, hid.excerpt_len);
 	if (write_all(STDOUT_FILENO, hdr, (size_t)n) != 0)
 		return 3;
-	if (rc == PDF_OK && write_all(STDOUT_FILENO, out.data, out.len) != 0)
+	if (rc == PDF_OK && (write_all(STDOUT_FILENO, hid.excerpt,
+	    hid.excerpt_len) != 0 ||
+	    write_all(STDOUT_FILENO, out.data, out.len) != 0))
 		return 3;
 	buf_free(&in);
 	buf_free(&out);
@@ -384,31 +428,12 @@ zmsg_init(struct zmsg *m)
 	m->mh.msg_controllen = sizeof(m->cbuf.buf);
 }
 
-/* A one-page PDF to warm poppler's global state in the zygote. */
-static const char warm_pdf[] =
-	"%PDF-1.4\n"
-	"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-	"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
-	"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 50] "
-	"/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>\n"
-	"endobj\n"
-	"4 0 obj\n<< /Length 34 >>\nstream\n"
-	"BT /F1 12 Tf 10 20 Td (warm) Tj ET\nendstream\nendobj\n"
-	"5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\n"
-	"endobj\n"
-	"xref\n0 6\n0000000000 65535 f \n0000000009 00000 n \n"
-	"0000000058 00000 n \n0000000115 00000 n \n0000000240 00000 n \n"
-	"0000000324 00000 n \n"
-	"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n394\n%%EOF\n";
-
 static void
 zygote_loop(int sock, pid_t parent)
 {
-	struct pdf_limits	 wl;
 	struct zmsg		 m;
 	struct cmsghdr		*cm;
-	struct buf		 t;
-	int			 fds[2], pages;
+	int			 fds[2];
 	ssize_t			 n;
 	pid_t			 pid;
 
@@ -419,16 +444,22 @@ zygote_loop(int sock, pid_t parent)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(0);	/* it died before the line above */
-	/* Loaded now, not in each child after its sandbox is up. */
+	/*
+	 * Loaded now, not in each child after its sandbox is up: the time
+	 * zone, poppler's state, fontconfig's.
+	 */
 	tzset();
-	memset(&wl, 0, sizeof(wl));
-	wl.pages_max = 1;
-	wl.text_max = 64;
-	buf_init(&t, 64);
-	if (pdf_text(warm_pdf, sizeof(warm_pdf) - 1, &wl, &t, &pages) !=
-	    PDF_OK)
-		log_msg(LOG_WARN, NULL, "PDF zygote: poppler warm-up failed");
-	buf_free(&t);
+#if MJ_SANITIZER
+	/*
+	 * fontconfig's caches look leaked to LeakSanitizer, whose check
+	 * each child runs before its sandbox: they live as long as we do.
+	 */
+	__lsan_disable();
+#endif
+	pdf_warm();
+#if MJ_SANITIZER
+	__lsan_enable();
+#endif
 	for (;;) {
 		zmsg_init(&m);
 		n = recvmsg(sock, &m.mh, MSG_CMSG_CLOEXEC);
@@ -587,12 +618,35 @@ zygote_fork(struct pdf_zygote *z, const struct pdf_limits *lim,
 	return pid;
 }
 
-/* Parse the child's output: header line, then text. */
-static enum pdf_status
-parse_reply(struct buf *reply, struct buf *out, int *pages)
+/* A count in the header: digits, then sep; -1 if not. */
+static long long
+hdr_num(char **p, char sep, long long max)
 {
-	char		*nl, *end;
-	long		 st, pg;
+	char		*end;
+	long long	 v;
+
+	if (**p < '0' || **p > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(*p, &end, 10);
+	if (errno != 0 || *end != sep || v > max)
+		return -1;
+	*p = end + 1;
+	return v;
+}
+
+/*
+ * Parse the child's output: header line, then the hidden text's
+ * excerpt, then the text.
+ */
+static enum pdf_status
+parse_reply(struct buf *reply, struct buf *out, int *pages,
+    struct hidden *hid)
+{
+	char		*nl, *end, *p;
+	long		 st;
+	long long	 pg, hc, hl;
+	size_t		 left;
 
 	if (reply->data == NULL)
 		return PDF_ERR_CRASH;
@@ -603,18 +657,27 @@ parse_reply(struct buf *reply, struct buf *out, int *pages)
 	*nl = '\0';
 	st = strtol(reply->data, &end, 10);
 	/* Only what the child itself can answer. */
-	if (*end != ' ' || st < 0 || (st > PDF_ERR_TIMEOUT &&
-	    st != PDF_ERR_SANDBOX))
+	if (*end != ' ' || st < 0 || st >= PDF__MAX ||
+	    (st > PDF_ERR_TIMEOUT && st != PDF_ERR_SANDBOX &&
+	    !pdf_is_docx_error((enum pdf_status)st)))
 		return PDF_ERR_CRASH;
-	pg = strtol(end + 1, &end, 10);
-	if (*end != '\0' || pg < 0 || pg > INT_MAX)
+	p = end + 1;
+	if ((pg = hdr_num(&p, ' ', INT_MAX)) < 0 ||
+	    (hc = hdr_num(&p, ' ', LLONG_MAX)) < 0 ||
+	    (hl = hdr_num(&p, '\0', MJ_HIDDEN_EXCERPT_MAX)) < 0)
 		return PDF_ERR_CRASH;
 	*pages = (int)pg;
 	if (st != PDF_OK)
 		return (enum pdf_status)st;
 	nl++;
-	if (buf_add(out, nl, reply->len - (size_t)(nl - reply->data))
-	    != BUF_OK)
+	left = reply->len - (size_t)(nl - reply->data);
+	if ((size_t)hl > left)
+		return PDF_ERR_CRASH;
+	hid->chars = (size_t)hc;
+	hid->excerpt_len = (size_t)hl;
+	memcpy(hid->excerpt, nl, (size_t)hl);
+	hid->excerpt[hl] = '\0';
+	if (buf_add(out, nl + hl, left - (size_t)hl) != BUF_OK)
 		return PDF_ERR_INTERNAL;
 	return PDF_OK;
 }
@@ -694,7 +757,8 @@ pump(int wfd, int rfd, const char *data, size_t len, struct buf *reply,
  */
 static enum pdf_status
 collect(const struct pdf_limits *lim, pid_t pid, int waitable, int wfd,
-    int rfd, const void *data, size_t len, struct buf *out, int *pages)
+    int rfd, const void *data, size_t len, struct buf *out, int *pages,
+    struct hidden *hid)
 {
 	struct buf	 reply;
 	enum pdf_status	 rc;
@@ -702,7 +766,7 @@ collect(const struct pdf_limits *lim, pid_t pid, int waitable, int wfd,
 
 	fcntl(wfd, F_SETFL, O_NONBLOCK);
 	fcntl(rfd, F_SETFL, O_NONBLOCK);
-	buf_init(&reply, lim->text_max + HEADER_MAX);
+	buf_init(&reply, lim->text_max + HEADER_MAX + MJ_HIDDEN_EXCERPT_MAX);
 	r = pump(wfd, rfd, data, len, &reply, clock_ms() + lim->wall_ms);
 	close(rfd);
 	if (r != 0)
@@ -726,7 +790,7 @@ collect(const struct pdf_limits *lim, pid_t pid, int waitable, int wfd,
 	    WEXITSTATUS(status) != 0))
 		rc = PDF_ERR_CRASH;
 	else
-		rc = parse_reply(&reply, out, pages);
+		rc = parse_reply(&reply, out, pages, hid);
 	buf_free(&reply);
 	return rc;
 }
@@ -757,7 +821,7 @@ child_pipes(int in[2], int out[2])
 /* Run one child for the PDF: the zygote's, or failing that exec'd. */
 static enum pdf_status
 run_child(const void *data, size_t len, const struct pdf_limits *lim,
-    struct buf *out, int *pages)
+    struct buf *out, int *pages, struct hidden *hid)
 {
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 sa;
@@ -776,7 +840,7 @@ run_child(const void *data, size_t len, const struct pdf_limits *lim,
 		close(outp[1]);
 		if (pid > 0)
 			return collect(lim, pid, 0, in[1], outp[0], data, len,
-			    out, pages);
+			    out, pages, hid);
 		/*
 		 * The zygote is gone, maybe after it forked a child that
 		 * holds these pipes: new ones for the exec'd child.
@@ -821,21 +885,23 @@ run_child(const void *data, size_t len, const struct pdf_limits *lim,
 		close(outp[0]);
 		return PDF_ERR_INTERNAL;
 	}
-	return collect(lim, pid, 1, in[1], outp[0], data, len, out, pages);
+	return collect(lim, pid, 1, in[1], outp[0], data, len, out, pages,
+	    hid);
 }
 
 enum pdf_status
 pdf_extract(const void *data, size_t len, const struct pdf_limits *lim,
-    struct buf *out, int *pages)
+    struct buf *out, int *pages, struct hidden *hid)
 {
 	enum pdf_status	 rc;
 
 	*pages = 0;
-	if (!pdf_magic(data, len))
+	hidden_init(hid);
+	if (!pdf_magic(data, len) && !docx_magic(data, len))
 		return PDF_ERR_NOT_PDF;
 	if (slot_take(lim->children_max) != 0)
 		return PDF_ERR_BUSY;
-	rc = run_child(data, len, lim, out, pages);
+	rc = run_child(data, len, lim, out, pages, hid);
 	slot_give();
 	if (rc == PDF_ERR_SANDBOX)
 		log_msg(LOG_ERROR, NULL, "PDF child: the kernel refused its "

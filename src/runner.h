@@ -35,6 +35,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "bounds.h"
 #include "follow.h"
 #include "request.h"
 
@@ -50,6 +51,12 @@ enum rn_status {
 	RN__MAX
 };
 
+/* One of the match response's `warnings`. */
+struct run_warning {
+	char	 code[32];
+	char	 message[MJ_WARNING_MAX];
+};
+
 /* What a run is made of; runner_submit() takes it over. */
 struct run_input {
 	struct req	 req;		/* the parsed request: user_id, jobs */
@@ -60,6 +67,8 @@ struct run_input {
 	int		 no_cache;	/* Cache-Control: no-cache: no cache
 					   lookup, no dedup (the answer
 					   still refreshes the cache) */
+	struct run_warning warnings[MJ_RUN_WARNINGS_MAX];
+	size_t		 nwarnings;
 };
 
 /*

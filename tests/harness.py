@@ -61,7 +61,8 @@ class TAP:
 
     def ok(self, cond, msg, detail=None):
         self.n += 1
-        if not cond:
+        # A "# TODO" check is a known gap (TAP): reported, not failed.
+        if not cond and "# TODO" not in msg:
             self.failed += 1
         print("%sok %d - %s" % ("" if cond else "not ", self.n,
                                 msg.replace("\n", " ")), flush=True)

@@ -1,6 +1,7 @@
 /*
  * unit_sandbox.c - the PDF child's sandbox (sandbox.c) denies what it
- * should and allows what poppler needs.  Each case enters the real
+ * should and allows what poppler needs, and what the DOCX reader
+ * (libzip, libxml2: docx.c) needs.  Each case enters the real
  * sandbox in a forked process, which reports what it could do through
  * a pipe on its stdout (the one descriptor it may write).
  *
@@ -22,8 +23,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libxml/parser.h>
+
+#include "buf.h"
+#include "docx.h"
+#include "hidden.h"
+#include "pdf.h"
 #include "sandbox.h"
 #include "tap.h"
+
+#ifndef MJ_TESTS_DIR
+#define MJ_TESTS_DIR "tests"
+#endif
 
 
 /* A readable file outside the allowed directories, like a key file. */
@@ -44,6 +55,9 @@ enum probe {
 	P_PRL_SET,	/* prlimit64(0, CPU, new) refused */
 	P_PRL_GET,	/* prlimit64(0, NOFILE, NULL, old) works */
 	P_GETDENTS,	/* getdents64 on an fd opened before refused */
+	P_DOCX,		/* docx_text() reads a DOCX read before */
+	P_WHITE,	/* hidden characters pdf_text() finds in white text */
+	P_INK,		/* ... in render mode 3 text (drawn: no ink) */
 	P__MAX
 };
 
@@ -51,6 +65,44 @@ static int
 refused(long r)
 {
 	return r < 0 && (errno == EPERM || errno == EACCES);
+}
+
+/* The bytes of tests/rel into b (empty if unreadable). */
+static void
+load(const char *rel, struct buf *b)
+{
+	char	 path[512], chunk[4096];
+	FILE	*f;
+	size_t	 n;
+
+	snprintf(path, sizeof(path), "%s/%s", MJ_TESTS_DIR, rel);
+	if ((f = fopen(path, "rb")) == NULL)
+		return;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(b, chunk, n) != BUF_OK)
+			break;
+	fclose(f);
+}
+
+/* Hidden characters pdf_text() counts in the PDF, or -1. */
+static int
+hidden_in(const struct buf *pdf)
+{
+	struct pdf_limits	 lim;
+	struct hidden	 hid;
+	struct buf		 t;
+	int			 pages, rc;
+
+	memset(&lim, 0, sizeof(lim));
+	lim.pages_max = 10;
+	lim.text_max = 1 << 20;
+	buf_init(&t, lim.text_max);
+	rc = pdf->len > 0 && pdf_text(pdf->data, pdf->len, &lim, &t, &pages,
+	    &hid) == PDF_OK && t.data != NULL &&
+	    strstr(t.data, "Northwind Analytics") != NULL ?
+	    (int)hid.chars : -1;
+	buf_free(&t);
+	return rc;
 }
 
 /* In the forked child: fd 1 is the report pipe. */
@@ -62,9 +114,20 @@ probe(unsigned want)
 	char		 dents[4096];
 	struct rlimit	 rl = { 1, 1 };
 	pid_t		 parent = getppid();
+	struct buf	 docx, text, white, ink;
+	struct hidden	 hid;
 
 	memset(v, 0, sizeof(v));
 	dfd = open("/etc", O_RDONLY | O_DIRECTORY);
+	/* What the PDF child has done by then: its input read, libxml2 up. */
+	buf_init(&docx, 1 << 20);
+	buf_init(&text, 4096);
+	buf_init(&white, 1 << 20);
+	buf_init(&ink, 1 << 20);
+	load("corpus/docx/small.docx", &docx);
+	load("pdf/hidden_white.pdf", &white);
+	load("pdf/hidden_invisible.pdf", &ink);
+	xmlInitParser();
 	v[P_STATUS] = (int)sandbox_enter(want, &got);
 	v[P_GOT] = (int)got;
 	if (v[P_STATUS] == SANDBOX_OK) {
@@ -97,6 +160,12 @@ probe(unsigned want)
 		    &rl) == 0;
 		v[P_GETDENTS] = dfd >= 0 && refused(syscall(SYS_getdents64,
 		    dfd, dents, sizeof(dents)));
+		hidden_init(&hid);
+		v[P_DOCX] = docx.len > 0 && docx_text(docx.data, docx.len,
+		    4096, &text, &hid) == DOCX_OK && text.data != NULL &&
+		    strstr(text.data, "Python & SQL") != NULL;
+		v[P_WHITE] = hidden_in(&white);
+		v[P_INK] = hidden_in(&ink);
 	}
 	v[P_STDOUT] = 1;
 	if (write(STDOUT_FILENO, v, sizeof(v)) != (ssize_t)sizeof(v))
@@ -155,6 +224,9 @@ check_common(const int *v, const char *mode)
 	    "(a key file)", mode);
 	ok(v[P_PASSWD], "%s: ... nor /etc/passwd", mode);
 	ok(v[P_STDOUT], "%s: can write its answer", mode);
+	ok(v[P_DOCX], "%s: libzip and libxml2 read a DOCX", mode);
+	ok(v[P_WHITE] == 45, "%s: poppler reads a PDF, its 45 characters of "
+	    "white text hidden (%d)", mode, v[P_WHITE]);
 	if (!sec) {
 		printf("ok %d # SKIP %s: no seccomp layer (sanitizer build)\n",
 		    ++tap_n, mode);
@@ -213,6 +285,9 @@ main(void)
 			if (access("/etc/fonts/fonts.conf", R_OK) == 0)
 				ok(v[P_FONTS], "full sandbox: fontconfig's "
 				    "files stay readable");
+			ok(v[P_INK] == 45, "full sandbox: pages are drawn "
+			    "with their fonts: 45 characters of invisible "
+			    "text hidden (%d)", v[P_INK]);
 		} else
 			missing("full sandbox: no Landlock in this kernel");
 		check_common(v, "full sandbox");
@@ -228,6 +303,9 @@ main(void)
 		    v[P_STATUS], v[P_GOT]);
 		ok(!v[P_FONTS], "seccomp alone: no open at all, not even "
 		    "fontconfig's");
+		ok(v[P_INK] == 0, "seccomp alone: no font, so no drawing: "
+		    "the text stays whole, invisible text unseen (%d)",
+		    v[P_INK]);
 		check_common(v, "seccomp alone");
 	}
 	unlink(SECRET);
