@@ -519,6 +519,7 @@ run_free(struct run *r)
 	rl_unref(r->log);
 	req_free(&r->in.req);
 	free(r->in.resume);
+	free(r->in.warnings);
 	free(r->jobs);
 	if (r->matched != NULL)
 		json_object_put(r->matched);
@@ -1400,6 +1401,7 @@ eng_add(struct engine *e, struct run_input *in, struct runlog *log)
 	} else {
 		req_free(&in->req);
 		free(in->resume);
+		free(in->warnings);
 		memset(in, 0, sizeof(*in));
 	}
 	if (r == NULL || r->jobs == NULL || r->matched == NULL ||

@@ -769,8 +769,15 @@ start_run(struct app *app, struct fconn *r, struct req *rq,
 	memcpy(in.resume, resume, resume_len);
 	in.resume[resume_len] = '\0';
 	in.resume_len = resume_len;
-	for (; nwarn > 0 && in.nwarnings < MJ_RUN_WARNINGS_MAX; nwarn--)
-		in.warnings[in.nwarnings++] = *warn++;
+	if (nwarn > MJ_RUN_WARNINGS_MAX)
+		nwarn = MJ_RUN_WARNINGS_MAX;
+	if (nwarn > 0 && (in.warnings = calloc(nwarn,
+	    sizeof(*in.warnings))) != NULL) {
+		memcpy(in.warnings, warn, nwarn * sizeof(*warn));
+		in.nwarnings = nwarn;
+	} else if (nwarn > 0)
+		log_msg(LOG_WARN, reqid, "run %s: out of memory for its "
+		    "warnings", id);
 	/* Kept before it runs: another process may follow it at once. */
 	if (app->keeper != NULL &&
 	    kp_track(app->keeper, log, in.resume) != KP_OK)

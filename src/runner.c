@@ -88,6 +88,7 @@ item_free(struct item *it)
 {
 	req_free(&it->in.req);
 	free(it->in.resume);
+	free(it->in.warnings);
 	rl_unref(it->log);
 	free(it);
 }
@@ -331,6 +332,7 @@ runner_submit(struct runner *r, struct run_input *in, struct runlog *log)
 	if ((it = calloc(1, sizeof(*it))) == NULL) {
 		req_free(&in->req);
 		free(in->resume);
+		free(in->warnings);
 		memset(in, 0, sizeof(*in));
 		return RN_ERR_NOMEM;
 	}

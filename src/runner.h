@@ -67,7 +67,9 @@ struct run_input {
 	int		 no_cache;	/* Cache-Control: no-cache: no cache
 					   lookup, no dedup (the answer
 					   still refreshes the cache) */
-	struct run_warning warnings[MJ_RUN_WARNINGS_MAX];
+	struct run_warning *warnings;	/* malloc'd, nwarnings of them
+					   (at most MJ_RUN_WARNINGS_MAX), or
+					   NULL: most runs have none */
 	size_t		 nwarnings;
 };
 
