@@ -96,6 +96,7 @@ a job's jobdata).  Several directive blocks in one message are merged.
   no_done=1         omit "data: [DONE]"; the body ends cleanly after the
                     finish_reason (and usage) chunks.
   no_usage=1        omit the usage chunk even if include_usage was asked.
+  summary=TEXT      the answer's summary instead of the made-up one
   score=N           the answer's score; may be out of range (150, -5) to
                     test clamping, or a float.
   comments=1        interleave ": OPENROUTER PROCESSING" comment lines.
@@ -357,6 +358,8 @@ def make_answer(user, directives):
                "hands-on CI/CD work.\nGaps: %s." %
                (", ".join(matched[:2]) or "core",
                 ", ".join(missing) or "none"))
+    if directives.get("summary"):
+        summary = directives["summary"]
     answer = {
         "score": score,
         "summary": summary,
