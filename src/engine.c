@@ -1529,10 +1529,13 @@ store_turn(struct engine *e)
 		if (c->claim_since == 0)
 			continue;
 		if (failed) {
-			/* Nothing was claimed: make the calls unclaimed. */
+			/*
+			 * Nothing of ours was claimed: make those calls
+			 * unclaimed.  A claim found to be another process's
+			 * still is: that call is still followed.
+			 */
 			c->claimed = 0;
-			c->remote = 0;
-			c->claim_go = 1;
+			c->claim_go = !c->remote;
 		}
 		claim_done(e, c, c->claim_go && claim_due(c));
 	}
