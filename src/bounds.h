@@ -409,7 +409,7 @@
  * then pay for its own: the price of not holding a stream up longer).
  */
 #define MJ_CLAIM_RETRY_MS	2
-#define MJ_CLAIM_WAIT_MS	20
+#define MJ_CLAIM_WAIT_MS	100
 /* Cache writes a lane keeps for later while the store is locked. */
 #define MJ_CACHE_PUTS_PENDING	256
 
