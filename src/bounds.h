@@ -316,9 +316,12 @@
  * than any of ours lasts (milliseconds), short enough for a stream.
  */
 #define MJ_STORE_BUSY_MS	5000
+/* Each store connection's page cache at most, as PRAGMA cache_size says
+ * it (negative: KiB): 16 MiB, grown only as far as pages are used. */
+#define MJ_STORE_CACHE_KIB	"-16384"
 /*
  * A responder holds its running runs and its in-flight claims by a lease
- * this long, renewed every MJ_STORE_RENEW_MS (and by every append): a
+ * this long, renewed every MJ_STORE_RENEW_MS (not by appends): a
  * dead holder's lease lapses at most 20 s after its last renewal, and a
  * reaper that looks every 5 s finds it within 25 s, inside the 30 s the
  * SPEC ("Runs") allows.

@@ -284,18 +284,22 @@ static const char *const sql[Q__MAX] = {
 				"WHERE state = 'running' AND holder <> ?1",
 	/* Q_HOLDER_EXPIRE */	"UPDATE runs SET lease_until_ms = 0 "
 				"WHERE holder = ?1 AND state = 'running'",
+	/*
+	 * Not the lease: store_renew() renews it every MJ_STORE_RENEW_MS,
+	 * and a lease changed here would move the row in runs_lease on
+	 * every flush of every running run.
+	 */
 	/* Q_RUN_ADVANCE */	"UPDATE runs SET last_id = ?2, updated_ms = ?3, "
-				"lease_until_ms = ?4, "
-				"done_jobs = coalesce(?5, done_jobs), "
-				"result_id = CASE WHEN ?6 > 0 THEN ?6 "
+				"done_jobs = coalesce(?4, done_jobs), "
+				"result_id = CASE WHEN ?5 > 0 THEN ?5 "
 				"ELSE result_id END, "
-				"state = coalesce(?7, state), "
-				"response = coalesce(?8, response), "
-				"resume = CASE WHEN ?9 THEN NULL ELSE resume END, "
-				"request = CASE WHEN ?9 THEN NULL "
+				"state = coalesce(?6, state), "
+				"response = coalesce(?7, response), "
+				"resume = CASE WHEN ?8 THEN NULL ELSE resume END, "
+				"request = CASE WHEN ?8 THEN NULL "
 				"ELSE request END WHERE id = ?1 AND "
-				"state = 'running' AND holder = ?10 AND "
-				"last_id = ?11",
+				"state = 'running' AND holder = ?9 AND "
+				"last_id = ?10",
 };
 
 struct store {
@@ -998,6 +1002,18 @@ store_open_opts(const char *path, const char *holder,
 	/* A WAL that grew in a burst is cut back once it is reset. */
 	if (rc == STORE_OK)
 		rc = pragma(st, "PRAGMA journal_size_limit = 67108864");
+	/*
+	 * A batch gives each run a savepoint (one run's failure undoes only
+	 * its own writes); a page changed again under one is copied to the
+	 * statement journal, which is a temporary file unless it is kept in
+	 * memory.  The page cache holds what a flush of thousands of running
+	 * runs touches (SQLite's default, 2 MiB, made every flush read pages
+	 * back from the file).
+	 */
+	if (rc == STORE_OK)
+		rc = pragma(st, "PRAGMA temp_store = MEMORY");
+	if (rc == STORE_OK)
+		rc = pragma(st, "PRAGMA cache_size = " MJ_STORE_CACHE_KIB);
 	if (rc != STORE_OK)
 		goto err;
 	/* Before anything writes: refuse a newer file untouched. */
@@ -1291,15 +1307,13 @@ append_in(struct store *st, const char *id, const struct rl_frame *f,
 		rc = q(st, Q_RUN_ADVANCE, &s);
 		if (rc == STORE_OK && u != NULL)
 			rc = bindv(st, s, ARGS(txt(id), i64((int64_t)(last + n)),
-			    i64(now_ms), i64(now_ms + MJ_STORE_LEASE_MS),
-			    i64((int64_t)u->done_jobs),
+			    i64(now_ms), i64((int64_t)u->done_jobs),
 			    i64((int64_t)u->result_id),
 			    txt(rl_state_name(u->state)), txt(u->response),
 			    i64(final), txt(st->holder), i64((int64_t)last)));
 		else if (rc == STORE_OK)
 			rc = bindv(st, s, ARGS(txt(id), i64((int64_t)(last + n)),
-			    i64(now_ms), i64(now_ms + MJ_STORE_LEASE_MS),
-			    null(), i64(0), null(), null(), i64(0),
+			    i64(now_ms), null(), i64(0), null(), null(), i64(0),
 			    txt(st->holder), i64((int64_t)last)));
 		if (rc == STORE_OK)
 			rc = step(st, s, NULL);

@@ -187,7 +187,9 @@ struct store_update {
  * Append frames[0..n) (each one's id, type and data[0..len), copied) to
  * run id and apply upd (NULL: frames only) in one transaction: the frames
  * must be numbered last_id + 1, + 2, ... (else STORE_ERR_ARG, nothing
- * stored).  The run's updated_ms becomes now_ms and its lease is renewed.
+ * stored).  The run's updated_ms becomes now_ms; its lease is renewed
+ * only by an append of no frames (store_renew() renews every running
+ * run's).
  * When upd->state is final, the resume, the request and the run's
  * in-flight claims are erased in the same transaction.  Only the holder
  * of a running run may append: STORE_ERR_LEASE otherwise (the run ended,

@@ -351,8 +351,9 @@ test_two_connections(void)
 	    r.updated_ms == T0 + 10 && strcmp(r.owner, "alice") == 0 &&
 	    strcmp(r.user_id, "u1") == 0 && strcmp(r.holder, "ha") == 0 &&
 	    r.response == NULL && r.resume == NULL && r.request == NULL &&
-	    r.lease_until_ms == T0 + 10 + MJ_STORE_LEASE_MS,
-	    "b reads the run (without its input when not asked)");
+	    r.lease_until_ms == T0 + MJ_STORE_LEASE_MS,
+	    "b reads the run (without its input when not asked; the "
+	    "append left its lease alone)");
 	s = frames(b, "run-two", 0, 100, &rc);
 	ok(rc == STORE_OK && s->n == 3 && s->id[0] == 1 && s->id[2] == 3 &&
 	    strcmp(s->type[1], "job_start") == 0 && s->len[1] == 20 &&
@@ -652,7 +653,7 @@ test_leases(void)
 	    n == 0 && calls == 0, "b reaps before the leases expire: none");
 	ok(store_renew(a, T0 + 15000, &n) == STORE_OK && n == 2,
 	    "a renews its two runs at +15 s");
-	/* run-dead's lease: appends renew it too, so age it by hand. */
+	/* run-dead's lease: an empty append renews it, so age it by hand. */
 	ok(store_append(a, "run-dead", NULL, 0, NULL, T0) == STORE_OK,
 	    "an empty append sets run-dead's lease back to T0 + lease");
 	ok(store_reap(b, late, one_msg, &calls, &n) == STORE_OK && n == 1 &&
