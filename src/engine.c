@@ -499,6 +499,10 @@ run_finish(struct run *r)
 		emit(r, "error", ev);
 		run_close(r, RL_FAILED);
 	} else {
+		/*
+		 * json-c writes it {"type":"complete","response":R}: the
+		 * plain route sends R as it is (follow.c complete_raw).
+		 */
 		ev = event_new("complete");
 		json_object_object_add(ev, "response", resp);
 		emit(r, "complete", ev);
