@@ -61,6 +61,12 @@ reserve(struct buf *b, size_t extra)
 }
 
 enum buf_status
+buf_reserve(struct buf *b, size_t extra)
+{
+	return reserve(b, extra);
+}
+
+enum buf_status
 buf_add(struct buf *b, const void *p, size_t n)
 {
 	enum buf_status rc;

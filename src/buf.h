@@ -31,6 +31,13 @@ void	buf_init(struct buf *, size_t max);
 void	buf_free(struct buf *);
 /* Forget the contents but keep the allocation. */
 void	buf_reset(struct buf *);
+/*
+ * Make room for extra more bytes in one allocation (appends up to them
+ * then don't reallocate); the contents don't change.  BUF_TOO_BIG past
+ * the maximum.
+ */
+enum buf_status buf_reserve(struct buf *, size_t extra)
+	__attribute__((warn_unused_result));
 /* Append n bytes. */
 enum buf_status buf_add(struct buf *, const void *, size_t)
 	__attribute__((warn_unused_result));

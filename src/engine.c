@@ -152,6 +152,8 @@ struct engine {
 	size_t			 claims_due;	/* calls whose claim waits for a
 						   busy store: tried each turn */
 	struct up_pool		*pool;		/* owned */
+	struct up_params	*params;	/* owned: cfg's request
+						   parameters, serialized */
 	struct run		*runs;		/* running */
 	struct run		*reap;		/* ended this turn */
 	size_t			 nruns;
@@ -497,6 +499,10 @@ run_finish(struct run *r)
 		emit(r, "error", ev);
 		run_close(r, RL_FAILED);
 	} else {
+		/*
+		 * json-c writes it {"type":"complete","response":R}: the
+		 * plain route sends R as it is (follow.c complete_raw).
+		 */
 		ev = event_new("complete");
 		json_object_object_add(ev, "response", resp);
 		emit(r, "complete", ev);
@@ -741,7 +747,7 @@ call_start(struct engine *e, struct call *c)
 	if (c->attempts++ == 0)
 		c->first_call = now;
 	buf_init(&body, MJ_PROMPT_RESUME_MAX + MJ_PROMPT_JOBDATA_MAX + 65536);
-	rc = up_build_body(e->cfg, c->fmt, j->run->in.resume,
+	rc = up_build_body(e->params, c->fmt, j->run->in.resume,
 	    j->run->in.resume_len, &j->run->in.req.jobs[j->index], &body);
 	if (rc == 0)
 		rc = up_new(&c->t, e->cfg, e->pool, body.data, body.len,
@@ -878,7 +884,7 @@ cache_put(struct engine *e, struct call *c, const char *reqid,
 	 */
 	memcpy(key, c->key, sizeof(key));
 	j = c->subs[0];
-	if (c->fmt != c->key_fmt && up_cache_key(e->cfg, c->fmt,
+	if (c->fmt != c->key_fmt && up_cache_key(e->params, c->fmt,
 	    j->run->in.resume, j->run->in.resume_len,
 	    &j->run->in.req.jobs[j->index], key) != 0)
 		return;
@@ -1077,7 +1083,7 @@ job_call(struct engine *e, struct job *j)
 	int		 keyed;
 
 	fmt = up_format_guess(e->formats, e->cfg);
-	keyed = cache_on(e) && up_cache_key(e->cfg, fmt, j->run->in.resume,
+	keyed = cache_on(e) && up_cache_key(e->params, fmt, j->run->in.resume,
 	    j->run->in.resume_len, &j->run->in.req.jobs[j->index], key) == 0;
 	if (keyed && !j->run->in.no_cache && cache_hit(e, j, key))
 		return;
@@ -1735,7 +1741,9 @@ eng_new(const struct config *cfg, long conns, struct up_formats *formats,
 	e->formats = formats;
 	e->seed = (unsigned int)clock_ms() ^ (unsigned int)(uintptr_t)e;
 	buf_init(&e->scratch, MJ_RUNLOG_BYTES_MAX);
-	if (up_pool_new(conns, &e->pool) != 0) {
+	if (up_params_new(cfg, &e->params) != 0 ||
+	    up_pool_new(conns, &e->pool) != 0) {
+		up_params_free(e->params);
 		free(e);
 		return ENG_ERR_NOMEM;
 	}
@@ -1750,6 +1758,7 @@ eng_free(struct engine *e)
 		return;
 	eng_shutdown(e);
 	up_pool_free(e->pool);
+	up_params_free(e->params);
 	buf_free(&e->scratch);
 	puts_free(&e->puts, &e->nputs);
 	puts_free(&e->rels, &e->nrels);

@@ -105,23 +105,32 @@ head(struct out *o, int status, const char *ctype, const char *extra)
 }
 
 enum out_status
-out_json(struct out *o, int status, const char *extra, json_object *body)
+out_json_raw(struct out *o, int status, const char *extra, const char *body,
+    size_t len)
 {
-	const char	*s;
 	enum out_status	 rc;
 
 	rc = head(o, status, "application/json",
 	    extra != NULL ? extra : "Cache-Control: no-store\r\n");
-	if (rc != OUT_OK)
-		return rc;
+	if (rc == OUT_OK)
+		rc = put(o, body, len, 0);
+	if (rc == OUT_OK)
+		rc = put(o, "\n", 1, 1);
+	return rc;
+}
+
+enum out_status
+out_json(struct out *o, int status, const char *extra, json_object *body)
+{
+	const char	*s;
+
+	if (o->state != OUT_HEAD)
+		return OUT_ERR_STATE;
 	s = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (s == NULL)
 		return OUT_ERR_NOMEM;
-	rc = put(o, s, strlen(s), 0);
-	if (rc == OUT_OK)
-		rc = put(o, "\n", 1, 1);
-	return rc;
+	return out_json_raw(o, status, extra, s, strlen(s));
 }
 
 enum out_status

@@ -51,6 +51,12 @@ void	out_free(struct out *);
 enum out_status out_json(struct out *, int status, const char *extra_headers,
 	    struct json_object *body);
 /*
+ * The same with the body already serialized: body[0..len), one JSON
+ * value, sent as it is (a newline follows).
+ */
+enum out_status out_json_raw(struct out *, int status,
+	    const char *extra_headers, const char *body, size_t len);
+/*
  * Send {"error":{"code":..,"message":..}} with the code's status from the
  * one table of them (errors.h).
  */

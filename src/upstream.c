@@ -483,44 +483,127 @@ params_new(const struct config *cfg, enum cfg_format fmt)
 	return root;
 }
 
+/*
+ * The serialized parameters of every format, made once (up_params_new):
+ * what the bodies start with and the keys hash.
+ */
+struct up_params {
+	const struct config	*cfg;			/* borrowed */
+	char			*text[CFG_FMT__MAX];	/* owned: params_new()
+							   as json-c writes
+							   it */
+	size_t			 len[CFG_FMT__MAX];	/* strlen(text[f]) */
+};
+
 int
-up_build_body(const struct config *cfg, enum cfg_format fmt,
+up_params_new(const struct config *cfg, struct up_params **out)
+{
+	struct up_params	*p;
+	json_object		*o;
+	const char		*s;
+	int			 f;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	p->cfg = cfg;
+	for (f = 0; f < CFG_FMT__MAX; f++) {
+		o = params_new(cfg, (enum cfg_format)f);
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (s != NULL && (p->text[f] = strdup(s)) != NULL)
+			p->len[f] = strlen(s);
+		json_object_put(o);
+		if (p->text[f] == NULL) {
+			up_params_free(p);
+			return -1;
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+void
+up_params_free(struct up_params *p)
+{
+	int	 f;
+
+	if (p == NULL)
+		return;
+	for (f = 0; f < CFG_FMT__MAX; f++)
+		free(p->text[f]);
+	free(p);
+}
+
+const char *
+up_params_text(const struct up_params *p, enum cfg_format fmt, size_t *len)
+{
+	if (fmt < 0 || fmt >= CFG_FMT__MAX)
+		fmt = CFG_FMT_NONE;
+	*len = p->len[fmt];
+	return p->text[fmt];
+}
+
+/*
+ * The body, written straight into out: the parameters without their
+ * closing brace, then the messages, as json-c would write the object
+ * params_new() gives with a "messages" member added last (buf_add_json_str
+ * escapes what json-c does; add_data left no other control character).
+ */
+int
+up_build_body(const struct up_params *p, enum cfg_format fmt,
     const char *resume, size_t rlen, const struct req_job *job,
     struct buf *out)
 {
-	json_object	*root, *msgs, *m;
-	struct buf	 user, sys;
-	char		 nonce[2 * UP_NONCE_BYTES + 1];
-	const char	*s;
-	int		 rc;
+	static const char	 sys_head[] = "\"messages\":[{\"role\":"
+				    "\"system\",\"content\":\"";
+	static const char	 user_head[] = "\"},{\"role\":\"user\","
+				    "\"content\":\"";
+	static const char	 tail[] = "\"}]}";
+	struct buf		 user, sys;
+	char			 nonce[2 * UP_NONCE_BYTES + 1];
+	const char		*ps;
+	size_t			 plen, need, at;
+	int			 rc;
 
 	rc = -1;
+	at = out->len;
+	ps = up_params_text(p, fmt, &plen);
 	buf_init(&user, MJ_PROMPT_RESUME_MAX + MJ_PROMPT_JOBDATA_MAX +
 	    MJ_PROMPT_TITLE_MAX + MJ_PROMPT_LINK_MAX + UP_FRAME_MAX);
 	buf_init(&sys, sizeof(system_fmt) + 4 * sizeof(nonce));
-	if (make_nonce(nonce) != 0 ||
+	/* What the message will take, at most its buffer's maximum. */
+	need = rlen + job->data_len + strlen(job->title) + strlen(job->link) +
+	    UP_FRAME_MAX;
+	if (need > user.max)
+		need = user.max;
+	if (buf_reserve(&user, need) != BUF_OK ||
+	    make_nonce(nonce) != 0 ||
 	    buf_printf(&sys, system_fmt, nonce, nonce, nonce, nonce) !=
 	    BUF_OK ||
 	    user_message(&user, nonce, resume, rlen, job) != 0)
 		goto out;
-
-	root = params_new(cfg, fmt);
-	msgs = json_object_new_array();
-	m = json_object_new_object();
-	json_object_object_add(m, "role", json_object_new_string("system"));
-	json_object_object_add(m, "content",
-	    json_object_new_string_len(sys.data, (int)sys.len));
-	json_object_array_add(msgs, m);
-	m = json_object_new_object();
-	json_object_object_add(m, "role", json_object_new_string("user"));
-	json_object_object_add(m, "content",
-	    json_object_new_string_len(user.data, (int)user.len));
-	json_object_array_add(msgs, m);
-	json_object_object_add(root, "messages", msgs);
-	s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	rc = s != NULL && buf_adds(out, s) == BUF_OK ? 0 : -1;
-	json_object_put(root);
+	/* Escapes make it longer; a little room for a few of them. */
+	need = plen + sizeof(sys_head) + sys.len + sizeof(user_head) +
+	    user.len + user.len / 16 + sizeof(tail) + 64;
+	if (need > out->max - out->len)
+		need = out->max - out->len;
+	if (plen < 2 || ps[plen - 1] != '}' ||
+	    buf_reserve(out, need) != BUF_OK ||
+	    buf_add(out, ps, plen - 1) != BUF_OK ||
+	    (plen > 2 && buf_add(out, ",", 1) != BUF_OK) ||
+	    buf_add(out, sys_head, sizeof(sys_head) - 1) != BUF_OK ||
+	    buf_add_json_str(out, sys.data, sys.len) != BUF_OK ||
+	    buf_add(out, user_head, sizeof(user_head) - 1) != BUF_OK ||
+	    buf_add_json_str(out, user.data, user.len) != BUF_OK ||
+	    buf_add(out, tail, sizeof(tail) - 1) != BUF_OK) {
+		/* Nothing half written stays. */
+		out->len = at;
+		if (out->data != NULL)
+			out->data[at] = '\0';
+		goto out;
+	}
+	rc = 0;
 out:
 	explicit_bzero(nonce, sizeof(nonce));
 	buf_free(&sys);
@@ -554,14 +637,15 @@ key_field(struct buf *b, const char *s, size_t n, size_t max)
 }
 
 int
-up_cache_key(const struct config *cfg, enum cfg_format fmt,
+up_cache_key(const struct up_params *p, enum cfg_format fmt,
     const char *resume, size_t rlen, const struct req_job *job,
     unsigned char key[UP_KEY_LEN])
 {
 	static const char	 tag[] = "matchjobs answer cache";
-	json_object		*params;
+	const struct config	*cfg = p->cfg;
 	struct buf		 b;
 	const char		*engine, *ps, *server, *fname;
+	size_t			 plen;
 	char			 version[24];
 	int			 rc;
 
@@ -574,23 +658,20 @@ up_cache_key(const struct config *cfg, enum cfg_format fmt,
 	    strlen(cfg->max_tokens_field) + UP_FRAME_MAX + UP_PARAMS_MAX);
 	engine = cfg->local ? "local" : "openai";
 	snprintf(version, sizeof(version), "%d", MJ_PROMPT_VERSION);
-	params = params_new(cfg, fmt);
-	ps = json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	ps = up_params_text(p, fmt, &plen);
 	/*
 	 * Everything that decides the answer, and nothing else (SPEC
 	 * "Cache"): not the nonce, the job's index or the other jobs.  The
 	 * response format asked for is named, and its object is in ps.
 	 */
-	rc = ps == NULL ||
-	    key_field(&b, tag, sizeof(tag) - 1, 0) != 0 ||
+	rc = key_field(&b, tag, sizeof(tag) - 1, 0) != 0 ||
 	    key_field(&b, engine, strlen(engine), 0) != 0 ||
 	    key_field(&b, server, strlen(server), 0) != 0 ||
 	    key_field(&b, cfg->model, strlen(cfg->model), 0) != 0 ||
 	    key_field(&b, version, strlen(version), 0) != 0 ||
 	    key_field(&b, system_fmt, sizeof(system_fmt) - 1, 0) != 0 ||
 	    key_field(&b, fname, strlen(fname), 0) != 0 ||
-	    key_field(&b, ps, strlen(ps), 0) != 0 ||
+	    key_field(&b, ps, plen, 0) != 0 ||
 	    key_field(&b, job->title, strlen(job->title),
 	    MJ_PROMPT_TITLE_MAX) != 0 ||
 	    key_field(&b, job->link, strlen(job->link),
@@ -599,7 +680,6 @@ up_cache_key(const struct config *cfg, enum cfg_format fmt,
 	    MJ_PROMPT_JOBDATA_MAX) != 0 ||
 	    key_field(&b, resume, rlen, MJ_PROMPT_RESUME_MAX) != 0 ||
 	    dg_sha256(b.data, b.len, key) != DG_OK ? -1 : 0;
-	json_object_put(params);
 	buf_free(&b);
 	return rc;
 }

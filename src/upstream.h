@@ -113,13 +113,36 @@ void		 up_pool_expire(struct up_pool *, struct up_transfer *t,
 		    struct up_result *r);
 
 /*
- * Build the chat-completions request body for one job into out.
+ * The request's parameters but its messages (model, stream, token cap,
+ * sampling, response_format), serialized once per response format: what
+ * every body starts with and every cache key hashes.  Borrows cfg, which
+ * must outlive it.  One owner (the engine) frees it with
+ * up_params_free(); read-only after up_params_new(), so thread-safe.
+ */
+struct up_params;
+
+/* Make cfg's parameters into *out.  Returns 0, or -1 without memory. */
+int		 up_params_new(const struct config *, struct up_params **out)
+		    __attribute__((warn_unused_result));
+/* Free p (NULL is fine). */
+void		 up_params_free(struct up_params *p);
+/*
+ * The parameters of fmt as json-c serialized them (one JSON object,
+ * NUL-terminated, *len its length; a format out of range is
+ * CFG_FMT_NONE's).  Borrowed from p.
+ */
+const char	*up_params_text(const struct up_params *p, enum cfg_format,
+		    size_t *len);
+
+/*
+ * Build the chat-completions request body for one job into out (appended;
+ * on failure out is as it was), with the parameters of fmt from p.
  * The resume and job fields are cut at the MJ_PROMPT_* lengths, after
  * C0 controls (but tab, LF, CR) are dropped, and framed in tags that
  * carry a fresh random nonce (see upstream.c).  Returns 0, or -1
  * without memory or randomness.
  */
-int		 up_build_body(const struct config *, enum cfg_format,
+int		 up_build_body(const struct up_params *, enum cfg_format,
 		    const char *resume, size_t resume_len,
 		    const struct req_job *, struct buf *out)
 		    __attribute__((warn_unused_result));
@@ -128,9 +151,10 @@ int		 up_build_body(const struct config *, enum cfg_format,
 #define UP_KEY_LEN	32
 
 /*
- * The answer cache's key of one job (SPEC "Cache") into key: SHA-256
- * over the engine, the server (the URL calls post to: the base URL, and
- * on Azure the deployment and api-version), the model, the prompt's
+ * The answer cache's key of one job (SPEC "Cache") into key, with p's
+ * configuration and parameters: SHA-256 over the engine, the server
+ * (the URL calls post to: the base URL, and on Azure the deployment and
+ * api-version), the model, the prompt's
  * version and system text, the response format fmt (the one the call
  * asks for, never CFG_FMT_AUTO), the request's other parameters (max
  * tokens, temperature, seed, the response_format object, ...; those of
@@ -141,7 +165,7 @@ int		 up_build_body(const struct config *, enum cfg_format,
  * without memory (key zeroed).  Thread-safe.  The key is no secret but
  * names a resume: never log it.
  */
-int		 up_cache_key(const struct config *, enum cfg_format,
+int		 up_cache_key(const struct up_params *, enum cfg_format,
 		    const char *resume, size_t resume_len,
 		    const struct req_job *,
 		    unsigned char key[UP_KEY_LEN])

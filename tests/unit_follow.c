@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "buf.h"
 #include "cfg.h"
 #include "clock.h"
@@ -730,6 +732,125 @@ test_plain(void)
 	rl_unref(l);
 }
 
+/* The body the plain route sent for the complete frame before: parsed. */
+static char *
+parsed_answer(const char *frame)
+{
+	json_object	*d, *r;
+	char		*s;
+
+	if ((d = json_tokener_parse(frame)) == NULL ||
+	    !json_object_object_get_ex(d, "response", &r) ||
+	    (s = malloc(strlen(frame) + 2)) == NULL)
+		abort();
+	snprintf(s, strlen(frame) + 2, "%s\n", json_object_to_json_string_ext(
+	    r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(d);
+	return s;
+}
+
+/* The plain answer of a log holding one complete frame data. */
+static void
+answer_of(const char *data, struct buf *out)
+{
+	struct runlog	*l;
+
+	l = newlog();
+	add(l, "status", "{\"type\":\"status\"}", RL_RUNNING);
+	add(l, "complete", data, RL_RUNNING);
+	add(l, "done", "{\"type\":\"done\"}", RL_DONE);
+	if (plain(l, out) != FL_OK)
+		abort();
+	rl_unref(l);
+}
+
+/*
+ * The plain route sends the response of a complete frame as the engine
+ * wrote it, without parsing it: the same bytes a parse and a new
+ * serialization gave, for text with quotes, backslashes, braces in
+ * strings, controls, UTF-8, numbers and nesting; a frame of another
+ * shape is still parsed.
+ */
+static void
+test_plain_raw(void)
+{
+	json_object	*ev, *resp, *m, *x, *a, *b;
+	struct buf	 out;
+	char		*want, *deep;
+	const char	*frame;
+	size_t		 i;
+	int		 same;
+
+	/* As run_finish builds it. */
+	resp = json_object_new_object();
+	a = json_object_new_array();
+	m = json_object_new_object();
+	json_object_object_add(m, "index", json_object_new_int64(0));
+	json_object_object_add(m, "jobtitle", json_object_new_string(
+	    "D\xc3\xa9v \"q\" \\ / </x> }{][ \x01\x1f\x7f \t\n"));
+	json_object_object_add(m, "score", json_object_new_int64(87));
+	json_object_object_add(m, "summary", json_object_new_string(
+	    "ends in a backslash \\"));
+	x = json_object_new_object();
+	b = json_object_new_array();
+	json_object_array_add(b, json_object_new_double(2.5));
+	json_object_array_add(b, NULL);
+	json_object_array_add(b, json_object_new_string("\"}"));
+	json_object_object_add(x, "deep", b);
+	json_object_object_add(m, "extra", x);
+	json_object_object_add(m, "cached", json_object_new_boolean(0));
+	json_object_array_add(a, m);
+	json_object_object_add(resp, "matches", a);
+	json_object_object_add(resp, "errors", json_object_new_array());
+	ev = json_object_new_object();
+	json_object_object_add(ev, "type", json_object_new_string("complete"));
+	json_object_object_add(ev, "response", resp);
+	frame = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	want = parsed_answer(frame);
+	answer_of(frame, &out);
+	ok(strcmp(body_of(&out), want) == 0, "plain raw: the response as "
+	    "the parse and serialization gave it, byte for byte");
+	free(want);
+	buf_free(&out);
+	json_object_put(ev);
+
+	/* Other shapes: the parse decides. */
+	answer_of("{\"type\":\"complete\",\"response\":{\"a\":\"}\"},"
+	    "\"x\":2}", &out);
+	same = strcmp(body_of(&out), "{\"a\":\"}\"}\n") == 0;
+	buf_free(&out);
+	answer_of("{\"type\": \"complete\", \"response\": {\"a\": 1}}", &out);
+	same += strcmp(body_of(&out), "{\"a\":1}\n") == 0;
+	buf_free(&out);
+	answer_of("{\"type\":\"complete\",\"response\":{\"a\":\"\\\"}\"}}",
+	    &out);
+	same += strcmp(body_of(&out), "{\"a\":\"\\\"}\"}\n") == 0;
+	buf_free(&out);
+	ok(same == 3, "plain raw: a member after the response, spaces, an "
+	    "escaped quote before a brace: the response alone (%d of 3)",
+	    same);
+
+	/*
+	 * Nested deeper than json_tokener_parse() goes: sent as it is, so
+	 * the frame was not parsed.
+	 */
+	if ((deep = malloc(200)) == NULL)
+		abort();
+	i = (size_t)snprintf(deep, 200, "{\"type\":\"complete\","
+	    "\"response\":{\"a\":");
+	memset(deep + i, '[', 40);
+	memset(deep + i + 40, ']', 40);
+	memcpy(deep + i + 80, "}}", 3);
+	answer_of(deep, &out);
+	deep[i + 81] = '\0';
+	ok(strncmp(out.data, "Status: 200 ", 12) == 0 &&
+	    strncmp(body_of(&out), deep + i - 5, 86) == 0,
+	    "plain raw: the response is not parsed (40 levels deep, 200)");
+	buf_free(&out);
+	free(deep);
+}
+
 static void *
 plain_producer(void *arg)
 {
@@ -943,6 +1064,7 @@ main(void)
 	test_sse_live();
 	test_sse_gone();
 	test_plain();
+	test_plain_raw();
 	test_plain_live();
 	test_slow_client();
 	test_many();

@@ -26,12 +26,24 @@
 
 static struct config	 cfg;
 
+/* The key of a job asking for fmt, with c's parameters. */
+static void
+key_fmt(const struct config *c, enum cfg_format fmt, const char *resume,
+    size_t rlen, const struct req_job *j, unsigned char key[UP_KEY_LEN])
+{
+	struct up_params	*p;
+
+	if (up_params_new(c, &p) != 0 ||
+	    up_cache_key(p, fmt, resume, rlen, j, key) != 0)
+		abort();
+	up_params_free(p);
+}
+
 static void
 key_of(const struct config *c, const char *resume, size_t rlen,
     const struct req_job *j, unsigned char key[UP_KEY_LEN])
 {
-	if (up_cache_key(c, CFG_FMT_JSON_SCHEMA, resume, rlen, j, key) != 0)
-		abort();
+	key_fmt(c, CFG_FMT_JSON_SCHEMA, resume, rlen, j, key);
 }
 
 /* Does changing one thing change the key? */
@@ -43,6 +55,15 @@ differs(const struct config *c, const char *resume,
 
 	key_of(c, resume, strlen(resume), j, k);
 	return memcmp(k, base, UP_KEY_LEN) != 0;
+}
+
+static void
+hex_of(const unsigned char k[UP_KEY_LEN], char hex[2 * UP_KEY_LEN + 1])
+{
+	size_t	 i;
+
+	for (i = 0; i < UP_KEY_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", k[i]);
 }
 
 static struct req_job
@@ -174,14 +195,17 @@ test_position(void)
 static json_object *
 body_of(const struct config *c, enum cfg_format fmt)
 {
-	struct req_job	 j;
-	struct buf	 b;
-	json_object	*o;
+	struct up_params	*p;
+	struct req_job		 j;
+	struct buf		 b;
+	json_object		*o;
 
 	j = mkjob("Developer", "", "Python and SQL.");
 	buf_init(&b, 1 << 20);
-	if (up_build_body(c, fmt, "Go dev", 6, &j, &b) != 0)
+	if (up_params_new(c, &p) != 0 ||
+	    up_build_body(p, fmt, "Go dev", 6, &j, &b) != 0)
 		abort();
+	up_params_free(p);
 	o = json_tokener_parse(b.data);
 	buf_free(&b);
 	if (o == NULL)
@@ -329,14 +353,10 @@ test_key_form(void)
 
 	j = mkjob("Dev", "", "Python");
 	key_of(&cfg, resume, strlen(resume), &j, k);
-	if (up_cache_key(&cfg, CFG_FMT_JSON_OBJECT, resume, strlen(resume),
-	    &j, k2) != 0)
-		abort();
+	key_fmt(&cfg, CFG_FMT_JSON_OBJECT, resume, strlen(resume), &j, k2);
 	ok(memcmp(k, k2, UP_KEY_LEN) != 0,
 	    "the format asked for is in the key (json_schema, json_object)");
-	if (up_cache_key(&cfg, CFG_FMT_NONE, resume, strlen(resume), &j,
-	    k2) != 0)
-		abort();
+	key_fmt(&cfg, CFG_FMT_NONE, resume, strlen(resume), &j, k2);
 	ok(memcmp(k, k2, UP_KEY_LEN) != 0, "... and none");
 	c = cfg;
 	c.temperature = 0.5;
@@ -353,6 +373,236 @@ test_key_form(void)
 	c.chat_url = az2;
 	ok(differs(&c, resume, &j, k), "another api-version (the URL calls "
 	    "post to), another key");
+}
+
+/* Inputs with every kind of byte the prompt and JSON treat specially. */
+static const char odd_resume[] = "Go developer \"quoted\" back\\slash"
+    "\ttab\nline \001ctl \xc3\xa9t\xc3\xa9 \xff bad <resume-x> end";
+static const char odd_data[] = "Python and SQL.\n</job-1> \x02 \\ /";
+
+/*
+ * Keys main computed (before the parameters were serialized once) for
+ * fixed inputs: the key of a job must not change with the code that
+ * makes it, or every cached answer is lost.
+ */
+static void
+test_key_golden(void)
+{
+	static const char *const want[] = {
+		/* base, json_schema, json_object, none */
+		"08716690552a9329bed0929601e2a417"
+		    "52f9e1e00a753e54ecd7a1c49d778ec6",
+		"8d79ce54482e1a9e1f74c114bbf1371a"
+		    "baa1b21af405ce7eef6c89ee2de85711",
+		"a35039329cc52f1ba7aac395685e4dcb"
+		    "26d5d20c00d3fabbf99f55a1cfc3b241",
+		/* temperature 0.7, max_tokens 900, seed 42 */
+		"db4d2fb9aa5337dcebea8ab8449eac9d"
+		    "a25ce809962875e6cf8b8632426d3a4d",
+		"8ab1756bbf4f6b048771bedea61e793c"
+		    "fde1c384eaafa2c7bcdd938afb93e14e",
+		"b51e03756b7ae4edeacbaa44e5864773"
+		    "7c8ab616e52c81134ace75fcc4c75dde",
+		/* a reasoning model, no usage, an empty resume */
+		"3709454e349d1283eb27e41cc1392cbd"
+		    "740672f1d482631d59c25542b0677f99",
+	};
+	struct req_job	 j;
+	struct config	 c[3];
+	unsigned char	 k[UP_KEY_LEN];
+	char		 hex[2 * UP_KEY_LEN + 1], mt[] = "max_tokens";
+	size_t		 i, n, same;
+	int		 f;
+
+	j = mkjob("Developer \"senior\"", "https://example.com/j?a=1&b=2",
+	    odd_data);
+	c[0] = c[1] = c[2] = cfg;
+	c[1].temperature = 0.7;
+	c[1].max_tokens = 900;
+	c[1].seed_on = 1;
+	c[1].seed = 42;
+	c[1].max_tokens_field = mt;
+	c[2].reasoning = 1;
+	c[2].temperature_on = 0;
+	c[2].max_tokens = 700;
+	c[2].stream_usage = 0;
+	same = n = 0;
+	for (i = 0; i < 3; i++)
+		for (f = CFG_FMT_JSON_SCHEMA; f < CFG_FMT__MAX; f++) {
+			if (i == 2 && f != CFG_FMT_JSON_SCHEMA)
+				break;
+			if (i == 2)
+				key_fmt(&c[i], (enum cfg_format)f, "", 0, &j,
+				    k);
+			else
+				key_fmt(&c[i], (enum cfg_format)f, odd_resume,
+				    sizeof(odd_resume) - 1, &j, k);
+			hex_of(k, hex);
+			same += strcmp(hex, want[n++]) == 0;
+		}
+	ok(n == sizeof(want) / sizeof(want[0]) && same == n,
+	    "the keys of fixed inputs are the ones main made (%zu of %zu)",
+	    same, n);
+}
+
+/* A strict parse of all of s[0..n), or NULL. */
+static json_object *
+parse_strict(const char *s, size_t n)
+{
+	struct json_tokener	*tok;
+	json_object		*o;
+
+	if ((tok = json_tokener_new()) == NULL)
+		abort();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, s, (int)n);
+	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success
+	    || json_tokener_get_parse_end(tok) != n)) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+/* The content of message i of a parsed body, or NULL. */
+static json_object *
+content_of(json_object *body, size_t i)
+{
+	json_object	*m, *v;
+
+	if (!json_object_object_get_ex(body, "messages", &m) ||
+	    (m = json_object_array_get_idx(m, i)) == NULL ||
+	    !json_object_object_get_ex(m, "content", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return v;
+}
+
+/*
+ * The body as the code before up_params made it: json-c's object of the
+ * parameters with the messages (these contents) added, serialized.
+ */
+static char *
+old_body(const struct up_params *p, enum cfg_format fmt, json_object *sys,
+    json_object *user)
+{
+	json_object	*root, *msgs, *m;
+	const char	*ps;
+	char		*s;
+	size_t		 plen;
+
+	ps = up_params_text(p, fmt, &plen);
+	if ((root = json_tokener_parse(ps)) == NULL)
+		abort();
+	msgs = json_object_new_array();
+	m = json_object_new_object();
+	json_object_object_add(m, "role", json_object_new_string("system"));
+	json_object_object_add(m, "content", json_object_new_string_len(
+	    json_object_get_string(sys), json_object_get_string_len(sys)));
+	json_object_array_add(msgs, m);
+	m = json_object_new_object();
+	json_object_object_add(m, "role", json_object_new_string("user"));
+	json_object_object_add(m, "content", json_object_new_string_len(
+	    json_object_get_string(user), json_object_get_string_len(user)));
+	json_object_array_add(msgs, m);
+	json_object_object_add(root, "messages", msgs);
+	s = strdup(json_object_to_json_string_ext(root,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+	if (s == NULL)
+		abort();
+	return s;
+}
+
+/*
+ * The body written straight into the buffer is valid JSON, byte for
+ * byte what json-c made of the same parameters and messages, for text
+ * with quotes, backslashes, controls, UTF-8, a bad byte and an empty
+ * resume; and a body over its buffer fails and leaves it as it was.
+ */
+static void
+test_body_direct(void)
+{
+	/* What add_data makes of them in the prompt. */
+	static const char	 want_resume[] = "\"quoted\" back\\slash\t"
+				    "tab\nline ctl \xc3\xa9t\xc3\xa9 "
+				    "\xef\xbf\xbd bad \xe2\x80\xb9resume-x> "
+				    "end";
+	static const char	 want_title[] = "Dev \"a\\b\"\n";
+	static const char	 want_data[] = "SQL.\n\xe2\x80\xb9/job-1>  "
+				    "\\ /";
+	struct up_params	*p;
+	struct req_job		 j;
+	struct config		 c[2];
+	struct buf		 b;
+	json_object		*o, *sys, *user;
+	const char		*u;
+	char			*old;
+	size_t			 i, k, n, valid, same, kept;
+	int			 f;
+
+	c[0] = c[1] = cfg;
+	c[1].temperature = 0.7;
+	c[1].max_tokens = 900;
+	c[1].seed_on = 1;
+	c[1].seed = 42;
+	j = mkjob("Dev \"a\\b\"\x01", "https://x/?a=1&b=\"2\"", odd_data);
+	n = valid = same = kept = 0;
+	for (i = 0; i < 2; i++) {
+		if (up_params_new(&c[i], &p) != 0)
+			abort();
+		for (f = 0; f < CFG_FMT__MAX; f++)
+			for (k = 0; k < 2; k++) {
+				n++;
+				buf_init(&b, 1 << 20);
+				if (up_build_body(p, (enum cfg_format)f,
+				    k == 0 ? odd_resume : "", k == 0 ?
+				    sizeof(odd_resume) - 1 : 0, &j, &b) != 0)
+					abort();
+				o = parse_strict(b.data, b.len);
+				sys = content_of(o, 0);
+				user = content_of(o, 1);
+				if (o == NULL || sys == NULL || user == NULL) {
+					json_object_put(o);
+					buf_free(&b);
+					continue;
+				}
+				valid++;
+				old = old_body(p, (enum cfg_format)f, sys,
+				    user);
+				same += strcmp(old, b.data) == 0 &&
+				    strlen(old) == b.len;
+				free(old);
+				u = json_object_get_string(user);
+				kept += k == 0 ? strstr(u, want_resume) !=
+				    NULL && strstr(u, want_title) != NULL &&
+				    strstr(u, want_data) != NULL :
+				    strstr(u, ">\n\n</resume-") != NULL;
+				json_object_put(o);
+				buf_free(&b);
+			}
+		up_params_free(p);
+	}
+	ok(valid == n, "direct bodies are valid JSON (%zu of %zu)", valid, n);
+	ok(same == n, "... byte for byte json-c's of the same parameters "
+	    "and messages (%zu of %zu)", same, n);
+	ok(kept == n, "... the text as add_data put it: quotes, "
+	    "backslashes, tab and LF kept, controls dropped, UTF-8 as is, a "
+	    "bad byte U+FFFD, our tags defused, an empty resume empty "
+	    "(%zu of %zu)", kept, n);
+
+	if (up_params_new(&cfg, &p) != 0)
+		abort();
+	buf_init(&b, 600);
+	if (buf_adds(&b, "x") != BUF_OK)
+		abort();
+	ok(up_build_body(p, CFG_FMT_JSON_SCHEMA, odd_resume,
+	    sizeof(odd_resume) - 1, &j, &b) != 0 && b.len == 1 &&
+	    strcmp(b.data, "x") == 0,
+	    "a body over its buffer's maximum fails, the buffer as it was");
+	buf_free(&b);
+	up_params_free(p);
 }
 
 static void
@@ -431,6 +681,8 @@ main(void)
 	test_body_formats();
 	test_body_sampling();
 	test_key_form();
+	test_key_golden();
+	test_body_direct();
 	test_memory();
 	return tap_done();
 }
