@@ -316,6 +316,8 @@
  * than any of ours lasts (milliseconds), short enough for a stream.
  */
 #define MJ_STORE_BUSY_MS	5000
+/* ... trying again this often meanwhile. */
+#define MJ_STORE_BUSY_NAP_US	200
 /* Each store connection's page cache at most, as PRAGMA cache_size says
  * it (negative: KiB): 16 MiB, grown only as far as pages are used. */
 #define MJ_STORE_CACHE_KIB	"-16384"
@@ -398,6 +400,20 @@
  * MJ_STORE_LOG_MS.
  */
 #define MJ_STORE_LANE_BUSY_MS	1
+/*
+ * The gate (store.h): while a lane waits for the write lock, the keeper
+ * ends its batch once the batch has lasted MJ_STORE_SLICE_MIN_MS (so
+ * that it still gets work done under a steady stream of claims) and
+ * leaves the lock free for up to MJ_STORE_GATE_MS, looking every
+ * MJ_STORE_GATE_NAP_US, before its next batch; MJ_STORE_GATE_BUDGET_MS
+ * in all per flush, after which the flush goes on at full speed (under
+ * a load that keeps lanes waiting, frames still reach the store within
+ * the SPEC's 250 ms).  A lane tries again every MJ_CLAIM_RETRY_MS.
+ */
+#define MJ_STORE_SLICE_MIN_MS	2
+#define MJ_STORE_GATE_MS	4
+#define MJ_STORE_GATE_BUDGET_MS	40
+#define MJ_STORE_GATE_NAP_US	100
 /*
  * A lane that stops (or loses its store) waits at most this long for the
  * keeper's lock to write the cache answers it kept.

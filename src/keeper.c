@@ -60,6 +60,7 @@ struct kp_mirror {
 struct keeper {
 	const struct config	*cfg;
 	struct rl_runs		*runs;
+	struct store_gate	*gate;		/* borrowed, may be NULL */
 	char			 holder[MJ_STORE_ID_MAX + 1];
 	void			(*on_final)(void *);
 	void			*final_arg;
@@ -287,6 +288,7 @@ flush_run(struct keeper *kp, struct runlog *l, struct kp_run *r,
 static int
 opened(struct keeper *kp, long long now)
 {
+	struct store_opts o;
 	char		 err[256];
 	enum store_status rc;
 
@@ -295,7 +297,10 @@ opened(struct keeper *kp, long long now)
 	if (now < kp->next_open)
 		return -1;
 	kp->next_open = now + MJ_STORE_RETRY_MS;
-	rc = store_open(kp->cfg->db, kp->holder, &kp->st, err, sizeof(err));
+	memset(&o, 0, sizeof(o));
+	o.gate = kp->gate;
+	rc = store_open_opts(kp->cfg->db, kp->holder, &o, &kp->st, err,
+	    sizeof(err));
 	if (rc != STORE_OK) {
 		kp->st = NULL;
 		pthread_mutex_lock(&kp->mu);
@@ -364,6 +369,8 @@ create(struct keeper *kp, struct kp_run *q, long long now)
 		rc = STORE_ERR_IO;	/* ended either way: nothing kept */
 	if (ok && rc != STORE_OK)
 		failed(kp, rc, "creating runs");
+	if (ok)
+		store_gate_yield(kp->st, MJ_STORE_GATE_MS);
 	ok = ok && rc == STORE_OK;
 	pthread_mutex_lock(&kp->mu);
 	for (r = q; r != NULL; r = r->qnext)
@@ -415,6 +422,7 @@ flush(struct keeper *kp, struct kp_run *d, long long now)
 {
 	struct kp_run	*r, *slice, **pp;
 	enum store_status rc;
+	long long	 t0, yielded = 0;
 	int		 sent = 0, bad = 0, k;
 
 	for (slice = d; slice != NULL && opened(kp, now) == 0; ) {
@@ -423,8 +431,15 @@ flush(struct keeper *kp, struct kp_run *d, long long now)
 			bad = 1;
 			break;
 		}
-		for (r = slice, k = 0; r != NULL && k < MJ_STORE_FLUSH_SLICE;
-		    r = r->dnext, k++)
+		/*
+		 * A lane waiting for the lock ends the slice early, as long
+		 * as this flush has not given lanes its share already.
+		 */
+		t0 = clock_ms();
+		for (r = slice, k = 0; r != NULL && k < MJ_STORE_FLUSH_SLICE &&
+		    !(yielded < MJ_STORE_GATE_BUDGET_MS &&
+		    store_gate_wanted(kp->st) &&
+		    clock_ms() - t0 >= MJ_STORE_SLICE_MIN_MS); r = r->dnext, k++)
 			if (r->state == 1 && !r->gone &&
 			    flush_run(kp, r->log, r, &sent) != 0)
 				bad = 1;
@@ -438,6 +453,11 @@ flush(struct keeper *kp, struct kp_run *d, long long now)
 			bad = 1;
 		}
 		slice = r;
+		if (yielded < MJ_STORE_GATE_BUDGET_MS) {
+			t0 = clock_ms();
+			store_gate_yield(kp->st, MJ_STORE_GATE_MS);
+			yielded += clock_ms() - t0;
+		}
 		admit(kp, now);
 	}
 	if (d != NULL && !bad && kp->st != NULL)
@@ -781,8 +801,9 @@ loop(void *arg)
 }
 
 enum kp_status
-kp_new(const struct config *cfg, const char *holder, struct rl_runs *runs,
-    void (*on_final)(void *), void *arg, struct keeper **out)
+kp_new(const struct config *cfg, const char *holder, struct store_gate *gate,
+    struct rl_runs *runs, void (*on_final)(void *), void *arg,
+    struct keeper **out)
 {
 	struct keeper	*kp;
 	sigset_t	 all, old;
@@ -794,6 +815,7 @@ kp_new(const struct config *cfg, const char *holder, struct rl_runs *runs,
 		return KP_ERR_NOMEM;
 	kp->cfg = cfg;
 	kp->runs = runs;
+	kp->gate = gate;
 	snprintf(kp->holder, sizeof(kp->holder), "%s", holder);
 	kp->on_final = on_final;
 	kp->final_arg = arg;

@@ -32,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct store_gate;
+
 struct config;
 struct keeper;
 struct rl_runs;
@@ -47,13 +49,15 @@ enum kp_status {
 
 /*
  * Start the keeper on cfg->db with this process's holder id; runs is
- * the registry (stops and mirrors find their logs there).  on_final
+ * the registry (stops and mirrors find their logs there); gate (may be
+ * NULL) the one the runner's lanes take turns at (runner_gate).  on_final
  * (may be NULL) is called on the keeper's thread after a run's webhook
  * message was committed.  A store that can't be opened is not fatal:
  * the keeper retries, health says degraded.
  */
 enum kp_status	 kp_new(const struct config *, const char *holder,
-		    struct rl_runs *runs, void (*on_final)(void *), void *arg,
+		    struct store_gate *gate, struct rl_runs *runs,
+		    void (*on_final)(void *), void *arg,
 		    struct keeper **out) __attribute__((warn_unused_result));
 /* Flush what is left (at most a moment), stop the thread, free. */
 void		 kp_free(struct keeper *);

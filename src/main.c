@@ -402,7 +402,7 @@ main(int argc, char **argv)
 			cfg_free(&cfg);
 			return 1;
 		}
-		if (kp_new(&cfg, app.holder, runs,
+		if (kp_new(&cfg, app.holder, runner_gate(app.runner), runs,
 		    app.sender != NULL ? kick : NULL, app.sender,
 		    &app.keeper) != KP_OK) {
 			fprintf(stderr, "matchjobs-fcgi: cannot start the "

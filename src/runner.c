@@ -79,6 +79,8 @@ struct runner {
 						   in the store; "": no store */
 	struct up_formats	*formats;	/* owned: what each server
 						   accepted, for every lane */
+	struct store_gate	 gate;		/* the lanes' and the keeper's
+						   turns at the store */
 	size_t			 n;
 	struct lane		 lanes[];
 };
@@ -124,6 +126,7 @@ lane_store_open(struct lane *ln)
 	memset(&o, 0, sizeof(o));
 	o.busy_ms = MJ_STORE_LANE_BUSY_MS;
 	o.no_wait = 1;
+	o.gate = &ln->r->gate;
 	st = store_open_opts(cfg->db, ln->r->holder, &o, &ln->store, err,
 	    sizeof(err));
 	now = clock_ms();
@@ -287,6 +290,12 @@ runner_new(const struct config *cfg, const atomic_int *cut,
 	}
 	*out = r;
 	return RN_OK;
+}
+
+struct store_gate *
+runner_gate(struct runner *r)
+{
+	return &r->gate;
 }
 
 void

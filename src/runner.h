@@ -42,6 +42,7 @@
 struct config;
 struct runlog;
 struct runner;
+struct store_gate;
 
 enum rn_status {
 	RN_OK = 0,
@@ -83,6 +84,9 @@ enum rn_status	 runner_new(const struct config *, const atomic_int *cut,
 		    __attribute__((warn_unused_result));
 /* Stop the lanes: runs still going end as after a shutdown. */
 void		 runner_free(struct runner *);
+/* The gate its lanes' store connections take turns at (store.h), for
+ * the keeper's: it lives as long as the runner. */
+struct store_gate *runner_gate(struct runner *);
 
 /*
  * Score in's jobs, appending frames to log (which must hold `accepted`

@@ -310,10 +310,45 @@ struct store {
 	int		 version;	/* the file's schema version */
 	int		 readonly;
 	int		 batch;		/* in store_batch_begin()'s transaction */
+	struct store_gate *gate;	/* borrowed, or NULL */
+	int		 waiting;	/* counted in gate->want */
+	int		 busy_ms;	/* how long a write waits for the lock */
 	char		*chunk;		/* chunk_put()'s buffer, owned */
 	size_t		 chunksz;
 	char		 msg[256];	/* the last failure */
 };
+
+/*
+ * SQLite's busy handler: try again every MJ_STORE_BUSY_NAP_US for
+ * st->busy_ms.  (sqlite3_busy_timeout's handler sleeps 1, 2, 5, 10 ... up
+ * to 100 ms between tries: against the lanes' short, frequent
+ * transactions the keeper backed off for a hundred milliseconds at a
+ * time while the lock was free most of it.)
+ */
+static int
+busy_nap(void *arg, int tries)
+{
+	const struct timespec	 nap = { 0, MJ_STORE_BUSY_NAP_US * 1000L };
+	const struct store	*st = arg;
+
+	if ((long long)tries * MJ_STORE_BUSY_NAP_US >= st->busy_ms * 1000LL)
+		return 0;
+	nanosleep(&nap, NULL);
+	return 1;
+}
+
+/* Count st in its gate's waiters while it waits for the lock, or not. */
+static void
+gate_wait(struct store *st, int waiting)
+{
+	if (st->gate == NULL || st->waiting == waiting)
+		return;
+	st->waiting = waiting;
+	if (waiting)
+		atomic_fetch_add(&st->gate->want, 1);
+	else
+		atomic_fetch_sub(&st->gate->want, 1);
+}
 
 /* ---- errors ---- */
 
@@ -970,6 +1005,7 @@ store_open_opts(const char *path, const char *holder,
 	}
 	st->pid = getpid();
 	st->readonly = o->readonly != 0;
+	st->gate = o->gate;
 	target = o->max_version > 0 ? o->max_version : LATEST;
 	flags = st->readonly ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -987,7 +1023,8 @@ store_open_opts(const char *path, const char *holder,
 	}
 	busy = o->busy_ms > 0 ? (o->busy_ms > INT_MAX ? INT_MAX :
 	    (int)o->busy_ms) : MJ_STORE_BUSY_MS;
-	sqlite3_busy_timeout(st->db, o->no_wait ? 0 : busy);
+	st->busy_ms = o->no_wait ? 0 : busy;
+	sqlite3_busy_handler(st->db, busy_nap, st);
 	/* Connection settings: they write nothing to the file. */
 	rc = pragma(st, "PRAGMA foreign_keys = ON");
 	if (rc == STORE_OK)
@@ -1069,6 +1106,7 @@ store_close(struct store *st)
 
 	if (st == NULL || st->pid != getpid())
 		return;
+	gate_wait(st, 0);
 	for (i = 0; i < Q__MAX; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
@@ -1489,7 +1527,24 @@ store_batch_begin(struct store *st)
 		rc = run(st, Q_BEGIN, NULL, 0);
 	if (rc == STORE_OK)
 		st->batch = 1;
+	gate_wait(st, rc == STORE_ERR_BUSY);
 	return rc;
+}
+
+int
+store_gate_wanted(const struct store *st)
+{
+	return st->gate != NULL && atomic_load(&st->gate->want) > 0;
+}
+
+void
+store_gate_yield(const struct store *st, long max_ms)
+{
+	const struct timespec	 nap = { 0, MJ_STORE_GATE_NAP_US * 1000L };
+	long long		 until = clock_ms() + max_ms;
+
+	while (store_gate_wanted(st) && clock_ms() < until)
+		nanosleep(&nap, NULL);
 }
 
 enum store_status

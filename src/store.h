@@ -33,6 +33,7 @@
 #ifndef MJ_STORE_H
 #define MJ_STORE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,6 +78,20 @@ enum store_status store_open(const char *path, const char *holder,
 		    __attribute__((warn_unused_result));
 
 /* Options of store_open_opts(); all zero is store_open(). */
+/*
+ * The writers of one file in one process take turns through a gate (the
+ * caller's, zeroed, shared by those connections): a connection opened
+ * with it that finds the write lock taken at store_batch_begin() says it
+ * waits until it gets the lock, and a long writer (the keeper) ends its
+ * batch early (store_gate_wanted) and leaves the lock free a moment
+ * (store_gate_yield) while anyone waits.  Without it a runner lane, which
+ * never waits inside SQLite, could keep missing the short gaps between
+ * the keeper's batches and hold its jobs' calls back for long.
+ */
+struct store_gate {
+	atomic_int	 want;		/* connections waiting for the lock */
+};
+
 struct store_opts {
 	int		 readonly;	/* open read-only: no migration (the
 					   file must be at the version); every
@@ -87,6 +102,8 @@ struct store_opts {
 	int		 no_wait;	/* a write finding the lock taken gives
 					   STORE_ERR_BUSY at once (a runner
 					   lane's connection) */
+	struct store_gate *gate;	/* borrowed, may be NULL: take turns
+					   with this process's other writers */
 };
 enum store_status store_open_opts(const char *path, const char *holder,
 		    const struct store_opts *, struct store **out, char *err,
@@ -227,6 +244,10 @@ enum store_status store_batch_begin(struct store *)
 		    __attribute__((warn_unused_result));
 enum store_status store_batch_end(struct store *)
 		    __attribute__((warn_unused_result));
+/* Does another writer of the gate wait for the lock (see store_gate)? */
+int		 store_gate_wanted(const struct store *);
+/* While one does, leave the lock free: return within max_ms. */
+void		 store_gate_yield(const struct store *, long max_ms);
 /*
  * Call fn(arg, id) for each running run of this holder that someone asked
  * to stop (store_run_stop(), from any process).

@@ -1095,6 +1095,62 @@ test_busy(void)
 	store_close(b);
 }
 
+/*
+ * The gate: a no-wait connection (a lane's) that finds the lock taken is
+ * counted as waiting until it gets the lock or closes; the long writer
+ * sees it (store_gate_wanted) and store_gate_yield() waits for it, at
+ * most its max.
+ */
+static void
+test_gate(void)
+{
+	struct store_gate g;
+	struct store_opts lo = { .no_wait = 1 }, ko = { 0 };
+	struct store	*lane, *kp, *other;
+	long long	 t0, ms;
+
+	memset(&g, 0, sizeof(g));
+	lo.gate = ko.gate = &g;
+	if (store_open_opts(path("gate.db"), "hg", &ko, &kp, NULL, 0) !=
+	    STORE_OK || store_open_opts(path("gate.db"), "hg", &lo, &lane,
+	    NULL, 0) != STORE_OK)
+		abort();
+	other = open_or_die("gate.db", "hx");
+	ok(!store_gate_wanted(kp) && store_batch_begin(kp) == STORE_OK,
+	    "gate: nobody waits; the keeper's batch takes the lock");
+	t0 = clock_ms();
+	ok(store_batch_begin(lane) == STORE_ERR_BUSY &&
+	    atomic_load(&g.want) == 1 && store_gate_wanted(kp) &&
+	    clock_ms() - t0 < 1000,
+	    "... a lane's batch: STORE_ERR_BUSY at once, counted as waiting");
+	ok(store_batch_begin(lane) == STORE_ERR_BUSY &&
+	    atomic_load(&g.want) == 1, "... trying again counts it once");
+	t0 = clock_ms();
+	store_gate_yield(kp, 30);
+	ms = clock_ms() - t0;
+	ok(ms >= 29 && atomic_load(&g.want) == 1,
+	    "... the keeper yields its max (%lld ms) while the lane waits", ms);
+	ok(store_batch_end(kp) == STORE_OK &&
+	    store_batch_begin(lane) == STORE_OK &&
+	    atomic_load(&g.want) == 0 && !store_gate_wanted(kp),
+	    "... once the keeper commits, the lane gets the lock: none waits");
+	t0 = clock_ms();
+	store_gate_yield(kp, 5000);
+	ok(clock_ms() - t0 < 1000, "... and a yield returns at once");
+	ok(store_batch_end(lane) == STORE_OK, "... the lane commits");
+	ok(!store_gate_wanted(other), "a connection without the gate: "
+	    "never sees waiters");
+	ok(store_batch_begin(other) == STORE_OK &&
+	    store_batch_begin(lane) == STORE_ERR_BUSY &&
+	    atomic_load(&g.want) == 1,
+	    "another process's lock held: the lane waits again");
+	store_close(lane);
+	ok(atomic_load(&g.want) == 0, "... closing it stops its waiting");
+	ok(store_batch_end(other) == STORE_OK, "... the other commits");
+	store_close(kp);
+	store_close(other);
+}
+
 static void
 test_fork(void)
 {
@@ -1285,6 +1341,7 @@ main(void)
 	test_readonly();
 	test_readonly_file();
 	test_busy();
+	test_gate();
 	test_fork();
 	test_full();
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
