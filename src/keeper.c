@@ -48,6 +48,8 @@ struct kp_run {
 	int		 gone;		/* done stored, or given up: free */
 	struct kp_run	*qnext;		/* kp->queue (under mu) */
 	struct kp_run	*dnext;		/* kp->dirty (under mu) */
+	struct kp_run	*fnext;		/* the flush's list (the thread's) */
+	int		 flushing;	/* on it, its turn still to come */
 	struct kp_run	*next;		/* kp->runs (the thread's) */
 };
 
@@ -65,6 +67,7 @@ struct keeper {
 	void			(*on_final)(void *);
 	void			*final_arg;
 	pthread_t		 thread;
+	int			 joined;	/* kp_stop() ended it */
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;		/* the thread: work */
 	struct kp_run		*queue;		/* under mu */
@@ -416,6 +419,14 @@ static void	admit(struct keeper *, long long);
  * Every dirty run's new frames, MJ_STORE_FLUSH_SLICE runs to a
  * transaction; runs waiting for their rows are admitted between slices,
  * so a start never waits for a whole flush of thousands of streams.
+ *
+ * d, taken off kp->dirty, is walked by fnext: each run's dirty flag stays
+ * set until its turn, so no hook relinks its dnext meanwhile, and a frame
+ * appended after its turn pushes it again for the next flush.  (Cleared
+ * all at once, a run appended to during the flush was pushed on
+ * kp->dirty through the very link the flush walked, and the runs after
+ * it were neither flushed nor dirty any more: plain runs that had ended
+ * stayed `running` in the store with no frames.)
  */
 static void
 flush(struct keeper *kp, struct kp_run *d, long long now)
@@ -425,6 +436,10 @@ flush(struct keeper *kp, struct kp_run *d, long long now)
 	long long	 t0, yielded = 0;
 	int		 sent = 0, bad = 0, k;
 
+	for (r = d; r != NULL; r = r->dnext) {
+		r->fnext = r->dnext;
+		r->flushing = 1;
+	}
 	for (slice = d; slice != NULL && opened(kp, now) == 0; ) {
 		if ((rc = store_batch_begin(kp->st)) != STORE_OK) {
 			failed(kp, rc, "saving frames");
@@ -439,14 +454,18 @@ flush(struct keeper *kp, struct kp_run *d, long long now)
 		for (r = slice, k = 0; r != NULL && k < MJ_STORE_FLUSH_SLICE &&
 		    !(yielded < MJ_STORE_GATE_BUDGET_MS &&
 		    store_gate_wanted(kp->st) &&
-		    clock_ms() - t0 >= MJ_STORE_SLICE_MIN_MS); r = r->dnext, k++)
+		    clock_ms() - t0 >= MJ_STORE_SLICE_MIN_MS); r = r->fnext,
+		    k++) {
+			r->flushing = 0;
+			atomic_store(&r->dirty, 0);
 			if (r->state == 1 && !r->gone &&
 			    flush_run(kp, r->log, r, &sent) != 0)
 				bad = 1;
+		}
 		if ((rc = store_batch_end(kp->st)) != STORE_OK) {
 			failed(kp, rc, "saving frames");
 			/* Some or none of it is stored: ask before retrying. */
-			for (; slice != r; slice = slice->dnext) {
+			for (; slice != r; slice = slice->fnext) {
 				slice->gone = 0;
 				slice->resync = 1;
 			}
@@ -465,10 +484,15 @@ flush(struct keeper *kp, struct kp_run *d, long long now)
 	if (sent && kp->on_final != NULL)
 		kp->on_final(kp->final_arg);
 	/* What is not stored yet stays dirty: tried again next time. */
-	for (r = d; r != NULL; r = r->dnext)
+	for (r = d; r != NULL; r = r->fnext) {
+		if (r->flushing) {	/* the store failed before its turn */
+			r->flushing = 0;
+			atomic_store(&r->dirty, 0);
+		}
 		if (!r->gone && r->state == 1 &&
 		    (r->resync || r->stored < rl_last_id(r->log)))
 			hook(r);
+	}
 	for (pp = &kp->list; *pp != NULL; ) {
 		r = *pp;
 		if (r->gone) {
@@ -741,7 +765,7 @@ static void *
 loop(void *arg)
 {
 	struct keeper		*kp = arg;
-	struct kp_run		*d, *r;
+	struct kp_run		*d;
 	struct kp_mirror	*m, *mnext;
 	struct timespec		 ts;
 	long long		 now, wait;
@@ -782,8 +806,6 @@ loop(void *arg)
 		m = kp->new_mirrors;
 		kp->new_mirrors = NULL;
 		pthread_mutex_unlock(&kp->mu);
-		for (r = d; r != NULL; r = r->dnext)
-			atomic_store(&r->dirty, 0);
 		flush(kp, d, now);
 		for (; m != NULL; m = mnext) {
 			mnext = m->next;
@@ -847,6 +869,19 @@ kp_new(const struct config *cfg, const char *holder, struct store_gate *gate,
 }
 
 void
+kp_stop(struct keeper *kp)
+{
+	if (kp == NULL || kp->joined)
+		return;
+	pthread_mutex_lock(&kp->mu);
+	kp->stopping = 1;
+	pthread_cond_signal(&kp->cv);
+	pthread_mutex_unlock(&kp->mu);
+	pthread_join(kp->thread, NULL);
+	kp->joined = 1;
+}
+
+void
 kp_free(struct keeper *kp)
 {
 	struct kp_run		*r;
@@ -854,11 +889,7 @@ kp_free(struct keeper *kp)
 
 	if (kp == NULL)
 		return;
-	pthread_mutex_lock(&kp->mu);
-	kp->stopping = 1;
-	pthread_cond_signal(&kp->cv);
-	pthread_mutex_unlock(&kp->mu);
-	pthread_join(kp->thread, NULL);
+	kp_stop(kp);
 	while ((r = kp->list) != NULL) {
 		kp->list = r->next;
 		run_free(kp, r);

@@ -59,7 +59,12 @@ enum kp_status	 kp_new(const struct config *, const char *holder,
 		    struct store_gate *gate, struct rl_runs *runs,
 		    void (*on_final)(void *), void *arg,
 		    struct keeper **out) __attribute__((warn_unused_result));
-/* Flush what is left (at most a moment), stop the thread, free. */
+/*
+ * Flush what is left, then stop the thread (on the way out: a run that
+ * appends later is not stored).  kp_free() does it if it was not done.
+ */
+void		 kp_stop(struct keeper *);
+/* kp_stop(), then free. */
 void		 kp_free(struct keeper *);
 
 /*

@@ -418,6 +418,13 @@ main(int argc, char **argv)
 	if (so.listen != NULL && strncmp(so.listen, "unix:", 5) == 0)
 		unlink(so.listen + 5);
 	/*
+	 * What the runs appended since the keeper's last flush (their ends,
+	 * the cut streams' error frames) goes to the store before we go: a
+	 * run answered is never left running there, to be called
+	 * interrupted by the next process.
+	 */
+	kp_stop(app.keeper);
+	/*
 	 * Idle workers may still sit in accept(); exit without tearing
 	 * down what they could touch (the runner, the config).
 	 */
