@@ -1504,6 +1504,9 @@ store_turn(struct engine *e)
 			    !claim_due(c)))
 				claim_done(e, c, claim_due(c));
 		}
+		/* Answers and releases can wait: the keeper need not. */
+		if (e->store != NULL && e->claims_due == 0)
+			store_gate_leave(e->store);
 		if (e->store == NULL) {
 			puts_free(&e->puts, &e->nputs);
 			puts_free(&e->rels, &e->nrels);

@@ -1531,6 +1531,12 @@ store_batch_begin(struct store *st)
 	return rc;
 }
 
+void
+store_gate_leave(struct store *st)
+{
+	gate_wait(st, 0);
+}
+
 int
 store_gate_wanted(const struct store *st)
 {

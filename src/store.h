@@ -244,6 +244,8 @@ enum store_status store_batch_begin(struct store *)
 		    __attribute__((warn_unused_result));
 enum store_status store_batch_end(struct store *)
 		    __attribute__((warn_unused_result));
+/* A connection that found the lock taken waits no more (it gave up). */
+void		 store_gate_leave(struct store *);
 /* Does another writer of the gate wait for the lock (see store_gate)? */
 int		 store_gate_wanted(const struct store *);
 /* While one does, leave the lock free: return within max_ms. */

@@ -1144,6 +1144,11 @@ test_gate(void)
 	    store_batch_begin(lane) == STORE_ERR_BUSY &&
 	    atomic_load(&g.want) == 1,
 	    "another process's lock held: the lane waits again");
+	store_gate_leave(lane);
+	ok(atomic_load(&g.want) == 0 && !store_gate_wanted(kp),
+	    "... until it gives up (store_gate_leave)");
+	ok(store_batch_begin(lane) == STORE_ERR_BUSY &&
+	    atomic_load(&g.want) == 1, "... and waits once it tries again");
 	store_close(lane);
 	ok(atomic_load(&g.want) == 0, "... closing it stops its waiting");
 	ok(store_batch_end(other) == STORE_OK, "... the other commits");
