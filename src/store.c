@@ -1043,9 +1043,9 @@ store_open_opts(const char *path, const char *holder,
 	 * A batch gives each run a savepoint (one run's failure undoes only
 	 * its own writes); a page changed again under one is copied to the
 	 * statement journal, which is a temporary file unless it is kept in
-	 * memory.  The page cache holds what a flush of thousands of running
-	 * runs touches (SQLite's default, 2 MiB, made every flush read pages
-	 * back from the file).
+	 * memory (the keeper's flushes under 1000 running streams: 3.97 s of
+	 * CPU with a file, 3.36 s in memory).  The page cache: see
+	 * MJ_STORE_CACHE_KIB.
 	 */
 	if (rc == STORE_OK)
 		rc = pragma(st, "PRAGMA temp_store = MEMORY");
