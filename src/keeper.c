@@ -45,6 +45,7 @@ struct kp_run {
 	uint64_t	 stored;	/* frames 1..stored are in the store */
 	int		 resync;	/* stored unsure: ask the store */
 	int		 state;		/* 0 queued, 1 kept, -1 not yet */
+	long long	 born;		/* clock_ms of kp_track() */
 	int		 gone;		/* done stored, or given up: free */
 	struct kp_run	*qnext;		/* kp->queue (under mu) */
 	struct kp_run	*dnext;		/* kp->dirty (under mu) */
@@ -87,6 +88,7 @@ struct keeper {
 	long long		 next_open, next_stops, next_renew;
 	long long		 next_reap, next_purge, logged_ms;
 	long long		 next_checkpoint;
+	long long		 next_create;	/* a queued run's row due, or 0 */
 	unsigned long		 checkpoints;
 	int			 have_key;	/* webhooks on: messages made */
 };
@@ -214,13 +216,43 @@ message(struct keeper *kp, const char *run_id, const char *user_id,
 	return 0;
 }
 
+/*
+ * What goes with frames f[0..n) of l, the last ones of its run if closed:
+ * its jobs done, its result frame and, once it ended, its state, its
+ * response and its webhook message.  *resp and *body are the caller's to
+ * free.
+ */
+static void
+update_of(struct keeper *kp, struct runlog *l, const struct rl_frame *f,
+    size_t n, int closed, struct store_update *u, struct store_msg *m,
+    char mid[WH_ID_LEN + 1], char **resp, char **body)
+{
+	struct rl_info	 in;
+	struct rl_frame	 res;
+
+	rl_info(l, &in);
+	memset(u, 0, sizeof(*u));
+	u->done_jobs = in.done_jobs;
+	u->result_id = in.result_id <= f[n - 1].id ? in.result_id : 0;
+	u->state = RL_RUNNING;
+	*resp = *body = NULL;
+	if (!closed)
+		return;
+	u->state = in.state;
+	if (in.result_id != 0 && rl_frame_get(l, in.result_id, &res) == 0)
+		*resp = response_text(&res);
+	u->response = *resp;
+	if (message(kp, rl_id(l), in.user_id, in.state, *resp, m, mid,
+	    body) == 0)
+		u->msg = m;
+}
+
 /* Put r's new frames in the store (inside the batch).  0, or -1. */
 static int
 flush_run(struct keeper *kp, struct runlog *l, struct kp_run *r,
     int *sent)
 {
-	struct rl_frame		 f[KP_BATCH], res;
-	struct rl_info		 in;
+	struct rl_frame		 f[KP_BATCH];
 	struct store_update	 u;
 	struct store_msg	 m;
 	enum store_status	 rc;
@@ -249,22 +281,7 @@ flush_run(struct keeper *kp, struct runlog *l, struct kp_run *r,
 		rl_read(l, r->stored, f, KP_BATCH, 0, &n, &closed);
 		if (n == 0)
 			return 0;
-		rl_info(l, &in);
-		memset(&u, 0, sizeof(u));
-		u.done_jobs = in.done_jobs;
-		u.result_id = in.result_id <= f[n - 1].id ? in.result_id : 0;
-		u.state = RL_RUNNING;
-		resp = body = NULL;
-		if (closed) {
-			u.state = in.state;
-			if (in.result_id != 0 &&
-			    rl_frame_get(l, in.result_id, &res) == 0)
-				resp = response_text(&res);
-			u.response = resp;
-			if (message(kp, rl_id(l), in.user_id, in.state, resp,
-			    &m, mid, &body) == 0)
-				u.msg = &m;
-		}
+		update_of(kp, l, f, n, closed, &u, &m, mid, &resp, &body);
 		rc = store_append(kp->st, rl_id(l), f, n, &u,
 		    clock_wall_ms());
 		free(resp);
@@ -338,33 +355,63 @@ erased(struct keeper *kp, struct runlog *l)
 	return x != l;
 }
 
-/* Create the queued runs' rows, in one transaction. */
+/*
+ * Create the queued runs' rows, in one transaction, each with its frames
+ * so far: a run that has ended is stored whole (gone), one still running
+ * goes on from there through the flushes.
+ */
 static void
-create(struct keeper *kp, struct kp_run *q, long long now)
+create(struct keeper *kp, struct kp_run *q, long long now, int *sent)
 {
+	struct rl_frame		 f[KP_BATCH];
 	struct store_run_new	 n;
+	struct store_update	 u;
+	struct store_msg	 m;
 	struct rl_info		 in;
 	struct kp_run		*r;
 	enum store_status	 rc;
-	int			 ok;
+	char			*resp, *body, mid[WH_ID_LEN + 1];
+	size_t			 nf;
+	int			 ok, closed, msgs = 0;
 
 	ok = opened(kp, now) == 0;
 	rc = ok ? store_batch_begin(kp->st) : STORE_ERR_IO;
 	for (r = q; ok && rc == STORE_OK && r != NULL; r = r->qnext) {
 		if (erased(kp, r->log)) {
-			r->gone = 1;	/* no row: freed at the next flush */
+			r->gone = 1;	/* no row: freed once admitted */
 			continue;
 		}
 		rl_info(r->log, &in);
+		rl_read(r->log, 0, f, KP_BATCH, 0, &nf, &closed);
 		memset(&n, 0, sizeof(n));
 		n.id = rl_id(r->log);
 		n.owner = in.owner;
 		n.user_id = in.user_id;
 		n.total_jobs = in.total_jobs;
 		n.resume = in.state == RL_RUNNING ? r->resume : NULL;
+		resp = body = NULL;
+		if (nf > 0) {
+			update_of(kp, r->log, f, nf, closed, &u, &m, mid,
+			    &resp, &body);
+			n.frames = f;
+			n.nframes = nf;
+			n.upd = &u;
+			n.updated_ms = clock_wall_ms();
+		}
 		rc = store_run_create(kp->st, &n, in.created_ms);
-		if (rc == STORE_ERR_EXISTS)	/* a retry of one made */
+		free(resp);
+		free(body);
+		if (rc == STORE_ERR_EXISTS) {
+			/* A retry of one made: how far, the store says. */
+			r->resync = 1;
 			rc = STORE_OK;
+		} else if (rc == STORE_OK) {
+			r->stored = nf;
+			if (closed) {
+				r->gone = 1;
+				msgs |= nf > 0 && u.msg != NULL;
+			}
+		}
 	}
 	if (ok && rc == STORE_OK)
 		rc = store_batch_end(kp->st);
@@ -375,14 +422,23 @@ create(struct keeper *kp, struct kp_run *q, long long now)
 	if (ok)
 		store_gate_yield(kp->st, MJ_STORE_GATE_MS);
 	ok = ok && rc == STORE_OK;
+	if (ok)
+		healthy(kp);
+	*sent |= ok && msgs;
 	pthread_mutex_lock(&kp->mu);
 	for (r = q; r != NULL; r = r->qnext)
 		r->state = ok ? 1 : -1;
 	pthread_mutex_unlock(&kp->mu);
-	for (r = q; ok && r != NULL; r = r->qnext) {
-		free(r->resume);
-		r->resume = NULL;
-	}
+	for (r = q; r != NULL; r = r->qnext)
+		if (ok) {
+			free(r->resume);
+			r->resume = NULL;
+		} else {
+			/* Nothing was kept: all of it again, next time. */
+			r->stored = 0;
+			r->gone = 0;
+			r->resync = 0;
+		}
 }
 
 /* Take r off the dirty list (its flag says whether it is on it). */
@@ -412,8 +468,7 @@ run_free(struct keeper *kp, struct kp_run *r)
 	free(r);
 }
 
-/* Every dirty run's new frames, in one transaction. */
-static void	admit(struct keeper *, long long);
+static void	admit(struct keeper *, long long, int);
 
 /*
  * Every dirty run's new frames, MJ_STORE_FLUSH_SLICE runs to a
@@ -477,7 +532,7 @@ flush(struct keeper *kp, struct kp_run *d, long long now)
 			store_gate_yield(kp->st, MJ_STORE_GATE_MS);
 			yielded += clock_ms() - t0;
 		}
-		admit(kp, now);
+		admit(kp, now, 0);
 	}
 	if (d != NULL && !bad && kp->st != NULL)
 		healthy(kp);
@@ -722,28 +777,55 @@ chores(struct keeper *kp, long long now)
 	}
 }
 
-/* Make the rows of the runs queued (and of those due a retry). */
+/*
+ * Make the rows of the runs queued that are due (MJ_STORE_CREATE_AFTER_MS
+ * old, or ended; all of them when all is set), and of those due a retry.
+ */
 static void
-admit(struct keeper *kp, long long now)
+admit(struct keeper *kp, long long now, int all)
 {
-	struct kp_run *q, *r, *next;
+	struct kp_run	*q, *r, *next, *due = NULL, *later = NULL, *last;
+	int		 sent = 0;
 
 	pthread_mutex_lock(&kp->mu);
 	q = kp->queue;
 	kp->queue = NULL;
 	pthread_mutex_unlock(&kp->mu);
+	kp->next_create = 0;
+	for (r = q; r != NULL; r = next) {
+		next = r->qnext;
+		if (all || now - r->born >= MJ_STORE_CREATE_AFTER_MS ||
+		    rl_state(r->log) != RL_RUNNING) {
+			r->qnext = due;
+			due = r;
+			continue;
+		}
+		r->qnext = later;
+		later = r;
+		if (kp->next_create == 0 ||
+		    r->born + MJ_STORE_CREATE_AFTER_MS < kp->next_create)
+			kp->next_create = r->born + MJ_STORE_CREATE_AFTER_MS;
+	}
+	if (later != NULL) {
+		for (last = later; last->qnext != NULL; last = last->qnext)
+			;
+		pthread_mutex_lock(&kp->mu);
+		last->qnext = kp->queue;
+		kp->queue = later;
+		pthread_mutex_unlock(&kp->mu);
+	}
 	/* Rows that could not be made are tried again, now and then. */
-	if (kp->retry != NULL && now >= kp->next_retry) {
+	if (kp->retry != NULL && (all || now >= kp->next_retry)) {
 		for (r = kp->retry; r->qnext != NULL; r = r->qnext)
 			;
-		r->qnext = q;
-		q = kp->retry;
+		r->qnext = due;
+		due = kp->retry;
 		kp->retry = NULL;
 	}
-	if (q == NULL)
+	if (due == NULL)
 		return;
-	create(kp, q, now);
-	for (r = q; r != NULL; r = next) {
+	create(kp, due, now, &sent);
+	for (r = due; r != NULL; r = next) {
 		next = r->qnext;
 		if (r->state != 1) {
 			/* Its frames stay in its log meanwhile. */
@@ -752,13 +834,19 @@ admit(struct keeper *kp, long long now)
 			kp->next_retry = now + MJ_STORE_RETRY_MS;
 			continue;
 		}
+		rl_set_kept(r->log);
+		if (r->gone) {		/* stored whole, or erased */
+			run_free(kp, r);
+			continue;
+		}
 		r->next = kp->list;
 		kp->list = r;
-		rl_set_kept(r->log);
 		rl_watch(r->log, &r->watch);
 		rl_watch(r->log, &r->endw);
 		hook(r);
 	}
+	if (sent && kp->on_final != NULL)
+		kp->on_final(kp->final_arg);
 }
 
 static void *
@@ -776,6 +864,8 @@ loop(void *arg)
 		now = clock_ms();
 		wait = kp->last_flush + (kp->urgent ? MJ_STORE_URGENT_MS :
 		    MJ_STORE_FLUSH_MS) - now;
+		if (kp->next_create != 0 && kp->next_create - now < wait)
+			wait = kp->next_create - now;
 		if (!kp->stopping && wait > 0) {
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += (long)wait * 1000000L;
@@ -788,7 +878,7 @@ loop(void *arg)
 		stopping = kp->stopping;
 		pthread_mutex_unlock(&kp->mu);
 		now = clock_ms();
-		admit(kp, now);
+		admit(kp, now, stopping);
 		/*
 		 * Frames go every MJ_STORE_FLUSH_MS, or soon after a run's end
 		 * (MJ_STORE_URGENT_MS after the last flush: under load each
@@ -898,6 +988,10 @@ kp_free(struct keeper *kp)
 		kp->retry = r->qnext;
 		run_free(kp, r);
 	}
+	while ((r = kp->queue) != NULL) {	/* tracked after the end */
+		kp->queue = r->qnext;
+		run_free(kp, r);
+	}
 	while ((m = kp->mirrors) != NULL) {
 		kp->mirrors = m->next;
 		rl_unref(m->log);
@@ -931,12 +1025,14 @@ kp_track(struct keeper *kp, struct runlog *log, const char *resume)
 	r->endw.fn = end_hook;
 	r->endw.arg = r;
 	r->endw.end_only = 1;
+	r->born = clock_ms();
 	/*
-	 * The keeper makes its row at its next flush (within
-	 * MJ_STORE_FLUSH_MS, or at once when a run ends), with those of
-	 * every run started meanwhile; nobody waits for it (a thread per
-	 * start would, in a burst).  A run that ended by then is stored
-	 * without its resume, which is kept only while a run runs.
+	 * The keeper makes its row once it is MJ_STORE_CREATE_AFTER_MS old
+	 * or has ended, at its next wake (within MJ_STORE_FLUSH_MS), with
+	 * those of every run due meanwhile; nobody waits for it (a thread
+	 * per start would, in a burst).  A run that ended by then is stored
+	 * whole and without its resume, which is kept only while a run
+	 * runs.
 	 */
 	pthread_mutex_lock(&kp->mu);
 	r->qnext = kp->queue;

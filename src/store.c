@@ -191,8 +191,10 @@ static const char *const sql[Q__MAX] = {
 	/* Q_STEPS */		"SELECT count(*) FROM schema_log",
 	/* Q_RUN_INSERT */	"INSERT INTO runs (id, owner, user_id, "
 				"total_jobs, created_ms, updated_ms, holder, "
-				"lease_until_ms, resume, request) VALUES "
-				"(?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9)",
+				"lease_until_ms, resume, request, last_id, "
+				"done_jobs, result_id, state, response) VALUES "
+				"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+				"?12, ?13, ?14, ?15)",
 	/* Q_RUN_HEAD */	"SELECT last_id, state, holder FROM runs "
 				"WHERE id = ?1",
 	/* Q_FRAME_INSERT */	"INSERT INTO frames (run_id, first_id, "
@@ -1219,29 +1221,63 @@ nz(const char *s)
 	return s != NULL ? s : "";
 }
 
+static enum store_status chunk_put(struct store *, const char *,
+		    const struct rl_frame *, size_t);
+static enum store_status outbox_in(struct store *, const struct store_msg *,
+		    int64_t);
+
 enum store_status
 store_run_create(struct store *st, const struct store_run_new *n,
     int64_t now_ms)
 {
+	const struct store_update *u;
 	enum store_status rc;
 	sqlite3_stmt	*s;
+	int64_t		 upd_ms;
+	size_t		 i;
+	int		 final;
 
 	rc = enter(st);
 	if (rc != STORE_OK)
 		return rc;
 	if (n == NULL || !id_ok(n->id))
 		return bad_arg(st, "store_run_create: bad run id");
+	if ((n->frames == NULL && n->nframes > 0) || (n->upd != NULL &&
+	    (unsigned)n->upd->state >= RL_STATE__MAX))
+		return bad_arg(st, "store_run_create: bad arguments");
+	for (i = 0; i < n->nframes; i++)
+		if (n->frames[i].id != i + 1 || n->frames[i].type == NULL ||
+		    n->frames[i].type[0] == '\0' || n->frames[i].data == NULL)
+			return bad_arg(st, "store_run_create: frames must be "
+			    "numbered from 1, with a type");
+	u = n->upd;
+	final = u != NULL && u->state != RL_RUNNING;
+	upd_ms = n->updated_ms > now_ms ? n->updated_ms : now_ms;
 	rc = begin(st);
 	if (rc == STORE_OK)
 		rc = q(st, Q_RUN_INSERT, &s);
 	if (rc == STORE_OK)
 		rc = bindv(st, s, ARGS(txt(n->id), txt(nz(n->owner)),
 		    txt(nz(n->user_id)), i64((int64_t)n->total_jobs),
-		    i64(now_ms), txt(st->holder),
-		    i64(now_ms + MJ_STORE_LEASE_MS), txt(n->resume),
-		    txt(n->request)));
+		    i64(now_ms), i64(upd_ms), txt(st->holder),
+		    i64(now_ms + MJ_STORE_LEASE_MS),
+		    txt(final ? NULL : n->resume),
+		    txt(final ? NULL : n->request),
+		    i64((int64_t)n->nframes),
+		    i64(u != NULL ? (int64_t)u->done_jobs : 0),
+		    i64(u != NULL && u->result_id <= n->nframes ?
+		    (int64_t)u->result_id : 0),
+		    txt(rl_state_name(u != NULL ? u->state : RL_RUNNING)),
+		    txt(u != NULL ? u->response : NULL)));
 	if (rc == STORE_OK)
 		rc = step(st, s, NULL);
+	if (rc == STORE_OK && n->nframes > 0)
+		rc = chunk_put(st, n->id, n->frames, n->nframes);
+	/* Claims a lane made for it before its row was (no foreign key). */
+	if (rc == STORE_OK && final && st->version >= 2)
+		rc = run(st, Q_CLAIMS_DROP_RUN, ARGS(txt(n->id)));
+	if (rc == STORE_OK && u != NULL && u->msg != NULL)
+		rc = outbox_in(st, u->msg, upd_ms);
 	return end(st, rc);
 }
 

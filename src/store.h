@@ -140,6 +140,8 @@ const char	*store_strerror(enum store_status);
 /* ---- runs ---- */
 
 /* What a new run is (every string copied; NULL reads as ""). */
+struct store_update;
+
 struct store_run_new {
 	const char	*id;		/* 1..MJ_STORE_ID_MAX bytes */
 	const char	*owner;		/* REMOTE_USER, or "" */
@@ -147,6 +149,18 @@ struct store_run_new {
 	size_t		 total_jobs;
 	const char	*resume;	/* kept while running, may be NULL */
 	const char	*request;	/* the request's JSON, likewise */
+	/*
+	 * What the run did before its row was made, stored with it: its
+	 * frames 1..nframes (may be none) and, with upd, its jobs done, its
+	 * result frame and its state.  A final state makes the row final
+	 * at once (no resume, no request, its claims erased, upd->msg
+	 * added): a run that ended before the keeper got to it is one
+	 * insert, not an insert and an update.
+	 */
+	const struct rl_frame *frames;
+	size_t		 nframes;
+	const struct store_update *upd;	/* NULL: running, nothing done */
+	int64_t		 updated_ms;	/* 0: now_ms */
 };
 
 /*
@@ -174,9 +188,11 @@ struct store_run {
 void		 store_run_clear(struct store_run *);
 
 /*
- * A new running run, held by this process with a lease until
- * now_ms + MJ_STORE_LEASE_MS, created and updated at now_ms, no frames.
- * STORE_ERR_EXISTS if the id is taken.
+ * A new run, held by this process with a lease until now_ms +
+ * MJ_STORE_LEASE_MS, created at now_ms, with the frames and the state
+ * n gives (running with no frames when it gives none), in one
+ * transaction.  STORE_ERR_EXISTS if the id is taken, STORE_ERR_ARG if
+ * the frames are not numbered 1, 2, ...
  */
 enum store_status store_run_create(struct store *, const struct store_run_new *,
 		    int64_t now_ms) __attribute__((warn_unused_result));

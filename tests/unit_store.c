@@ -705,6 +705,89 @@ test_leases(void)
 	store_close(b);
 }
 
+/* A run stored with its frames in its create: whole, or to go on. */
+static void
+test_whole(void)
+{
+	struct store	*st;
+	struct store_run r = { 0 };
+	struct store_outmsg om = { 0 };
+	struct store_claim c;
+	struct store_msg m = { "wh-whole", "run-whole", "{\"y\":2}", 7, T0 };
+	struct store_update u = {
+		.done_jobs = 1, .result_id = 2, .state = RL_DONE,
+		.response = "{\"results\":[1]}", .msg = &m,
+	};
+	struct store_update ru = { .done_jobs = 0, .state = RL_RUNNING };
+	struct rl_frame	 f[3] = {
+		{ 1, "status", "{\"type\":\"status\"}", 17 },
+		{ 2, "complete", "{\"type\":\"complete\"}", 19 },
+		{ 3, "done", "{\"type\":\"done\"}", 15 },
+	};
+	struct rl_frame	 gap[2] = {
+		{ 1, "status", "{}", 2 }, { 3, "status", "{}", 2 },
+	};
+	struct store_run_new n = {
+		.id = "run-whole", .owner = "alice", .user_id = "u1",
+		.total_jobs = 1, .resume = "resume", .request = "{}",
+		.frames = f, .nframes = 3, .upd = &u, .updated_ms = T0 + 40,
+	};
+	struct seen	*sn;
+	enum store_status rc;
+
+	st = open_or_die("whole.db", "h1");
+	/* A claim the lane made before the row was there. */
+	ok(store_claim(st, "W", 1, "run-whole", 0, T0, &c) == STORE_OK &&
+	    c.ours, "a claim for a run whose row is not made yet");
+	ok(store_run_create(st, &n, T0) == STORE_OK,
+	    "a run that ended before its row: created whole");
+	ok(store_run_get(st, "run-whole", 1, &r) == STORE_OK &&
+	    r.state == RL_DONE && r.last_id == 3 && r.result_id == 2 &&
+	    r.done_jobs == 1 && r.created_ms == T0 && r.updated_ms == T0 + 40 &&
+	    r.response != NULL && strcmp(r.response, "{\"results\":[1]}") ==
+	    0 && r.resume == NULL && r.request == NULL,
+	    "... done, its response, no resume or request, created and "
+	    "updated when told");
+	sn = frames(st, "run-whole", 0, 100, &rc);
+	ok(rc == STORE_OK && sn->n == 3 && sn->id[0] == 1 && sn->id[2] == 3 &&
+	    strcmp(sn->type[1], "complete") == 0 && sn->good,
+	    "... its three frames are there, in order");
+	ok(store_outbox_get(st, "wh-whole", &om) == STORE_OK && om.len == 7,
+	    "... its webhook message too");
+	ok(store_claim(st, "W", 1, "run-other", 0, T0 + 1, &c) == STORE_OK &&
+	    c.ours, "... and its claims are gone");
+	ok(tokens(st, "run-whole", 4, 1, T0) == STORE_ERR_LEASE,
+	    "... appending after its end: STORE_ERR_LEASE");
+	ok(store_run_create(st, &n, T0) == STORE_ERR_EXISTS,
+	    "creating it again: STORE_ERR_EXISTS");
+
+	n.id = "run-part";
+	n.nframes = 1;
+	n.upd = &ru;
+	ok(store_run_create(st, &n, T0) == STORE_OK &&
+	    store_run_get(st, "run-part", 1, &r) == STORE_OK &&
+	    r.state == RL_RUNNING && r.last_id == 1 && r.resume != NULL &&
+	    r.request != NULL && r.response == NULL,
+	    "a running run with its first frame: running, resume kept");
+	ok(store_append(st, "run-part", f, 1, NULL, T0 + 1) == STORE_ERR_ARG,
+	    "... frame 1 again: STORE_ERR_ARG");
+	u.msg = NULL;
+	ok(store_append(st, "run-part", f + 1, 2, &u, T0 + 50) == STORE_OK &&
+	    store_run_get(st, "run-part", 0, &r) == STORE_OK &&
+	    r.state == RL_DONE && r.last_id == 3,
+	    "... it goes on from frame 2 to its end");
+
+	n.id = "run-gap";
+	n.frames = gap;
+	n.nframes = 2;
+	ok(store_run_create(st, &n, T0) == STORE_ERR_ARG &&
+	    store_run_get(st, "run-gap", 0, &r) == STORE_ERR_NOTFOUND,
+	    "frames not numbered 1, 2: STORE_ERR_ARG, no row");
+	store_run_clear(&r);
+	store_outmsg_clear(&om);
+	store_close(st);
+}
+
 static void
 test_final(void)
 {
@@ -1339,6 +1422,7 @@ main(void)
 	test_list();
 	test_delete();
 	test_leases();
+	test_whole();
 	test_final();
 	test_cache();
 	test_claims();
