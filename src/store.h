@@ -402,8 +402,9 @@ struct store_claim {
 	size_t		 job;		/* the job's index in that run */
 };
 /*
- * Claim key for job (an index) of run_id (which must exist), with a
- * lease until now_ms + MJ_STORE_LEASE_MS.  out->ours is set if this
+ * Claim key for job (an index) of run_id (whose row need not exist yet:
+ * its keeper makes it later), with a lease until now_ms +
+ * MJ_STORE_LEASE_MS.  out->ours is set if this
  * holder has it now (it was free, its claim expired, or this holder had
  * it already, for any run: a process knows its own calls in flight, so
  * a claim of its own is stale); otherwise out names the run and job of
