@@ -501,7 +501,8 @@ run_finish(struct run *r)
 	} else {
 		/*
 		 * json-c writes it {"type":"complete","response":R}: the
-		 * plain route sends R as it is (follow.c complete_raw).
+		 * plain route and the keeper take R as it is
+		 * (runlog.c rl_complete_response).
 		 */
 		ev = event_new("complete");
 		json_object_object_add(ev, "response", resp);

@@ -100,55 +100,6 @@ member_str(json_object *o, const char *key, const char *dflt)
 	return json_object_get_string(v);
 }
 
-/*
- * The response of a complete frame without parsing it: the engine writes
- * it with json-c as {"type":"complete","response":R} (run_finish), so R
- * is what a parse and a new serialization of the response give.  Found
- * when the data is exactly that prefix, one object R and "}", R's
- * extent checked by its braces outside strings; anything else is left
- * to the parse (returns 0).
- */
-static int
-complete_raw(const struct rl_frame *f, const char **r, size_t *rlen)
-{
-	static const char	 pre[] = "{\"type\":\"complete\","
-				    "\"response\":";
-	const char		*p;
-	size_t			 n, i, depth;
-	int			 in_str;
-
-	if (strcmp(f->type, "complete") != 0 || f->len < sizeof(pre) + 2 ||
-	    memcmp(f->data, pre, sizeof(pre) - 1) != 0 ||
-	    f->data[f->len - 1] != '}')
-		return 0;
-	p = f->data + sizeof(pre) - 1;
-	n = f->len - (sizeof(pre) - 1) - 1;
-	if (p[0] != '{')
-		return 0;
-	depth = 0;
-	in_str = 0;
-	for (i = 0; i < n; i++) {
-		if (in_str) {
-			if (p[i] == '\\')
-				i++;
-			else if (p[i] == '"')
-				in_str = 0;
-			continue;
-		}
-		if (p[i] == '"')
-			in_str = 1;
-		else if (p[i] == '{' || p[i] == '[')
-			depth++;
-		else if ((p[i] == '}' || p[i] == ']') && --depth == 0)
-			break;
-	}
-	if (in_str || i + 1 != n)
-		return 0;
-	*r = p;
-	*rlen = n;
-	return 1;
-}
-
 /* Answer the plain route from the closed log's result frame. */
 static enum out_status
 answer(struct out *o, struct runlog *l, const char *extra)
@@ -169,7 +120,7 @@ answer(struct out *o, struct runlog *l, const char *extra)
 	}
 	rl_info(l, &in);
 	if (in.result_id != 0 && rl_frame_get(l, in.result_id, &f) == 0) {
-		if (complete_raw(&f, &r, &rlen)) {
+		if (rl_complete_response(&f, &r, &rlen)) {
 			os = out_json_raw(o, 200, h.data, r, rlen);
 			goto out;
 		}

@@ -175,7 +175,16 @@ response_text(const struct rl_frame *f)
 	json_object	*d, *v;
 	const char	*s;
 	char		*out = NULL;
+	size_t		 n;
 
+	/* The engine's own complete frame: its bytes, as the plain route. */
+	if (rl_complete_response(f, &s, &n)) {
+		if ((out = malloc(n + 1)) != NULL) {
+			memcpy(out, s, n);
+			out[n] = '\0';
+		}
+		return out;
+	}
 	if ((d = json_tokener_parse(f->data)) == NULL)
 		return NULL;
 	if (json_object_object_get_ex(d, "response", &v) &&

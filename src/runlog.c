@@ -421,6 +421,55 @@ rl_frame_get(struct runlog *l, uint64_t id, struct rl_frame *out)
 	return rc;
 }
 
+/*
+ * The response of a complete frame without parsing it: the engine writes
+ * it with json-c as {"type":"complete","response":R} (run_finish), so R
+ * is what a parse and a new serialization of the response give.  Found
+ * when the data is exactly that prefix, one object R and "}", R's
+ * extent checked by its braces outside strings; anything else is left
+ * to the parse (returns 0).
+ */
+int
+rl_complete_response(const struct rl_frame *f, const char **r, size_t *rlen)
+{
+	static const char	 pre[] = "{\"type\":\"complete\","
+				    "\"response\":";
+	const char		*p;
+	size_t			 n, i, depth;
+	int			 in_str;
+
+	if (strcmp(f->type, "complete") != 0 || f->len < sizeof(pre) + 2 ||
+	    memcmp(f->data, pre, sizeof(pre) - 1) != 0 ||
+	    f->data[f->len - 1] != '}')
+		return 0;
+	p = f->data + sizeof(pre) - 1;
+	n = f->len - (sizeof(pre) - 1) - 1;
+	if (p[0] != '{')
+		return 0;
+	depth = 0;
+	in_str = 0;
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		if (p[i] == '"')
+			in_str = 1;
+		else if (p[i] == '{' || p[i] == '[')
+			depth++;
+		else if ((p[i] == '}' || p[i] == ']') && --depth == 0)
+			break;
+	}
+	if (in_str || i + 1 != n)
+		return 0;
+	*r = p;
+	*rlen = n;
+	return 1;
+}
+
 void
 rl_set_kept(struct runlog *l)
 {

@@ -136,6 +136,14 @@ void		 rl_set_kept(struct runlog *);
  * valid while the caller holds its reference.
  */
 int		 rl_frame_get(struct runlog *, uint64_t id, struct rl_frame *out);
+/*
+ * The "response" of a complete frame as the engine writes it, without
+ * parsing: 1 and *r, *rlen (pointers into f's data) when the data is
+ * exactly {"type":"complete","response":R} with R one object; 0 for
+ * anything else, which the caller parses.
+ */
+int		 rl_complete_response(const struct rl_frame *f, const char **r,
+		    size_t *rlen);
 
 /*
  * Wait up to wait_ms (< 0: for ever) for the log to close; appends of

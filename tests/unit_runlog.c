@@ -350,6 +350,47 @@ test_followers(void)
 	rl_runs_free(runs);
 }
 
+/* The response of a complete frame, found without a parse. */
+static void
+test_complete_response(void)
+{
+	static const struct { const char *data; const char *want; } c[] = {
+		{ "{\"type\":\"complete\",\"response\":{\"a\":1}}",
+		    "{\"a\":1}" },
+		{ "{\"type\":\"complete\",\"response\":{\"s\":\"}{\\\"]\","
+		    "\"l\":[{}]}}", "{\"s\":\"}{\\\"]\",\"l\":[{}]}" },
+		{ "{\"type\":\"complete\",\"response\":{\"a\":1}}}", NULL },
+		{ "{\"type\":\"complete\",\"response\":{\"a\":1},\"x\":2}",
+		    NULL },
+		{ "{\"type\":\"complete\",\"response\":{\"a\":\"1}}", NULL },
+		{ "{\"type\":\"complete\",\"response\":[1]}", NULL },
+		{ "{\"response\":{\"a\":1},\"type\":\"complete\"}", NULL },
+	};
+	struct rl_frame	 f;
+	const char	*r;
+	size_t		 i, n;
+	int		 got;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		f.type = "complete";
+		f.data = c[i].data;
+		f.len = strlen(c[i].data);
+		got = rl_complete_response(&f, &r, &n);
+		if (c[i].want != NULL)
+			ok(got && n == strlen(c[i].want) &&
+			    memcmp(r, c[i].want, n) == 0,
+			    "complete response %zu: found, exactly", i);
+		else
+			ok(!got, "complete response %zu: left to a parse", i);
+	}
+	f.type = "error";
+	f.data = c[0].data;
+	f.len = strlen(c[0].data);
+	ok(!rl_complete_response(&f, &r, &n),
+	    "an error frame: left to a parse");
+}
+
 int
 main(void)
 {
@@ -358,5 +399,6 @@ main(void)
 	test_wait();
 	test_bounds();
 	test_followers();
+	test_complete_response();
 	return tap_done();
 }
