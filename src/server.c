@@ -375,6 +375,12 @@ worker(void *arg)
 	struct pool	*p = arg;
 	pthread_t	 main_thread;
 	void		*w;
+	/*
+	 * Kept here: once a worker has left the count (total--) and
+	 * unlocked, the main thread may free p at once.  (Reading
+	 * p->opts after that made a stopping responder crash, rarely.)
+	 */
+	void		(*wfree)(void *) = p->opts->worker_free;
 	int		 fd, grow, leave, last;
 
 	w = p->opts->worker_new != NULL ? p->opts->worker_new(p->opts->ctx) :
@@ -414,13 +420,13 @@ worker(void *arg)
 		pthread_cond_broadcast(&p->idle_cv);
 		pthread_mutex_unlock(&p->mu);
 		if (leave) {
-			if (p->opts->worker_free != NULL)
-				p->opts->worker_free(w);
+			if (wfree != NULL)
+				wfree(w);
 			return NULL;
 		}
 	}
-	if (p->opts->worker_free != NULL)
-		p->opts->worker_free(w);
+	if (wfree != NULL)
+		wfree(w);
 	pthread_mutex_lock(&p->mu);
 	p->idle--;
 	p->total--;
