@@ -178,13 +178,8 @@ response_text(const struct rl_frame *f)
 	size_t		 n;
 
 	/* The engine's own complete frame: its bytes, as the plain route. */
-	if (rl_complete_response(f, &s, &n)) {
-		if ((out = malloc(n + 1)) != NULL) {
-			memcpy(out, s, n);
-			out[n] = '\0';
-		}
-		return out;
-	}
+	if (rl_complete_response(f, &s, &n))
+		return strndup(s, n);
 	if ((d = json_tokener_parse(f->data)) == NULL)
 		return NULL;
 	if (json_object_object_get_ex(d, "response", &v) &&

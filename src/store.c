@@ -1230,6 +1230,19 @@ nz(const char *s)
 	return s != NULL ? s : "";
 }
 
+/* Frames f[0..n) numbered first, first + 1, ..., each with a type. */
+static int
+frames_ok(const struct rl_frame *f, size_t n, uint64_t first)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (first == 0 || f[i].id != first + i || f[i].type == NULL ||
+		    f[i].type[0] == '\0' || f[i].data == NULL)
+			return 0;
+	return 1;
+}
+
 static enum store_status chunk_put(struct store *, const char *,
 		    const struct rl_frame *, size_t);
 static enum store_status outbox_in(struct store *, const struct store_msg *,
@@ -1243,7 +1256,6 @@ store_run_create(struct store *st, const struct store_run_new *n,
 	enum store_status rc;
 	sqlite3_stmt	*s;
 	int64_t		 upd_ms;
-	size_t		 i;
 	int		 final;
 
 	rc = enter(st);
@@ -1254,11 +1266,9 @@ store_run_create(struct store *st, const struct store_run_new *n,
 	if ((n->frames == NULL && n->nframes > 0) || (n->upd != NULL &&
 	    (unsigned)n->upd->state >= RL_STATE__MAX))
 		return bad_arg(st, "store_run_create: bad arguments");
-	for (i = 0; i < n->nframes; i++)
-		if (n->frames[i].id != i + 1 || n->frames[i].type == NULL ||
-		    n->frames[i].type[0] == '\0' || n->frames[i].data == NULL)
-			return bad_arg(st, "store_run_create: frames must be "
-			    "numbered from 1, with a type");
+	if (!frames_ok(n->frames, n->nframes, 1))
+		return bad_arg(st, "store_run_create: frames must be "
+		    "numbered from 1, with a type");
 	u = n->upd;
 	final = u != NULL && u->state != RL_RUNNING;
 	upd_ms = n->updated_ms > now_ms ? n->updated_ms : now_ms;
@@ -1374,16 +1384,12 @@ append_in(struct store *st, const char *id, const struct rl_frame *f,
 	sqlite3_stmt	*s;
 	enum store_status rc;
 	uint64_t	 last;
-	size_t		 i;
 	int		 final, mine;
 	enum rl_state	 state;
 
-	for (i = 0; i < n; i++)
-		if (f[i].id != f[0].id + i || f[0].id == 0 ||
-		    f[i].type == NULL || f[i].type[0] == '\0' ||
-		    f[i].data == NULL)
-			return bad_arg(st, "store_append: frames must be "
-			    "numbered from last_id + 1, with a type");
+	if (n > 0 && !frames_ok(f, n, f[0].id))
+		return bad_arg(st, "store_append: frames must be "
+		    "numbered from last_id + 1, with a type");
 	final = u != NULL && u->state != RL_RUNNING;
 	if (n > 0) {
 		last = f[0].id - 1;
