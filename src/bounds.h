@@ -383,6 +383,15 @@
  */
 #define MJ_STORE_CREATE_AFTER_MS	50
 /*
+ * A running run's flush that brings tokens and nothing else adds its
+ * frames and leaves the run's row alone (the row holds the resume: each
+ * rewrite was a page written for every stream every flush, half of the
+ * keeper's CPU under 1000 streams).  The row moves when a job ends, the
+ * result comes or the run ends, and at least every MJ_STORE_ROW_MS, so
+ * that updated_at seen from another process is at most that old.
+ */
+#define MJ_STORE_ROW_MS		1000
+/*
  * The keeper copies the WAL into the file this often (store_checkpoint),
  * and every MJ_STORE_RESTART_EVERY-th time waits for it to start over.
  */

@@ -43,6 +43,9 @@ struct kp_run {
 	atomic_int	 dirty;		/* on kp->dirty, or about to be */
 	char		*resume;	/* until the row is created */
 	uint64_t	 stored;	/* frames 1..stored are in the store */
+	size_t		 row_done;	/* done_jobs as the row has it */
+	uint64_t	 row_result;	/* result_id likewise */
+	long long	 row_ms;	/* clock_ms of the row's last write */
 	int		 resync;	/* stored unsure: ask the store */
 	int		 state;		/* 0 queued, 1 kept, -1 not yet */
 	long long	 born;		/* clock_ms of kp_track() */
@@ -254,7 +257,7 @@ update_of(struct keeper *kp, struct runlog *l, const struct rl_frame *f,
 /* Put r's new frames in the store (inside the batch).  0, or -1. */
 static int
 flush_run(struct keeper *kp, struct runlog *l, struct kp_run *r,
-    int *sent)
+    long long now, int *sent)
 {
 	struct rl_frame		 f[KP_BATCH];
 	struct store_update	 u;
@@ -263,7 +266,7 @@ flush_run(struct keeper *kp, struct runlog *l, struct kp_run *r,
 	char			*resp, *body, mid[WH_ID_LEN + 1];
 	struct store_run	 run;
 	size_t			 n;
-	int			 closed;
+	int			 closed, row;
 
 	if (r->resync) {
 		/* After a failed batch: what made it is the store's word. */
@@ -278,6 +281,7 @@ flush_run(struct keeper *kp, struct runlog *l, struct kp_run *r,
 		    (rc == STORE_OK && run.state != RL_RUNNING);
 		store_run_clear(&run);
 		r->resync = 0;
+		r->row_ms = 0;	/* what the row has: unknown, write it */
 		if (r->gone)
 			return 0;
 	}
@@ -286,10 +290,19 @@ flush_run(struct keeper *kp, struct runlog *l, struct kp_run *r,
 		if (n == 0)
 			return 0;
 		update_of(kp, l, f, n, closed, &u, &m, mid, &resp, &body);
-		rc = store_append(kp->st, rl_id(l), f, n, &u,
+		/* Tokens alone: the frames go in, the row stays (bounds.h). */
+		row = closed || u.done_jobs != r->row_done ||
+		    (u.result_id != 0 && u.result_id != r->row_result) ||
+		    now - r->row_ms >= MJ_STORE_ROW_MS;
+		rc = store_append(kp->st, rl_id(l), f, n, row ? &u : NULL,
 		    clock_wall_ms());
 		free(resp);
 		free(body);
+		if (rc == STORE_OK && row) {
+			r->row_done = u.done_jobs;
+			r->row_result = u.result_id;
+			r->row_ms = now;
+		}
 		if (rc == STORE_ERR_LEASE || rc == STORE_ERR_NOTFOUND) {
 			/* Erased (DELETE), or no longer ours: let it go. */
 			r->gone = 1;
@@ -411,6 +424,9 @@ create(struct keeper *kp, struct kp_run *q, long long now, int *sent)
 			rc = STORE_OK;
 		} else if (rc == STORE_OK) {
 			r->stored = nf;
+			r->row_done = nf > 0 ? u.done_jobs : 0;
+			r->row_result = nf > 0 ? u.result_id : 0;
+			r->row_ms = now;
 			if (closed) {
 				r->gone = 1;
 				msgs |= nf > 0 && u.msg != NULL;
@@ -518,7 +534,7 @@ flush(struct keeper *kp, struct kp_run *d, long long now)
 			r->flushing = 0;
 			atomic_store(&r->dirty, 0);
 			if (r->state == 1 && !r->gone &&
-			    flush_run(kp, r->log, r, &sent) != 0)
+			    flush_run(kp, r->log, r, now, &sent) != 0)
 				bad = 1;
 		}
 		if ((rc = store_batch_end(kp->st)) != STORE_OK) {

@@ -189,8 +189,20 @@ enum query {
 	Q__MAX
 };
 
+/*
+ * A run's last frame id: its row's, or its last chunk's when frames were
+ * added since (an append of frames alone leaves the row as it is: the
+ * keeper rewrites a running run's row only when more than its frames
+ * changed, or every MJ_STORE_ROW_MS).  Chunks follow one another, so the
+ * one that starts last ends last; the primary key finds it.
+ */
+#define LAST_ID "max(runs.last_id, coalesce((SELECT f.last_id FROM " \
+	"frames f WHERE f.run_id = runs.id ORDER BY f.first_id DESC " \
+	"LIMIT 1), 0))"
+
 #define RUN_COLS "id, owner, user_id, total_jobs, done_jobs, created_ms, " \
-	"updated_ms, last_id, result_id, state, stop, holder, lease_until_ms"
+	"updated_ms, " LAST_ID ", result_id, state, stop, holder, " \
+	"lease_until_ms"
 
 static const char *const sql[Q__MAX] = {
 	/* Q_BEGIN */		"BEGIN IMMEDIATE",
@@ -204,7 +216,7 @@ static const char *const sql[Q__MAX] = {
 				"done_jobs, result_id, state, response) VALUES "
 				"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
 				"?12, ?13, ?14, ?15)",
-	/* Q_RUN_HEAD */	"SELECT last_id, state, holder FROM runs "
+	/* Q_RUN_HEAD */	"SELECT " LAST_ID ", state, holder FROM runs "
 				"WHERE id = ?1",
 	/* Q_FRAME_INSERT */	"INSERT INTO frames (run_id, first_id, "
 				"last_id, data) VALUES (?1, ?2, ?3, ?4)",
@@ -310,7 +322,7 @@ static const char *const sql[Q__MAX] = {
 				"request = CASE WHEN ?8 THEN NULL "
 				"ELSE request END WHERE id = ?1 AND "
 				"state = 'running' AND holder = ?9 AND "
-				"last_id = ?10",
+				LAST_ID " = ?10",
 };
 
 struct store {
@@ -1371,11 +1383,12 @@ chunk_get(const char *data, size_t len, size_t *at, uint64_t id,
 }
 
 /*
- * Frames and the update, inside the caller's transaction.  With frames,
- * the run's row moves first, on condition that it is running, ours and
- * at the frame before the first (one statement: the keeper appends to
- * thousands of runs a second); only when it doesn't is the row read to
- * say why.
+ * Frames and the update, inside the caller's transaction.  With frames
+ * and an update, the run's row moves first, on condition that it is
+ * running, ours and at the frame before the first (one statement: the
+ * keeper appends to thousands of runs a second); only when it doesn't is
+ * the row read to say why.  Frames alone leave the row as it is: it is
+ * read (the same conditions), not written, and the frames go in.
  */
 static enum store_status
 append_in(struct store *st, const char *id, const struct rl_frame *f,
@@ -1391,19 +1404,15 @@ append_in(struct store *st, const char *id, const struct rl_frame *f,
 		return bad_arg(st, "store_append: frames must be "
 		    "numbered from last_id + 1, with a type");
 	final = u != NULL && u->state != RL_RUNNING;
-	if (n > 0) {
+	if (n > 0 && u != NULL) {
 		last = f[0].id - 1;
 		rc = q(st, Q_RUN_ADVANCE, &s);
-		if (rc == STORE_OK && u != NULL)
+		if (rc == STORE_OK)
 			rc = bindv(st, s, ARGS(txt(id), i64((int64_t)(last + n)),
 			    i64(now_ms), i64((int64_t)u->done_jobs),
 			    i64((int64_t)u->result_id),
 			    txt(rl_state_name(u->state)), txt(u->response),
 			    i64(final), txt(st->holder), i64((int64_t)last)));
-		else if (rc == STORE_OK)
-			rc = bindv(st, s, ARGS(txt(id), i64((int64_t)(last + n)),
-			    i64(now_ms), null(), i64(0), null(), null(), i64(0),
-			    txt(st->holder), i64((int64_t)last)));
 		if (rc == STORE_OK)
 			rc = step(st, s, NULL);
 		if (rc != STORE_OK)
@@ -1415,7 +1424,7 @@ append_in(struct store *st, const char *id, const struct rl_frame *f,
 			goto claims;
 		}
 	}
-	/* No frames, or the row didn't move: read it. */
+	/* Frames alone, no frames, or the row didn't move: read it. */
 	rc = row_of(st, Q_RUN_HEAD, ARGS(txt(id)), "run", id, &s);
 	if (rc != STORE_OK)
 		return rc;
@@ -1428,9 +1437,11 @@ append_in(struct store *st, const char *id, const struct rl_frame *f,
 		note(st, "run %s: ended, or held by another process", id);
 		return STORE_ERR_LEASE;
 	}
-	if (n > 0)
+	if (n > 0 && (u != NULL || f[0].id != last + 1))
 		return bad_arg(st, "store_append: frames must be numbered "
 		    "from last_id + 1, with a type");
+	if (n > 0)
+		return chunk_put(st, id, f, n);
 	rc = q(st, Q_RUN_UPDATE, &s);
 	if (rc != STORE_OK)
 		return rc;

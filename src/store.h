@@ -218,9 +218,11 @@ struct store_update {
 
 /*
  * Append frames[0..n) (each one's id, type and data[0..len), copied) to
- * run id and apply upd (NULL: frames only) in one transaction: the frames
- * must be numbered last_id + 1, + 2, ... (else STORE_ERR_ARG, nothing
- * stored).  The run's updated_ms becomes now_ms; its lease is renewed
+ * run id and apply upd in one transaction: the frames must be numbered
+ * last_id + 1, + 2, ... (else STORE_ERR_ARG, nothing stored).  With upd
+ * the run's updated_ms becomes now_ms; upd NULL adds the frames alone and
+ * leaves the run's row as it was (its last_id is read through its frames:
+ * the cheap append, for a running run's tokens).  The lease is renewed
  * only by an append of no frames (store_renew() renews every running
  * run's).
  * When upd->state is final, the resume, the request and the run's

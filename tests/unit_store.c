@@ -385,6 +385,67 @@ test_two_connections(void)
 	store_close(b);
 }
 
+/*
+ * Frames alone (no update): the row is read, not written; the run's last
+ * id comes through its frames, for every reader and for the next append.
+ */
+static void
+test_frames_alone(void)
+{
+	struct store	*a, *b;
+	struct store_run r = { 0 };
+	struct store_run_list l = { 0 };
+	struct store_update u = { .done_jobs = 1, .state = RL_RUNNING };
+	struct rl_frame	 f[1] = {
+		{ 8, "job_complete", "{\"type\":\"job_complete\"}", 23 },
+	};
+	size_t		 n = 0;
+
+	a = open_or_die("alone.db", "ha");
+	b = open_or_die("alone.db", "hb");
+	new_run(a, "run-al", "alice", T0);
+	ok(tokens(a, "run-al", 1, 4, T0 + 10) == STORE_OK &&
+	    tokens(a, "run-al", 5, 3, T0 + 20) == STORE_OK,
+	    "frames 1..7 in two appends of frames alone");
+	ok(store_run_get(b, "run-al", 0, &r) == STORE_OK &&
+	    r.last_id == 7 && r.updated_ms == T0 && r.done_jobs == 0 &&
+	    r.state == RL_RUNNING,
+	    "... another connection reads last_id 7; the row was not "
+	    "written (updated_ms, done_jobs as created)");
+	ok(store_run_list(b, "alice", NULL, 0, &l) == STORE_OK && l.n == 1 &&
+	    l.v[0].last_id == 7, "... the list says 7 as well");
+	store_run_list_clear(&l);
+	ok(tokens(a, "run-al", 7, 1, T0 + 30) == STORE_ERR_ARG &&
+	    tokens(a, "run-al", 9, 1, T0 + 30) == STORE_ERR_ARG,
+	    "frames alone numbered 7 or 9 (not 8): STORE_ERR_ARG");
+	ok(tokens(b, "run-al", 8, 1, T0 + 30) == STORE_ERR_LEASE,
+	    "frames alone from another holder: STORE_ERR_LEASE");
+	ok(store_append(a, "run-al", f, 1, &u, T0 + 40) == STORE_OK &&
+	    store_run_get(b, "run-al", 0, &r) == STORE_OK &&
+	    r.last_id == 8 && r.updated_ms == T0 + 40 && r.done_jobs == 1,
+	    "an append with an update after them moves the row (8, T0 + 40, "
+	    "1 job done)");
+	f[0].id = 8;
+	ok(store_append(a, "run-al", f, 1, &u, T0 + 50) == STORE_ERR_ARG,
+	    "... and refuses frame 8 again");
+	ok(tokens(a, "run-al", 9, 2, T0 + 60) == STORE_OK &&
+	    store_reap(b, T0 + 60 + MJ_STORE_LEASE_MS, NULL, NULL, &n) ==
+	    STORE_OK && n == 1 &&
+	    store_run_get(b, "run-al", 0, &r) == STORE_OK &&
+	    r.state == RL_INTERRUPTED && r.last_id == 12 && r.result_id == 11,
+	    "reaped after frames 9, 10 alone: error 11 and done 12 follow "
+	    "them");
+	ok(tokens(a, "run-al", 11, 1, T0 + 70) == STORE_ERR_LEASE,
+	    "... frames alone after that: STORE_ERR_LEASE");
+	new_run(a, "run-al2", "alice", T0);
+	ok(store_run_delete(b, "run-al2") == STORE_OK &&
+	    tokens(a, "run-al2", 1, 1, T0) == STORE_ERR_NOTFOUND,
+	    "frames alone to an erased run: STORE_ERR_NOTFOUND");
+	store_run_clear(&r);
+	store_close(a);
+	store_close(b);
+}
+
 /* ---- batches, stops, gone holders (the keeper's calls) ---- */
 
 static void
@@ -1417,6 +1478,7 @@ main(void)
 	test_newer();
 	test_concurrent_open();
 	test_two_connections();
+	test_frames_alone();
 	test_frames();
 	test_batch();
 	test_list();
