@@ -13,7 +13,8 @@
  *                       (POST /v1/chat/completions), the baseline
  *     --timeout S       give up after S seconds (default 60)
  *     --label L         name in the JSON summary
- *     --samples FILE    write every stamp latency (ns), one per line
+ *     --samples FILE    write every stamp latency (ns), one per line,
+ *                       in the order they arrived
  *
  * Each stream is one HTTP/1.1 POST on its own connection.  Through the
  * responder, each stream's resume_text starts with "u<8 digits> " (the
@@ -669,6 +670,17 @@ main(int argc, char **argv)
 	}
 	if (timeouts > 0)
 		wall = mono() - t0;
+	/* In the order they arrived, before the sort below. */
+	if (samplefile != NULL) {
+		FILE *f = fopen(samplefile, "w");
+		size_t j;
+
+		if (f != NULL) {
+			for (j = 0; j < nsamples; j++)
+				fprintf(f, "%lld\n", (long long)samples[j]);
+			fclose(f);
+		}
+	}
 	qsort(ft, nft, sizeof(*ft), cmp64);
 	qsort(dt, ndt, sizeof(*dt), cmp64);
 	qsort(samples, nsamples, sizeof(*samples), cmp64);
@@ -713,16 +725,6 @@ main(int argc, char **argv)
 					    (double)(ss[i].t_start - t0) / 1e6,
 					    (double)(ss[i].t_first -
 					    ss[i].t_start) / 1e6);
-			fclose(f);
-		}
-	}
-	if (samplefile != NULL) {
-		FILE *f = fopen(samplefile, "w");
-		size_t j;
-
-		if (f != NULL) {
-			for (j = 0; j < nsamples; j++)
-				fprintf(f, "%lld\n", (long long)samples[j]);
 			fclose(f);
 		}
 	}
