@@ -5,7 +5,8 @@
  * between (bench/run's relay and streams scenarios measure the whole,
  * and move with the machine's load).
  *
- * Usage: storebench [RUNS [FLUSHES [DIR]]]   (default 1000 runs, 50)
+ * Usage: storebench [RUNS [FLUSHES [DIR [PLAIN]]]]
+ *        (default 1000 runs, 50 flushes, a temporary directory, 20000)
  *
  * Per mode, a fresh file in DIR (default: a temporary directory): RUNS
  * running runs, each made with a 2 KB resume as the keeper makes them;
@@ -25,6 +26,14 @@
  * thread), the wall time, and the bytes written to the file and its WAL
  * (/proc/self/io write_bytes is 0 on some file systems: the file sizes
  * and the checkpoints' pages are printed too), then the ratios.
+ *
+ * Then the plain route's store work per request (one job, every request
+ * different), on two connections as a lane and the keeper have them:
+ * the lane's cache lookup, its claim, then its release with the cache
+ * answer (16 requests to a lane's transaction), and the keeper's final
+ * rows with their frames (64 to a transaction), a checkpoint every 1024
+ * requests; PLAIN requests (default 20000) after as many to fill the
+ * file.  Prints CPU and bytes written per request.
  *
  * Build from a configured build directory (it links libmj.a):
  *   cc -std=c11 -O2 -I build -iquote src bench/storebench.c \
@@ -158,6 +167,139 @@ one(enum mode m, const char *dir, int runs, int flushes, struct result *out)
 	store_close(st);
 }
 
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* n plain requests' store work, as a lane and the keeper do it. */
+static void
+plain_requests(struct store *lane, struct store *kp, int n, uint64_t *seed,
+    int64_t t)
+{
+	struct store_run_new	 rn;
+	struct store_update	 u;
+	struct store_claim	 cl;
+	struct rl_frame		 f[5];
+	unsigned char		 key[64][32];
+	char			 id[64][RL_ID_LEN + 1], *ans;
+	size_t			 len;
+	static const char	 answer[] = "{\"job_id\":\"j1\",\"score\":"
+	    "72,\"reasoning\":\"The candidate's experience matches most "
+	    "of the requirements; two of the listed skills are missing.\","
+	    "\"strengths\":[\"a\",\"b\"],\"gaps\":[\"c\"]}";
+	static const char	 tok[] = "{\"type\":\"token\",\"job\":0,"
+	    "\"text\":\"{\\\"score\\\": 72}\"}";
+	int			 i, j, k, g, b;
+
+	for (i = 0; i < n; i += 64) {
+		g = n - i < 64 ? n - i : 64;
+		/* The lane: lookups, then claims and answers, 16 a turn. */
+		for (b = 0; b < g; b += 16) {
+			for (j = b; j < b + 16 && j < g; j++) {
+				uint64_t v[4] = { rnd(seed), rnd(seed),
+				    rnd(seed), rnd(seed) };
+
+				memcpy(key[j], v, 32);
+				if (rl_new_id(id[j]) != RL_OK)
+					errx(1, "rl_new_id");
+				if (store_cache_get(lane, key[j], 32, t, &ans,
+				    &len) != STORE_ERR_NOTFOUND)
+					errx(1, "cache get: %s",
+					    store_errmsg(lane));
+			}
+			if (store_batch_begin(lane) != STORE_OK)
+				errx(1, "lane begin: %s", store_errmsg(lane));
+			for (j = b; j < b + 16 && j < g; j++)
+				if (store_claim(lane, key[j], 32, id[j], 0, t,
+				    &cl) != STORE_OK || !cl.ours)
+					errx(1, "claim: %s",
+					    store_errmsg(lane));
+			if (store_batch_end(lane) != STORE_OK)
+				errx(1, "lane commit: %s", store_errmsg(lane));
+			if (store_batch_begin(lane) != STORE_OK)
+				errx(1, "lane begin: %s", store_errmsg(lane));
+			for (j = b; j < b + 16 && j < g; j++)
+				if (store_release(lane, key[j], 32) !=
+				    STORE_OK || store_cache_put(lane, key[j],
+				    32, answer, sizeof(answer) - 1, 86400, t) !=
+				    STORE_OK)
+					errx(1, "release, put: %s",
+					    store_errmsg(lane));
+			if (store_batch_end(lane) != STORE_OK)
+				errx(1, "lane commit: %s", store_errmsg(lane));
+		}
+		/* The keeper: their final rows, one transaction. */
+		if (store_batch_begin(kp) != STORE_OK)
+			errx(1, "keeper begin: %s", store_errmsg(kp));
+		for (j = 0; j < g; j++) {
+			f[0] = (struct rl_frame){ 1, "status",
+			    "{\"type\":\"status\",\"state\":\"accepted\"}", 0 };
+			f[1] = (struct rl_frame){ 2, "job_start",
+			    "{\"type\":\"job_start\",\"job\":0}", 0 };
+			f[2] = (struct rl_frame){ 3, "token", tok, 0 };
+			f[3] = (struct rl_frame){ 4, "complete", answer, 0 };
+			f[4] = (struct rl_frame){ 5, "done",
+			    "{\"type\":\"done\"}", 0 };
+			for (k = 0; k < 5; k++)
+				f[k].len = strlen(f[k].data);
+			memset(&rn, 0, sizeof(rn));
+			memset(&u, 0, sizeof(u));
+			u.done_jobs = 1;
+			u.result_id = 4;
+			u.state = RL_DONE;
+			u.response = answer;
+			rn.id = id[j];
+			rn.owner = "";
+			rn.user_id = "";
+			rn.total_jobs = 1;
+			rn.frames = f;
+			rn.nframes = 5;
+			rn.upd = &u;
+			rn.updated_ms = t;
+			if (store_run_create(kp, &rn, t) != STORE_OK)
+				errx(1, "create: %s", store_errmsg(kp));
+		}
+		if (store_batch_end(kp) != STORE_OK)
+			errx(1, "keeper commit: %s", store_errmsg(kp));
+		if ((i / 64) % 16 == 15 && store_checkpoint(kp, 0) != STORE_OK)
+			errx(1, "checkpoint: %s", store_errmsg(kp));
+	}
+}
+
+static void
+plain(const char *dir, int n)
+{
+	struct store	*lane, *kp;
+	char		 path[512], err[256];
+	uint64_t	 seed = 88172645463325252ULL;
+	double		 c0;
+	long long	 io0;
+
+	snprintf(path, sizeof(path), "%s/plain.db", dir);
+	if (store_open(path, "bench:1:lane", &lane, err, sizeof(err)) !=
+	    STORE_OK || store_open(path, "bench:1:kp", &kp, err,
+	    sizeof(err)) != STORE_OK)
+		errx(1, "open %s: %s", path, err);
+	plain_requests(lane, kp, n, &seed, 1000);
+	if (store_checkpoint(kp, 1) != STORE_OK)
+		errx(1, "checkpoint: %s", store_errmsg(kp));
+	io0 = io_written();
+	c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+	plain_requests(lane, kp, n, &seed, 2000);
+	printf("plain   %7.2f us CPU/request  written %6.0f B/request  file "
+	    "%lld KB after %d requests\n",
+	    (now_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e6 / n, io0 >= 0 ?
+	    (double)(io_written() - io0) / n : -1.0, size_of(path) / 1024,
+	    2 * n);
+	store_close(lane);
+	store_close(kp);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -191,6 +333,7 @@ main(int argc, char *argv[])
 	printf("alone/row CPU %.2f, keeper/row CPU %.2f\n",
 	    r[M_ALONE].cpu_us / r[M_ROW].cpu_us,
 	    r[M_KEEPER].cpu_us / r[M_ROW].cpu_us);
+	plain(dir, argc > 4 ? atoi(argv[4]) : 20000);
 	if (argc <= 3) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 		if (system(cmd) != 0)
