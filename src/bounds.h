@@ -339,7 +339,7 @@
 /* A webhook sender holds a claimed message this long: longer than one
  * attempt (its 15 s timeout, SPEC "Webhooks") with room to record it. */
 #define MJ_STORE_OUTBOX_LEASE_MS 60000
-/* Run, message and holder ids: run ids are 24 characters (runlog.h). */
+/* Run, message and holder ids: run ids are 32 characters (runlog.h). */
 #define MJ_STORE_ID_MAX		64
 /* Cache and claim keys: a hash (SHA-256 is 32 bytes). */
 #define MJ_STORE_KEY_MAX	64

@@ -56,11 +56,15 @@ struct runlog {
 
 static const char b64url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/* The same 64 characters in ASCII order: the time prefix sorts. */
+static const char b64sorted[] =
+    "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 
 enum rl_status
 rl_new_id(char out[RL_ID_LEN + 1])
 {
 	unsigned char	 r[RL_ID_BYTES];
+	uint64_t	 ms = (uint64_t)clock_wall_ms();
 	size_t		 got = 0, i, o = 0;
 	ssize_t		 k;
 
@@ -73,6 +77,9 @@ rl_new_id(char out[RL_ID_LEN + 1])
 		}
 		got += (size_t)k;
 	}
+	/* The time, 6 bits a character, most significant first. */
+	for (i = 0; i < RL_ID_TIME; i++)
+		out[o++] = b64sorted[ms >> (6 * (RL_ID_TIME - 1 - i)) & 63];
 	/* 18 bytes are 6 groups of 3: 24 characters, no padding. */
 	for (i = 0; i < sizeof(r); i += 3) {
 		unsigned v = (unsigned)r[i] << 16 | (unsigned)r[i + 1] << 8 |
@@ -95,10 +102,10 @@ rl_id_valid(const char *s)
 
 	if (s == NULL)
 		return 0;
-	for (i = 0; i < RL_ID_LEN; i++)
-		if (s[i] == '\0' || strchr(b64url, s[i]) == NULL)
+	for (i = 0; s[i] != '\0' && i <= RL_ID_LEN; i++)
+		if (strchr(b64url, s[i]) == NULL)
 			return 0;
-	return s[RL_ID_LEN] == '\0';
+	return i == RL_ID_LEN || i == RL_ID_LEN_OLD;
 }
 
 enum rl_status

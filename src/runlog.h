@@ -30,9 +30,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 18 random bytes, base64url without padding: 144 bits, 24 characters. */
+/*
+ * A run id: RL_ID_TIME characters of the time it was made (ms since 1970,
+ * 48 bits, in the unreserved characters' ASCII order, so that ids sort as
+ * they were made), then RL_ID_BYTES random bytes in base64url without
+ * padding (144 bits, 24 characters).  Sorted ids make the store's indexes
+ * by run id (runs, frames) grow at their end: with random ids each new
+ * run wrote a page somewhere in each of them, half of the bytes the store
+ * wrote per plain request (bench/storebench.c).  Ids made before
+ * 2026-12-02 are the 24 random characters alone (RL_ID_LEN_OLD): valid.
+ */
 #define RL_ID_BYTES	18
-#define RL_ID_LEN	24
+#define RL_ID_TIME	8
+#define RL_ID_LEN	(RL_ID_TIME + 24)
+#define RL_ID_LEN_OLD	24
 
 enum rl_status {
 	RL_OK = 0,
@@ -66,7 +77,8 @@ struct runlog;
 
 /*
  * A fresh run id: RL_ID_LEN URL-safe characters (RFC 3986 unreserved)
- * and a NUL in out.
+ * and a NUL in out; one made later sorts after (strcmp) unless the
+ * clock went back.
  */
 enum rl_status	 rl_new_id(char out[RL_ID_LEN + 1])
 	__attribute__((warn_unused_result));

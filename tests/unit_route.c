@@ -48,9 +48,10 @@ static const struct rcase cases[] = {
 	{ "nothing at all", NULL, NULL, NULL, NULL, ROUTE_NONE },
 };
 
-/* A run id's shape: 24 characters of base64url. */
-#define ID	"AbCdEfGhIjKlMnOpQrStUv-_"
-#define ID25	ID "x"
+/* A run id's shape: 32 characters of base64url (24 before). */
+#define ID	"-0Az_azAAbCdEfGhIjKlMnOpQrStUv-_"
+#define ID33	ID "x"
+#define ID_OLD	"AbCdEfGhIjKlMnOpQrStUv-_"
 
 struct runcase {
 	const char	*name;
@@ -79,7 +80,9 @@ static const struct runcase runcases[] = {
 	{ "a short id is routed (404 later)", NULL, NULL, NULL,
 	    "/api/runs/abc", ROUTE_RUN, "abc" },
 	{ "an id too long: routed, empty", NULL, NULL, NULL,
-	    "/api/runs/" ID25 "/events", ROUTE_RUN_EVENTS, "" },
+	    "/api/runs/" ID33 "/events", ROUTE_RUN_EVENTS, "" },
+	{ "an id of before (24 characters)", NULL, NULL, NULL,
+	    "/api/runs/" ID_OLD "/events", ROUTE_RUN_EVENTS, ID_OLD },
 	{ "an id of dots", NULL, NULL, NULL, "/api/runs/../events",
 	    ROUTE_RUN_EVENTS, ".." },
 	{ "percent-encoded id kept as is", NULL, NULL, NULL,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bounds.h"
 #include "clock.h"
@@ -22,7 +23,8 @@ test_ids(void)
 	int	 i, good = 1, distinct = 1;
 
 	ok(rl_new_id(first) == RL_OK && strlen(first) == RL_ID_LEN &&
-	    rl_id_valid(first), "a new id has 24 characters and is valid");
+	    RL_ID_LEN == 32 && rl_id_valid(first),
+	    "a new id has 32 characters and is valid");
 	for (i = 0; i < 2000; i++) {
 		if (rl_new_id(id) != RL_OK || !rl_id_valid(id) ||
 		    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -35,6 +37,22 @@ test_ids(void)
 	ok(distinct, "... none equal to the first");
 	ok(RL_ID_BYTES * 8 >= 128, "ids carry at least 128 random bits (%d)",
 	    RL_ID_BYTES * 8);
+	{
+		char	 a[RL_ID_LEN + 1], b[RL_ID_LEN + 1];
+		struct timespec ts = { 0, 3 * 1000 * 1000 };
+		int	 sorted = 1;
+
+		for (i = 0; i < 5; i++) {
+			if (rl_new_id(a) != RL_OK)
+				sorted = 0;
+			nanosleep(&ts, NULL);
+			if (rl_new_id(b) != RL_OK || strcmp(a, b) >= 0)
+				sorted = 0;
+		}
+		ok(sorted, "an id made 3 ms later sorts after (5 pairs)");
+	}
+	ok(rl_id_valid("AbCdEfGhIjKlMnOpQrStUvWx"),
+	    "an id of before (24 random characters) is still valid");
 	memcpy(bad, first, sizeof(first));
 	bad[5] = '/';
 	ok(!rl_id_valid(bad), "a '/' makes an id invalid");

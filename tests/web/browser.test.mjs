@@ -511,7 +511,7 @@ test("a browser EventSource replays a run from /api/runs/{id}/events; its reconn
   const r = await fetch(stack.base + "/api/match-jobs/stream", { method: "POST", body: fd });
   assert.equal(r.status, 200);
   const runId = r.headers.get("x-match-run");
-  assert.match(runId || "", /^[A-Za-z0-9_-]{24}$/, "X-Match-Run carries the run id");
+  assert.match(runId || "", /^[A-Za-z0-9_-]{32}$/, "X-Match-Run carries the run id");
   const sent = sseFrames(await r.text());
   assert.ok(sent.length > 5 && sent.at(-1).type === "done", "the stream ran to done");
 
