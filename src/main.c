@@ -50,9 +50,13 @@ make_holder(char *out, size_t sz)
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "host");
 	host[sizeof(host) - 1] = '\0';
-	if (rl_new_id(id) != RL_OK)
-		snprintf(id, sizeof(id), "%lld", clock_ms());
-	snprintf(out, sz, "%s:%ld:%.12s", host, (long)getpid(), id);
+	/* 12 of the id's random characters (72 bits), not its time. */
+	if (rl_new_id(id) == RL_OK)
+		snprintf(out, sz, "%s:%ld:%.12s", host, (long)getpid(),
+		    id + RL_ID_TIME);
+	else
+		snprintf(out, sz, "%s:%ld:%lld", host, (long)getpid(),
+		    clock_ms());
 }
 
 /*
