@@ -24,8 +24,8 @@
  *
  * Prints per mode the thread CPU time per frame (the keeper is one
  * thread), the wall time, and the bytes written to the file and its WAL
- * (/proc/self/io write_bytes is 0 on some file systems: the file sizes
- * and the checkpoints' pages are printed too), then the ratios.
+ * (/proc/self/io write_bytes, which some file systems leave at 0: the
+ * file's and the WAL's sizes are printed too), then the ratios.
  *
  * Then the plain route's store work per request (one job, every request
  * different), on two connections as a lane and the keeper have them:
