@@ -127,7 +127,7 @@ one(enum mode m, const char *dir, int runs, int flushes, struct result *out)
 		if (store_run_create(st, &n, 1) != STORE_OK)
 			errx(1, "create: %s", store_errmsg(st));
 	}
-	if (store_checkpoint(st, 1) != STORE_OK)
+	if (store_checkpoint(st, MJ_STORE_BUSY_MS) != STORE_OK)
 		errx(1, "checkpoint: %s", store_errmsg(st));
 	io0 = io_written();
 	c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
@@ -286,7 +286,7 @@ plain(const char *dir, int n)
 	    sizeof(err)) != STORE_OK)
 		errx(1, "open %s: %s", path, err);
 	plain_requests(lane, kp, n, &seed, 1000);
-	if (store_checkpoint(kp, 1) != STORE_OK)
+	if (store_checkpoint(kp, MJ_STORE_BUSY_MS) != STORE_OK)
 		errx(1, "checkpoint: %s", store_errmsg(kp));
 	io0 = io_written();
 	c0 = now_s(CLOCK_THREAD_CPUTIME_ID);

@@ -92,7 +92,6 @@ struct keeper {
 	long long		 next_reap, next_purge, logged_ms;
 	long long		 next_checkpoint;
 	long long		 next_create;	/* a queued run's row due, or 0 */
-	unsigned long		 checkpoints;
 	int			 have_key;	/* webhooks on: messages made */
 };
 
@@ -760,8 +759,7 @@ chores(struct keeper *kp, long long now)
 	}
 	if (now >= kp->next_checkpoint) {
 		kp->next_checkpoint = now + MJ_STORE_CHECKPOINT_MS;
-		rc = store_checkpoint(kp->st, ++kp->checkpoints %
-		    MJ_STORE_RESTART_EVERY == 0);
+		rc = store_checkpoint(kp->st, MJ_STORE_CHECKPOINT_WAIT_MS);
 		if (rc != STORE_OK)
 			failed(kp, rc, "checkpointing");
 	}

@@ -1563,16 +1563,24 @@ store_wait(struct store *st, long ms)
 }
 
 enum store_status
-store_checkpoint(struct store *st, int restart)
+store_checkpoint(struct store *st, long wait_ms)
 {
 	enum store_status rc;
-	int		 r;
+	int		 busy, r;
 
 	rc = enter(st);
 	if (rc != STORE_OK)
 		return rc;
-	r = sqlite3_wal_checkpoint_v2(st->db, NULL, restart ?
+	/*
+	 * RESTART waits through the busy handler (busy_nap, which reads
+	 * busy_ms): for the write lock, then for the readers of older
+	 * snapshots.  Given up, it has copied what PASSIVE would have.
+	 */
+	busy = st->busy_ms;
+	st->busy_ms = wait_ms > INT_MAX ? INT_MAX : (int)wait_ms;
+	r = sqlite3_wal_checkpoint_v2(st->db, NULL, wait_ms > 0 ?
 	    SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	st->busy_ms = busy;
 	return r == SQLITE_OK || r == SQLITE_BUSY ? STORE_OK :
 	    fail(st, r, "checkpoint");
 }

@@ -246,11 +246,14 @@ enum store_status store_append(struct store *, const char *id,
 /*
  * Copy what the WAL holds into the file as far as readers allow (no
  * connection does it on its own: store_open turns that off); the keeper
- * calls it every MJ_STORE_CHECKPOINT_MS.  restart: also wait for the
- * readers and writers of the moment (the busy timeout) so that the WAL
- * starts over: under a steady load it otherwise only grows.
+ * calls it every MJ_STORE_CHECKPOINT_MS.  wait_ms > 0: also wait up to
+ * that long for the writers and readers of the moment, so that the WAL
+ * starts over from its beginning (under a steady load it otherwise only
+ * grows, and every write past its end costs the kernel a new page);
+ * when they take longer, what could be copied is, and the WAL goes on.
+ * 0: copy without waiting.
  */
-enum store_status store_checkpoint(struct store *, int restart)
+enum store_status store_checkpoint(struct store *, long wait_ms)
 		    __attribute__((warn_unused_result));
 
 /*
