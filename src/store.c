@@ -2157,14 +2157,69 @@ store_cache_put(struct store *st, const void *key, size_t klen,
 
 /* ---- in-flight claims ---- */
 
+/*
+ * Whether another holder's live claim is on key (inside the caller's
+ * transaction, or none): *held, and *out names its run and job.  One of
+ * ours is stale (its release failed, or its run's end is not stored
+ * yet): this process knows its own calls in flight without the store.
+ */
+static enum store_status
+claim_held(struct store *st, const void *key, size_t klen, int64_t now_ms,
+    struct store_claim *out, int *held)
+{
+	sqlite3_stmt	*s;
+	enum store_status rc;
+	const char	*orun, *oholder;
+	int		 row;
+
+	*held = 0;
+	rc = q(st, Q_CLAIM_GET, &s);
+	if (rc == STORE_OK)
+		rc = bindv(st, s, ARGS(blob(key, klen)));
+	if (rc == STORE_OK)
+		rc = step(st, s, &row);
+	if (rc != STORE_OK || !row)
+		return rc;
+	orun = (const char *)sqlite3_column_text(s, 0);
+	oholder = (const char *)sqlite3_column_text(s, 2);
+	*held = sqlite3_column_int64(s, 3) > now_ms && orun != NULL &&
+	    oholder != NULL && strcmp(oholder, st->holder) != 0;
+	if (*held) {
+		snprintf(out->run_id, sizeof(out->run_id), "%s", orun);
+		out->job = (size_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return STORE_OK;
+}
+
+enum store_status
+store_claim_peek(struct store *st, const void *key, size_t klen,
+    int64_t now_ms, struct store_claim *out)
+{
+	enum store_status rc;
+	int		 held;
+
+	memset(out, 0, sizeof(*out));
+	rc = enter(st);
+	if (rc != STORE_OK)
+		return rc;
+	if (!key_ok(key, klen))
+		return bad_arg(st, "store_claim_peek: bad key");
+	rc = claim_held(st, key, klen, now_ms, out, &held);
+	if (rc == STORE_OK && !held)
+		rc = STORE_ERR_NOTFOUND;
+	if (rc != STORE_OK)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
 enum store_status
 store_claim(struct store *st, const void *key, size_t klen,
     const char *run_id, size_t job, int64_t now_ms, struct store_claim *out)
 {
 	sqlite3_stmt	*s;
 	enum store_status rc;
-	const char	*orun, *oholder;
-	int		 row, held = 0;
+	int		 held = 0;
 
 	memset(out, 0, sizeof(*out));
 	rc = enter(st);
@@ -2174,30 +2229,9 @@ store_claim(struct store *st, const void *key, size_t klen,
 		return bad_arg(st, "store_claim: bad key or run id");
 	rc = begin(st);
 	if (rc == STORE_OK)
-		rc = q(st, Q_CLAIM_GET, &s);
-	if (rc == STORE_OK)
-		rc = bindv(st, s, ARGS(blob(key, klen)));
-	if (rc == STORE_OK)
-		rc = step(st, s, &row);
+		rc = claim_held(st, key, klen, now_ms, out, &held);
 	if (rc != STORE_OK)
 		goto out;
-	if (row) {
-		orun = (const char *)sqlite3_column_text(s, 0);
-		oholder = (const char *)sqlite3_column_text(s, 2);
-		/*
-		 * A live claim of another holder is theirs.  One of ours is
-		 * stale (its release failed, or its run's end is not stored
-		 * yet): this process knows its own calls in flight without
-		 * the store, so it takes the claim over.
-		 */
-		held = sqlite3_column_int64(s, 3) > now_ms && orun != NULL &&
-		    oholder != NULL && strcmp(oholder, st->holder) != 0;
-		if (held) {
-			snprintf(out->run_id, sizeof(out->run_id), "%s", orun);
-			out->job = (size_t)sqlite3_column_int64(s, 1);
-		}
-		sqlite3_reset(s);
-	}
 	if (!held) {
 		rc = q(st, Q_CLAIM_PUT, &s);
 		if (rc == STORE_OK)

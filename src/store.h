@@ -418,6 +418,16 @@ struct store_claim {
 enum store_status store_claim(struct store *, const void *key, size_t klen,
 		    const char *run_id, size_t job, int64_t now_ms,
 		    struct store_claim *out) __attribute__((warn_unused_result));
+/*
+ * Read, without a transaction: does another holder have a live claim of
+ * key at now_ms?  STORE_OK with *out naming its run and job (ours 0),
+ * STORE_ERR_NOTFOUND if not (free, expired, or this holder's).  A caller
+ * that finds none may make its call at once and store_claim() it later
+ * (two processes that look at once may then both make theirs).
+ */
+enum store_status store_claim_peek(struct store *, const void *key,
+		    size_t klen, int64_t now_ms, struct store_claim *out)
+		    __attribute__((warn_unused_result));
 /* Drop this holder's claim of key (STORE_ERR_NOTFOUND if none). */
 enum store_status store_release(struct store *, const void *key, size_t klen)
 		    __attribute__((warn_unused_result));

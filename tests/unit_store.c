@@ -993,6 +993,23 @@ test_claims(void)
 	ok(store_claim(a, "K2", 2, "not-yet-made", 0, T0, &c) == STORE_OK &&
 	    c.ours, "a claim may come before its run's row (the keeper makes "
 	    "rows a moment later)");
+
+	/* Looking without claiming (a lane, before a call it makes). */
+	ok(store_claim_peek(b, "K3", 2, T0, &c) == STORE_ERR_NOTFOUND &&
+	    !c.ours && c.run_id[0] == '\0', "peek at a free key: none");
+	ok(store_claim(a, "K3", 2, "run-a", 7, T0, &c) == STORE_OK && c.ours,
+	    "a claims K3");
+	ok(store_claim_peek(b, "K3", 2, T0 + 1, &c) == STORE_OK && !c.ours &&
+	    strcmp(c.run_id, "run-a") == 0 && c.job == 7,
+	    "b peeks: a has it (run-a, job 7)");
+	ok(store_claim_peek(a, "K3", 2, T0 + 1, &c) == STORE_ERR_NOTFOUND,
+	    "a peeks at its own claim: none of another holder");
+	ok(store_claim_peek(b, "K3", 2, T0 + MJ_STORE_LEASE_MS, &c) ==
+	    STORE_ERR_NOTFOUND, "b peeks once a's lease has lapsed: none");
+	ok(store_claim(b, "K3", 2, "run-b", 0, T0 + 2, &c) == STORE_OK &&
+	    !c.ours, "... peeking took nothing: a still has it");
+	ok(store_claim_peek(b, "", 0, T0, &c) == STORE_ERR_ARG,
+	    "peek with no key: STORE_ERR_ARG");
 	store_close(a);
 	store_close(b);
 }
