@@ -450,14 +450,17 @@
 #define MJ_STORE_LANE_FLUSH_MS	2000
 /*
  * A lane's store writes of a turn (claims, releases, cache answers) go
- * in one transaction at the turn's end.  A claim that finds the store
- * busy (the keeper writes) is tried again every MJ_CLAIM_RETRY_MS (its
- * lane's turns wait no longer), for MJ_CLAIM_WAIT_MS at most; then the
- * job makes its call unclaimed (an identical job of another process may
- * then pay for its own: the price of not holding a stream up longer).
+ * in one transaction at the turn's end.  A call is made at once when no
+ * other process claims its key (a read); its own claim is written once
+ * it has lasted MJ_CLAIM_AFTER_MS, so a call that answers sooner (a
+ * fast server, the plain route's short jobs) costs the store neither a
+ * claim nor its release, and an identical job another process gets
+ * within that time makes its own call.  A claim that finds the store
+ * busy (the keeper writes) is tried again every MJ_CLAIM_RETRY_MS; no
+ * call waits for it.
  */
 #define MJ_CLAIM_RETRY_MS	2
-#define MJ_CLAIM_WAIT_MS	100
+#define MJ_CLAIM_AFTER_MS	10
 /* Cache writes a lane keeps for later while the store is locked. */
 #define MJ_CACHE_PUTS_PENDING	256
 

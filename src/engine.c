@@ -125,9 +125,11 @@ struct call {
 						   (or, refused, to ask again) */
 	int			 claimed;	/* ours in the store's claims:
 						   released when it ends */
-	long long		 claim_since;	/* its claim is due since (0:
-						   none; see store_turn) */
-	int			 claim_go;	/* store_turn: start it */
+	long long		 claim_since;	/* clock_ms its claim waits
+						   since (0: none; store_turn
+						   writes it once due) */
+	int			 claim_new;	/* store_turn: written in this
+						   turn's batch */
 	/* remote: the identical call of another process, followed through
 	 * the store (its run rrun's frames for job rjob) */
 	int			 remote;
@@ -149,8 +151,10 @@ struct engine {
 						   NULL */
 	int			 fmt_kick;	/* start the calls that wait
 						   for a format, this turn */
-	size_t			 claims_due;	/* calls whose claim waits for a
-						   busy store: tried each turn */
+	size_t			 claims_due;	/* calls whose claim waits to be
+						   written (claim_since) */
+	long long		 claim_next;	/* clock_ms the first of them
+						   is due, at the soonest */
 	struct up_pool		*pool;		/* owned */
 	struct up_params	*params;	/* owned: cfg's request
 						   parameters, serialized */
@@ -643,6 +647,14 @@ probe_end(struct engine *e, struct call *c, int accepted)
 	e->fmt_kick = 1;
 }
 
+/* c's claim waits no more: written, dropped, or c has ended. */
+static void
+claim_drop(struct engine *e, struct call *c)
+{
+	c->claim_since = 0;
+	e->claims_due--;
+}
+
 /*
  * Release the claim of key at the end of this turn (store_turn).  When
  * too many wait, it is left to the keeper, which drops a run's claims
@@ -668,7 +680,7 @@ call_free(struct engine *e, struct call *c)
 	if (c->probe)
 		probe_end(e, c, -1);
 	if (c->claim_since != 0)
-		e->claims_due--;
+		claim_drop(e, c);
 	if (c->t != NULL) {
 		up_pool_abort(e->pool, c->t);
 		up_free(c->t);
@@ -951,26 +963,24 @@ call_done(struct engine *e, struct call *c)
 /* ---- identical calls of other processes (SPEC "Cache") ---- */
 
 /*
- * Claim c's key in the store before making its call (inside
- * store_turn()'s transaction).  0: ours (or the store can't say): make
- * the call.  1: another process is making it: c follows that call's
- * tokens through the store (remote_poll) and j is answered like a
- * cache hit.
+ * Before c's call is made: does another process make the same call now
+ * (a live claim of its key in the store)?  Then c follows that call's
+ * tokens through the store (remote_poll), j is answered like a cache
+ * hit, and 1 is returned.  0: make the call (none, or the store can't
+ * say); its own claim is written once the call has lasted
+ * MJ_CLAIM_AFTER_MS (store_turn).
  */
 static int
-claim(struct engine *e, struct call *c, struct job *j)
+claim_peek(struct engine *e, struct call *c, struct job *j)
 {
 	struct store_claim	 cl;
 	enum store_status	 st;
 
-	st = store_claim(e->store, c->key, UP_KEY_LEN, rl_id(j->run->log),
-	    j->index, clock_wall_ms(), &cl);
+	st = store_claim_peek(e->store, c->key, UP_KEY_LEN, clock_wall_ms(),
+	    &cl);
 	if (st != STORE_OK) {
-		store_warn(e, j->run->in.reqid, "claim", st);
-		return 0;
-	}
-	if (cl.ours) {
-		c->claimed = 1;
+		if (st != STORE_ERR_NOTFOUND)
+			store_warn(e, j->run->in.reqid, "claim", st);
 		return 0;
 	}
 	c->remote = 1;
@@ -982,6 +992,29 @@ claim(struct engine *e, struct call *c, struct job *j)
 	    "flight for run %s job %zu: following it", j->index, c->rrun,
 	    c->rjob);
 	return 1;
+}
+
+/*
+ * Write c's claim (inside store_turn()'s transaction).  A claim another
+ * process made since claim_peek() stays theirs: both calls go on, and
+ * only ours is ever released.
+ */
+static void
+claim_write(struct engine *e, struct call *c)
+{
+	struct store_claim	 cl;
+	struct job		*j = c->subs[0];
+	enum store_status	 st;
+
+	st = store_claim(e->store, c->key, UP_KEY_LEN, rl_id(j->run->log),
+	    j->index, clock_wall_ms(), &cl);
+	if (st != STORE_OK)
+		store_warn(e, j->run->in.reqid, "claim", st);
+	else if (cl.ours)
+		c->claimed = c->claim_new = 1;
+	else
+		log_msg(LOG_DEBUG, j->run->in.reqid, "job %zu: run %s makes "
+		    "the same call too", j->index, cl.run_id);
 }
 
 /* One frame of the run a remote call follows (store_frames' callback). */
@@ -1128,11 +1161,13 @@ job_call(struct engine *e, struct job *j)
 		e->calls->prev = c;
 	e->calls = c;
 	buf_init(&c->rtext, MJ_ANSWER_MAX);
-	/* Claimed first, at the end of this turn (store_turn). */
-	if (keyed && !j->run->in.no_cache) {
+	if (keyed && !j->run->in.no_cache && e->store != NULL) {
+		if (claim_peek(e, c, j))
+			return;
 		c->claim_since = clock_ms();
-		e->claims_due++;
-		return;
+		if (e->claims_due++ == 0 ||
+		    c->claim_since + MJ_CLAIM_AFTER_MS < e->claim_next)
+			e->claim_next = c->claim_since + MJ_CLAIM_AFTER_MS;
 	}
 	call_start(e, c);
 }
@@ -1449,64 +1484,44 @@ format_kick(struct engine *e)
 	for (c = e->calls; c != NULL; c = cn) {
 		cn = c->next;
 		if (c->fmt_wait && c->t == NULL && !c->remote &&
-		    c->claim_since == 0 && c->nsubs > 0)
+		    c->nsubs > 0)
 			call_start(e, c);
 	}
 }
 
 /*
- * Is call c waiting for its claim?  Then claim_since says since when.
- */
-static int
-claim_due(const struct call *c)
-{
-	return c->claim_since != 0 && c->t == NULL && !c->remote &&
-	    c->nsubs > 0;
-}
-
-/* c waits for its claim no more; start its call unless it follows one. */
-static void
-claim_done(struct engine *e, struct call *c, int start)
-{
-	c->claim_since = 0;
-	e->claims_due--;
-	if (start)
-		call_start(e, c);
-}
-
-/*
  * The lane's store writes of one turn, in one transaction: the claims of
- * the calls about to start, the claims of ended calls released, the
- * cache answers kept.  A busy store (the keeper writes) leaves them for
- * the next turn; a claim that waited MJ_CLAIM_WAIT_MS goes without, its
- * call made unclaimed.
+ * the calls that have lasted MJ_CLAIM_AFTER_MS, the claims of ended
+ * calls released, the cache answers kept.  A busy store (the keeper
+ * writes) leaves them for the next turn; no call waits for them.  (A
+ * call that ends sooner is never claimed: the plain route's fast calls
+ * cost the store no claim and no release.)
  */
 static void
 store_turn(struct engine *e)
 {
 	enum store_status st;
-	struct call	*c, *cn;
+	struct call	*c;
 	struct put	*p;
-	long long	 now;
+	long long	 now, next;
 	size_t		 k;
-	int		 failed;
+	int		 due, failed;
 
-	if (e->claims_due == 0 && e->puts == NULL && e->rels == NULL)
-		return;
 	now = clock_ms();
+	due = e->claims_due > 0 && now >= e->claim_next;
+	if (!due && e->puts == NULL && e->rels == NULL)
+		return;
 	st = e->store != NULL ? store_batch_begin(e->store) : STORE_ERR_IO;
 	if (st != STORE_OK) {
 		if (st != STORE_ERR_BUSY && e->store != NULL)
 			store_warn(e, NULL, "write", st);
-		for (c = e->calls; c != NULL && e->claims_due > 0; c = cn) {
-			cn = c->next;
-			if (c->claim_since != 0 && (st != STORE_ERR_BUSY ||
-			    now - c->claim_since >= MJ_CLAIM_WAIT_MS ||
-			    !claim_due(c)))
-				claim_done(e, c, claim_due(c));
-		}
+		if (st != STORE_ERR_BUSY)
+			for (c = e->calls; c != NULL && e->claims_due > 0;
+			    c = c->next)
+				if (c->claim_since != 0)
+					claim_drop(e, c);
 		/* Answers and releases can wait: the keeper need not. */
-		if (e->store != NULL && e->claims_due == 0)
+		if (e->store != NULL && !due)
 			store_gate_leave(e->store);
 		if (e->store == NULL) {
 			puts_free(&e->puts, &e->nputs);
@@ -1514,10 +1529,21 @@ store_turn(struct engine *e)
 		}
 		return;
 	}
-	for (c = e->calls; c != NULL; c = c->next)
-		if (c->claim_since != 0)
-			c->claim_go = claim_due(c) &&
-			    claim(e, c, c->subs[0]) == 0;
+	next = 0;
+	for (c = e->calls; due && c != NULL; c = c->next) {
+		if (c->claim_since == 0)
+			continue;
+		if (now - c->claim_since < MJ_CLAIM_AFTER_MS) {
+			if (next == 0 || c->claim_since + MJ_CLAIM_AFTER_MS <
+			    next)
+				next = c->claim_since + MJ_CLAIM_AFTER_MS;
+			continue;
+		}
+		if (!c->remote && c->nsubs > 0)
+			claim_write(e, c);
+	}
+	if (due)
+		e->claim_next = next;
 	for (p = e->rels; p != NULL; p = p->next)
 		if (store_release(e->store, p->key, UP_KEY_LEN) != STORE_OK)
 			log_msg(LOG_DEBUG, NULL, "claim release: %s",
@@ -1534,20 +1560,16 @@ store_turn(struct engine *e)
 	else
 		puts_free(&e->puts, &e->nputs);
 	puts_free(&e->rels, &e->nrels);
-	for (c = e->calls; c != NULL && e->claims_due > 0; c = cn) {
-		cn = c->next;
-		if (c->claim_since == 0)
+	for (c = e->calls; due && c != NULL && e->claims_due > 0;
+	    c = c->next) {
+		if (c->claim_since == 0 ||
+		    now - c->claim_since < MJ_CLAIM_AFTER_MS)
 			continue;
-		if (failed) {
-			/*
-			 * Nothing of ours was claimed: make those calls
-			 * unclaimed.  A claim found to be another process's
-			 * still is: that call is still followed.
-			 */
+		/* Nothing of this batch was kept: not ours after all. */
+		if (failed && c->claim_new)
 			c->claimed = 0;
-			c->claim_go = !c->remote;
-		}
-		claim_done(e, c, c->claim_go && claim_due(c));
+		c->claim_new = 0;
+		claim_drop(e, c);
 	}
 }
 
@@ -1564,8 +1586,6 @@ housekeeping(struct engine *e, long long now)
 		cn = c->next;
 		if (c->remote)
 			remote_poll(e, c);
-		else if (c->t == NULL && c->claim_since != 0)
-			continue;	/* claims_retry()'s */
 		else if (c->t == NULL) {
 			if (c->retry_at <= now)
 				call_start(e, c);
@@ -1626,13 +1646,19 @@ eng_turn(struct engine *e, long wait_ms)
 	struct up_result	 res;
 	struct call		*c;
 	struct run		*r;
-	long long		 now;
+	long long		 now, next;
 
 	if (e->nruns > 0 && wait_ms > HOUSE_MS)
 		wait_ms = HOUSE_MS;
-	store_turn(e);		/* the claims of calls added since */
-	if (e->claims_due > 0 && wait_ms > MJ_CLAIM_RETRY_MS)
-		wait_ms = MJ_CLAIM_RETRY_MS;
+	store_turn(e);		/* the store's writes due */
+	if (e->claims_due > 0) {
+		/* The next claim due, tried again every MJ_CLAIM_RETRY_MS. */
+		next = e->claim_next - clock_ms();
+		if (next < MJ_CLAIM_RETRY_MS)
+			next = MJ_CLAIM_RETRY_MS;
+		if (wait_ms > next)
+			wait_ms = next;
+	}
 	up_pool_run(e->pool, wait_ms);
 	/* A probe's status line says the server took its format. */
 	if ((c = e->prober) != NULL && c->t != NULL &&
