@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -387,12 +388,15 @@ create(struct keeper *kp, struct kp_run *q, long long now, int *sent)
 	struct kp_run		*r;
 	enum store_status	 rc;
 	char			*resp, *body, mid[WH_ID_LEN + 1];
-	size_t			 nf;
+	size_t			 nf, k;
 	int			 ok, closed, msgs = 0;
 
 	ok = opened(kp, now) == 0;
 	rc = ok ? store_batch_begin(kp->st) : STORE_ERR_IO;
-	for (r = q; ok && rc == STORE_OK && r != NULL; r = r->qnext) {
+	for (r = q, k = 0; ok && rc == STORE_OK && r != NULL;
+	    r = r->qnext, k++) {
+		if (k % MJ_STORE_YIELD_RUNS == MJ_STORE_YIELD_RUNS - 1)
+			sched_yield();	/* bounds.h */
 		if (erased(kp, r->log)) {
 			r->gone = 1;	/* no row: freed once admitted */
 			continue;
@@ -535,6 +539,8 @@ flush(struct keeper *kp, struct kp_run *d, long long now)
 			if (r->state == 1 && !r->gone &&
 			    flush_run(kp, r->log, r, now, &sent) != 0)
 				bad = 1;
+			if (k % MJ_STORE_YIELD_RUNS == MJ_STORE_YIELD_RUNS - 1)
+				sched_yield();	/* bounds.h */
 		}
 		if ((rc = store_batch_end(kp->st)) != STORE_OK) {
 			failed(kp, rc, "saving frames");
