@@ -372,8 +372,8 @@
  * MJ_STORE_YIELD_RUNS runs it stores, so that a runner lane (or nginx)
  * woken meanwhile runs first, instead of waiting out the keeper's time
  * slice: under 1000 streams a flush takes milliseconds of CPU, and the
- * relay's added p99 was 2.1-2.9 ms with the store on against 0.2-0.5 ms
- * off; 1.09 and 1.17 ms with these yields (bench/run --only relay
+ * relay's added p99 was 2.75-3.56 ms with the store on against 0.2-0.5
+ * ms off; 0.86-0.96 ms with these yields (bench/run --only relay
  * --store on).  Where nobody waits, a yield returns at once.
  */
 #define MJ_STORE_YIELD_RUNS	16

@@ -647,6 +647,13 @@ probe_end(struct engine *e, struct call *c, int accepted)
 	e->fmt_kick = 1;
 }
 
+/* When c's claim (claim_since != 0) is due to be written. */
+static long long
+claim_due_at(const struct call *c)
+{
+	return c->claim_since + MJ_CLAIM_AFTER_MS;
+}
+
 /* c's claim waits no more: written, dropped, or c has ended. */
 static void
 claim_drop(struct engine *e, struct call *c)
@@ -1165,9 +1172,8 @@ job_call(struct engine *e, struct job *j)
 		if (claim_peek(e, c, j))
 			return;
 		c->claim_since = clock_ms();
-		if (e->claims_due++ == 0 ||
-		    c->claim_since + MJ_CLAIM_AFTER_MS < e->claim_next)
-			e->claim_next = c->claim_since + MJ_CLAIM_AFTER_MS;
+		if (e->claims_due++ == 0 || claim_due_at(c) < e->claim_next)
+			e->claim_next = claim_due_at(c);
 	}
 	call_start(e, c);
 }
@@ -1533,10 +1539,9 @@ store_turn(struct engine *e)
 	for (c = e->calls; due && c != NULL; c = c->next) {
 		if (c->claim_since == 0)
 			continue;
-		if (now - c->claim_since < MJ_CLAIM_AFTER_MS) {
-			if (next == 0 || c->claim_since + MJ_CLAIM_AFTER_MS <
-			    next)
-				next = c->claim_since + MJ_CLAIM_AFTER_MS;
+		if (now < claim_due_at(c)) {
+			if (next == 0 || claim_due_at(c) < next)
+				next = claim_due_at(c);
 			continue;
 		}
 		if (!c->remote && c->nsubs > 0)
@@ -1562,8 +1567,7 @@ store_turn(struct engine *e)
 	puts_free(&e->rels, &e->nrels);
 	for (c = e->calls; due && c != NULL && e->claims_due > 0;
 	    c = c->next) {
-		if (c->claim_since == 0 ||
-		    now - c->claim_since < MJ_CLAIM_AFTER_MS)
+		if (c->claim_since == 0 || now < claim_due_at(c))
 			continue;
 		/* Nothing of this batch was kept: not ours after all. */
 		if (failed && c->claim_new)
