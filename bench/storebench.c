@@ -29,11 +29,14 @@
  *
  * Then the plain route's store work per request (one job, every request
  * different), on two connections as a lane and the keeper have them:
- * the lane's cache lookup, its claim, then its release with the cache
- * answer (16 requests to a lane's transaction), and the keeper's final
- * rows with their frames (64 to a transaction), a checkpoint every 1024
- * requests; PLAIN requests (default 20000) after as many to fill the
- * file.  Prints CPU and bytes written per request.
+ * the lane's cache lookup and its look for another process's claim,
+ * then the cache answer (16 requests to a lane's transaction: a call
+ * that answers within MJ_CLAIM_AFTER_MS is never claimed), and the
+ * keeper's final rows with their frames (64 to a transaction), a
+ * checkpoint every 1024 requests; PLAIN requests (default 20000) after
+ * as many to fill the file.  Prints CPU and bytes written per request,
+ * and per part (the lane's reads, its writes, the keeper's rows, the
+ * checkpoints).
  *
  * Build from a configured build directory (it links libmj.a):
  *   cc -std=c11 -O2 -I build -iquote src bench/storebench.c \
@@ -176,10 +179,15 @@ rnd(uint64_t *x)
 	return *x;
 }
 
+/* CPU seconds of this thread's parts of plain_requests(). */
+struct parts {
+	double	 reads, writes, rows, checkpoints;
+};
+
 /* n plain requests' store work, as a lane and the keeper do it. */
 static void
 plain_requests(struct store *lane, struct store *kp, int n, uint64_t *seed,
-    int64_t t)
+    int64_t t, struct parts *pt)
 {
 	struct store_run_new	 rn;
 	struct store_update	 u;
@@ -194,12 +202,14 @@ plain_requests(struct store *lane, struct store *kp, int n, uint64_t *seed,
 	    "\"strengths\":[\"a\",\"b\"],\"gaps\":[\"c\"]}";
 	static const char	 tok[] = "{\"type\":\"token\",\"job\":0,"
 	    "\"text\":\"{\\\"score\\\": 72}\"}";
+	double			 c0;
 	int			 i, j, k, g, b;
 
 	for (i = 0; i < n; i += 64) {
 		g = n - i < 64 ? n - i : 64;
-		/* The lane: lookups, then claims and answers, 16 a turn. */
+		/* The lane: lookups, then the answers, 16 a turn. */
 		for (b = 0; b < g; b += 16) {
+			c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
 			for (j = b; j < b + 16 && j < g; j++) {
 				uint64_t v[4] = { rnd(seed), rnd(seed),
 				    rnd(seed), rnd(seed) };
@@ -208,32 +218,27 @@ plain_requests(struct store *lane, struct store *kp, int n, uint64_t *seed,
 				if (rl_new_id(id[j]) != RL_OK)
 					errx(1, "rl_new_id");
 				if (store_cache_get(lane, key[j], 32, t, &ans,
-				    &len) != STORE_ERR_NOTFOUND)
-					errx(1, "cache get: %s",
+				    &len) != STORE_ERR_NOTFOUND ||
+				    store_claim_peek(lane, key[j], 32, t,
+				    &cl) != STORE_ERR_NOTFOUND)
+					errx(1, "cache get, peek: %s",
 					    store_errmsg(lane));
 			}
+			pt->reads += now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+			c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
 			if (store_batch_begin(lane) != STORE_OK)
 				errx(1, "lane begin: %s", store_errmsg(lane));
 			for (j = b; j < b + 16 && j < g; j++)
-				if (store_claim(lane, key[j], 32, id[j], 0, t,
-				    &cl) != STORE_OK || !cl.ours)
-					errx(1, "claim: %s",
+				if (store_cache_put(lane, key[j], 32, answer,
+				    sizeof(answer) - 1, 86400, t) != STORE_OK)
+					errx(1, "cache put: %s",
 					    store_errmsg(lane));
 			if (store_batch_end(lane) != STORE_OK)
 				errx(1, "lane commit: %s", store_errmsg(lane));
-			if (store_batch_begin(lane) != STORE_OK)
-				errx(1, "lane begin: %s", store_errmsg(lane));
-			for (j = b; j < b + 16 && j < g; j++)
-				if (store_release(lane, key[j], 32) !=
-				    STORE_OK || store_cache_put(lane, key[j],
-				    32, answer, sizeof(answer) - 1, 86400, t) !=
-				    STORE_OK)
-					errx(1, "release, put: %s",
-					    store_errmsg(lane));
-			if (store_batch_end(lane) != STORE_OK)
-				errx(1, "lane commit: %s", store_errmsg(lane));
+			pt->writes += now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 		}
 		/* The keeper: their final rows, one transaction. */
+		c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
 		if (store_batch_begin(kp) != STORE_OK)
 			errx(1, "keeper begin: %s", store_errmsg(kp));
 		for (j = 0; j < g; j++) {
@@ -261,13 +266,17 @@ plain_requests(struct store *lane, struct store *kp, int n, uint64_t *seed,
 			rn.nframes = 5;
 			rn.upd = &u;
 			rn.updated_ms = t;
+			rn.unclaimed = 1;
 			if (store_run_create(kp, &rn, t) != STORE_OK)
 				errx(1, "create: %s", store_errmsg(kp));
 		}
 		if (store_batch_end(kp) != STORE_OK)
 			errx(1, "keeper commit: %s", store_errmsg(kp));
+		pt->rows += now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+		c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
 		if ((i / 64) % 16 == 15 && store_checkpoint(kp, 0) != STORE_OK)
 			errx(1, "checkpoint: %s", store_errmsg(kp));
+		pt->checkpoints += now_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 	}
 }
 
@@ -277,6 +286,7 @@ plain(const char *dir, int n)
 	struct store	*lane, *kp;
 	char		 path[512], err[256];
 	uint64_t	 seed = 88172645463325252ULL;
+	struct parts	 pt = { 0 };
 	double		 c0;
 	long long	 io0;
 
@@ -285,17 +295,21 @@ plain(const char *dir, int n)
 	    STORE_OK || store_open(path, "bench:1:kp", &kp, err,
 	    sizeof(err)) != STORE_OK)
 		errx(1, "open %s: %s", path, err);
-	plain_requests(lane, kp, n, &seed, 1000);
+	plain_requests(lane, kp, n, &seed, 1000, &pt);
 	if (store_checkpoint(kp, MJ_STORE_BUSY_MS) != STORE_OK)
 		errx(1, "checkpoint: %s", store_errmsg(kp));
+	memset(&pt, 0, sizeof(pt));
 	io0 = io_written();
 	c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
-	plain_requests(lane, kp, n, &seed, 2000);
+	plain_requests(lane, kp, n, &seed, 2000, &pt);
 	printf("plain   %7.2f us CPU/request  written %6.0f B/request  file "
 	    "%lld KB after %d requests\n",
 	    (now_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e6 / n, io0 >= 0 ?
 	    (double)(io_written() - io0) / n : -1.0, size_of(path) / 1024,
 	    2 * n);
+	printf("plain   us/request: lane reads %.2f, lane writes %.2f, "
+	    "keeper rows %.2f, checkpoints %.2f\n", pt.reads * 1e6 / n,
+	    pt.writes * 1e6 / n, pt.rows * 1e6 / n, pt.checkpoints * 1e6 / n);
 	store_close(lane);
 	store_close(kp);
 }

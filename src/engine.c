@@ -1013,6 +1013,7 @@ claim_write(struct engine *e, struct call *c)
 	struct job		*j = c->subs[0];
 	enum store_status	 st;
 
+	rl_set_claimed(j->run->log);	/* before: the keeper reads it */
 	st = store_claim(e->store, c->key, UP_KEY_LEN, rl_id(j->run->log),
 	    j->index, clock_wall_ms(), &cl);
 	if (st != STORE_OK)

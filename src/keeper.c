@@ -408,6 +408,7 @@ create(struct keeper *kp, struct kp_run *q, long long now, int *sent)
 		n.owner = in.owner;
 		n.user_id = in.user_id;
 		n.total_jobs = in.total_jobs;
+		n.unclaimed = !in.claimed;
 		n.resume = in.state == RL_RUNNING ? r->resume : NULL;
 		resp = body = NULL;
 		if (nf > 0) {

@@ -43,6 +43,7 @@ struct runlog {
 	int		  closed;	/* done appended */
 	long long	  ended_ms;	/* clock_ms() at done */
 	int		  kept;		/* rl_set_kept() called */
+	int		  claimed;	/* rl_set_claimed() called */
 	char		 *user_id;	/* owned, set once (rl_set_info) */
 	char		 *owner;	/* owned, set once */
 	size_t		  total_jobs, done_jobs;
@@ -411,6 +412,7 @@ rl_info(struct runlog *l, struct rl_info *out)
 	out->followers = atomic_load(&l->followers);
 	out->stop = atomic_load(&l->stop);
 	out->kept = l->kept;
+	out->claimed = l->claimed;
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -482,6 +484,14 @@ rl_set_kept(struct runlog *l)
 {
 	pthread_mutex_lock(&l->mu);
 	l->kept = 1;
+	pthread_mutex_unlock(&l->mu);
+}
+
+void
+rl_set_claimed(struct runlog *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->claimed = 1;
 	pthread_mutex_unlock(&l->mu);
 }
 

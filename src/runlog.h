@@ -134,6 +134,7 @@ struct rl_info {
 	int		 followers;
 	int		 stop;		/* rl_request_stop() was called */
 	int		 kept;		/* in the store (rl_set_kept) */
+	int		 claimed;	/* may hold claims (rl_set_claimed) */
 };
 
 /* Copies user_id and owner (NULL: ""). RL_ERR_NOMEM or RL_OK. */
@@ -143,6 +144,11 @@ enum rl_status	 rl_set_info(struct runlog *, const char *user_id,
 void		 rl_info(struct runlog *, struct rl_info *out);
 /* The run is in the store (the keeper has its row, or it is a mirror). */
 void		 rl_set_kept(struct runlog *);
+/*
+ * A claim in the store names the run (SPEC "Cache"): its final row must
+ * erase what its releases left.  Set before the claim is written.
+ */
+void		 rl_set_claimed(struct runlog *);
 /*
  * Copy frame id (1..last) into *out; 0 if it is there.  The data stays
  * valid while the caller holds its reference.

@@ -124,6 +124,16 @@ static const char *const steps[] = {
 	 * (inflight_run stays: every run's end reads it.)
 	 */
 	"DROP INDEX inflight_holder;",
+
+	/*
+	 * 4: the lease index over running runs only.  Only the reaper reads
+	 * it (Q_EXPIRED, running runs), and every final row went into it:
+	 * a plain run's row cost the keeper 3.5 us more with it
+	 * (bench/storebench).
+	 */
+	"DROP INDEX runs_lease;"
+	"CREATE INDEX runs_lease ON runs (lease_until_ms, id) "
+	"WHERE state = 'running';",
 };
 #define LATEST	((int)(sizeof(steps) / sizeof(steps[0])))
 
@@ -179,9 +189,6 @@ enum query {
 	Q_OUTBOX_END,
 	Q_OUTBOX_EXISTS,
 	Q_INTEGRITY,
-	Q_SAVEPOINT,
-	Q_SAVE_RELEASE,
-	Q_SAVE_UNDO,
 	Q_STOPS,
 	Q_HOLDERS,
 	Q_HOLDER_EXPIRE,
@@ -298,9 +305,6 @@ static const char *const sql[Q__MAX] = {
 				"AND state = 'pending'",
 	/* Q_OUTBOX_EXISTS */	"SELECT 1 FROM outbox WHERE id = ?1",
 	/* Q_INTEGRITY */	"PRAGMA integrity_check",
-	/* Q_SAVEPOINT */	"SAVEPOINT one",
-	/* Q_SAVE_RELEASE */	"RELEASE one",
-	/* Q_SAVE_UNDO */	"ROLLBACK TO one",
 	/* Q_STOPS */		"SELECT id FROM runs WHERE holder = ?1 AND "
 				"state = 'running' AND stop = 1",
 	/* Q_HOLDERS */		"SELECT DISTINCT holder FROM runs "
@@ -333,6 +337,8 @@ struct store {
 	int		 version;	/* the file's schema version */
 	int		 readonly;
 	int		 batch;		/* in store_batch_begin()'s transaction */
+	int		 lost;		/* ... which was rolled back whole */
+	int		 wrote;		/* writes of the call in the batch */
 	struct store_gate *gate;	/* borrowed, or NULL */
 	int		 waiting;	/* counted in gate->want */
 	int		 busy_ms;	/* how long a write waits for the lock */
@@ -659,8 +665,10 @@ step(struct store *st, sqlite3_stmt *s, int *row)
 	if (rc == SQLITE_ROW && row != NULL)
 		return STORE_OK;
 	sqlite3_reset(s);
-	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		st->wrote += !sqlite3_stmt_readonly(s);
 		return STORE_OK;
+	}
 	return fail(st, rc, "step");
 }
 
@@ -680,13 +688,22 @@ run(struct store *st, enum query k, const struct arg *a, size_t n)
 }
 
 /*
- * A writing transaction; inside a batch (store_batch_begin), a savepoint
- * of it, so that one call's failure undoes that call alone.
+ * A writing transaction; inside a batch (store_batch_begin), the batch's.
+ * There is no savepoint per call (one cost the keeper 11 of the 35 us of
+ * a plain run's final row, bench/storebench): a statement that fails is
+ * undone by SQLite, alone or with the whole transaction, so a call that
+ * fails before its first write leaves the batch as it was, and one that
+ * fails after it rolls the whole batch back (rollback()).
  */
 static enum store_status
 begin(struct store *st)
 {
-	return run(st, st->batch ? Q_SAVEPOINT : Q_BEGIN, NULL, 0);
+	if (st->lost) {
+		note(st, "the batch was rolled back");
+		return STORE_ERR_IO;
+	}
+	st->wrote = 0;
+	return st->batch ? STORE_OK : run(st, Q_BEGIN, NULL, 0);
 }
 
 /* A public call that writes starts here: enter(), then begin(). */
@@ -706,19 +723,21 @@ rollback(struct store *st)
 	char		 keep[sizeof(st->msg)];
 
 	if (sqlite3_get_autocommit(st->db)) {
-		st->batch = 0;	/* SQLite rolled it back already */
+		/* SQLite rolled it back already (a full disk, say). */
+		st->lost = st->batch;
+		st->batch = 0;
 		return;
 	}
+	/* The call wrote nothing, or SQLite undid it: the batch goes on. */
+	if (st->batch && st->wrote == 0)
+		return;
 	memcpy(keep, st->msg, sizeof(keep));
-	if (st->batch) {
-		/* Undo this call's part; the batch goes on. */
-		if (q(st, Q_SAVE_UNDO, &s) == STORE_OK)
-			(void)step(st, s, NULL);
-		if (q(st, Q_SAVE_RELEASE, &s) == STORE_OK)
-			(void)step(st, s, NULL);
-	} else if (q(st, Q_ROLLBACK, &s) == STORE_OK)
+	if (q(st, Q_ROLLBACK, &s) == STORE_OK)
 		(void)step(st, s, NULL);
 	memcpy(st->msg, keep, sizeof(keep));
+	/* The rest of the batch fails until store_batch_end() says so. */
+	st->lost = st->batch;
+	st->batch = 0;
 }
 
 static enum store_status
@@ -726,7 +745,9 @@ commit(struct store *st)
 {
 	enum store_status rc;
 
-	rc = run(st, st->batch ? Q_SAVE_RELEASE : Q_COMMIT, NULL, 0);
+	if (st->batch)
+		return STORE_OK;	/* store_batch_end() commits */
+	rc = run(st, Q_COMMIT, NULL, 0);
 	if (rc != STORE_OK)
 		rollback(st);
 	return rc;
@@ -1063,11 +1084,11 @@ store_open_opts(const char *path, const char *holder,
 	if (rc == STORE_OK)
 		rc = pragma(st, "PRAGMA journal_size_limit = 67108864");
 	/*
-	 * A batch gives each run a savepoint (one run's failure undoes only
-	 * its own writes); a page changed again under one is copied to the
-	 * statement journal, which is a temporary file unless it is kept in
-	 * memory (the keeper's flushes under 1000 running streams: 3.97 s of
-	 * CPU with a file, 3.36 s in memory).  The page cache: see
+	 * A statement that may fail half-way (a cascade, an upsert) copies
+	 * the pages it changes to a statement journal, a temporary file
+	 * unless it is kept in memory (when each run of a batch had a
+	 * savepoint, the keeper's flushes under 1000 running streams took
+	 * 3.97 s of CPU with a file, 3.36 s in memory).  The page cache: see
 	 * MJ_STORE_CACHE_KIB.
 	 */
 	if (rc == STORE_OK)
@@ -1305,7 +1326,7 @@ store_run_create(struct store *st, const struct store_run_new *n,
 	if (rc == STORE_OK && n->nframes > 0)
 		rc = chunk_put(st, n->id, n->frames, n->nframes);
 	/* Claims a lane made for it before its row was (no foreign key). */
-	if (rc == STORE_OK && final && st->version >= 2)
+	if (rc == STORE_OK && final && !n->unclaimed && st->version >= 2)
 		rc = run(st, Q_CLAIMS_DROP_RUN, ARGS(txt(n->id)));
 	if (rc == STORE_OK && u != NULL && u->msg != NULL)
 		rc = outbox_in(st, u->msg, upd_ms);
@@ -1593,6 +1614,7 @@ store_batch_begin(struct store *st)
 	if (st->batch)
 		return bad_arg(st, "store_batch_begin: a batch is open");
 	rc = enter(st);
+	st->lost = 0;
 	if (rc == STORE_OK)
 		rc = run(st, Q_BEGIN, NULL, 0);
 	if (rc == STORE_OK)
@@ -1632,8 +1654,10 @@ store_batch_end(struct store *st)
 	if (rc != STORE_OK)
 		return rc;
 	if (!st->batch) {
-		/* SQLite rolled the batch back (a full disk, say). */
-		note(st, "the batch was rolled back");
+		/* Rolled back (a full disk, say), or none was begun. */
+		note(st, st->lost ? "the batch was rolled back" :
+		    "no batch is open");
+		st->lost = 0;
 		return STORE_ERR_IO;
 	}
 	st->batch = 0;

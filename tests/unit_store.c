@@ -462,6 +462,20 @@ test_batch(void)
 	struct store	*st, *other;
 	struct store_run r = { 0 }, r2 = { 0 };
 	struct rl_frame	 bad = { 7, "token", "{}", 2 };
+	struct rl_frame	 fin[2] = {
+		{ 1, "complete", "{\"type\":\"complete\"}", 19 },
+		{ 2, "done", "{\"type\":\"done\"}", 15 },
+	};
+	struct store_msg m = { "wh-b4", "run-b4", "{}", 2, T0 };
+	struct store_update u = {
+		.done_jobs = 1, .result_id = 1, .state = RL_DONE,
+		.response = "{}", .msg = &m,
+	};
+	struct store_run_new dup = { .id = "run-b1", .owner = "alice",
+		.user_id = "u1", .total_jobs = 1 };
+	struct store_run_new twice = { .id = "run-b4", .owner = "alice",
+		.user_id = "u1", .total_jobs = 1, .frames = fin, .nframes = 2,
+		.upd = &u, .updated_ms = T0 };
 	char		 seen[64];
 	size_t		 n;
 	int		 ok1;
@@ -485,6 +499,43 @@ test_batch(void)
 	store_run_clear(&r);
 	store_run_clear(&r2);
 	ok(store_batch_end(st) != STORE_OK, "batch: ending none is an error");
+
+	/*
+	 * No savepoint per call: a call that fails before it writes leaves
+	 * the batch as it was; one that fails after its first write rolls
+	 * the whole batch back, and the calls after it fail until
+	 * store_batch_end() says so.
+	 */
+	ok(store_batch_begin(st) == STORE_OK, "batch 2: begun");
+	new_run(st, "run-b3", "alice", T0);
+	ok(store_run_create(st, &dup, T0) == STORE_ERR_EXISTS &&
+	    tokens(st, "run-b3", 1, 2, T0) == STORE_OK,
+	    "batch 2: a create that fails at its first write (the id "
+	    "exists) leaves the batch going");
+	ok(store_run_create(st, &twice, T0) == STORE_OK,
+	    "batch 2: a run with its webhook message");
+	twice.id = "run-b5";
+	ok(store_run_create(st, &twice, T0) == STORE_ERR_EXISTS,
+	    "batch 2: another with the same message id fails after its row "
+	    "was written");
+	ok(tokens(st, "run-b3", 3, 1, T0) == STORE_ERR_IO &&
+	    store_batch_end(st) == STORE_ERR_IO,
+	    "... the batch is rolled back whole: the next call and the end "
+	    "say so");
+	ok(store_run_get(other, "run-b3", 0, &r) == STORE_ERR_NOTFOUND &&
+	    store_run_get(other, "run-b4", 0, &r) == STORE_ERR_NOTFOUND &&
+	    store_run_get(other, "run-b5", 0, &r) == STORE_ERR_NOTFOUND &&
+	    store_run_get(other, "run-b1", 0, &r) == STORE_OK &&
+	    r.last_id == 5, "... none of it is stored, what was before is");
+	store_run_clear(&r);
+	ok(tokens(st, "run-b1", 6, 1, T0) == STORE_OK &&
+	    store_batch_begin(st) == STORE_OK &&
+	    tokens(st, "run-b1", 7, 1, T0) == STORE_OK &&
+	    store_batch_end(st) == STORE_OK &&
+	    store_run_get(other, "run-b1", 0, &r) == STORE_OK &&
+	    r.last_id == 7, "... and the connection writes again, in a "
+	    "batch and out of one");
+	store_run_clear(&r);
 
 	seen[0] = '\0';
 	ok(store_run_stop(other, "run-b2") == STORE_OK &&
